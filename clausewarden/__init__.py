@@ -1,0 +1,1 @@
+"""The imperative shell: reading the school's files, the command line."""

@@ -1,0 +1,5 @@
+import sys
+
+from clausewarden.cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""`clausewarden` command line. Each command lives in clausewarden/commands/<name>.py."""
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from policy.errors import ConfigError
+
+COMMAND_MODULES = ("check", "bundle", "config")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clausewarden",
+        description="Puts the school's Social Media Policy to work on its network, privately.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"clausewarden.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except ConfigError as exc:
+        print("The configuration has problems; nothing was started:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`clausewarden check URL ...`: what the policy decides about one request, and why."""
+
+import argparse
+import json
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+from clausewarden.config_dir import load_policy
+from policy import Facts, decide
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "check",
+        help="show the decision for one request",
+        description="Decide one request as a sensor would. Without --header it is a top-level "
+        "navigation (Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document).",
+    )
+    parser.add_argument("url")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--header", action="append", default=[], metavar="'Name: value'")
+    parser.add_argument("--cookie", action="append", default=[], metavar="name=value")
+    parser.add_argument("--body-file", type=Path)
+    parser.add_argument("--at", help="ISO-8601 time with UTC offset (default: now)")
+    parser.add_argument("--client", help="client IP address (default: the staff device group)")
+    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--json", action="store_true", help="print the Decision as JSON")
+    parser.set_defaults(run=run)
+
+
+def _fail(message: str) -> int:
+    print(f"clausewarden check: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    headers: dict[str, str] = {}
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            return _fail(f"--header {header!r}: expected 'Name: value'")
+        headers[name.strip().lower()] = value.strip()
+    if not args.header:
+        headers = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
+    cookies: dict[str, str] = {}
+    for cookie in args.cookie:
+        name, sep, value = cookie.partition("=")
+        if not sep or not name:
+            return _fail(f"--cookie {cookie!r}: expected name=value")
+        cookies[name] = value
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            return _fail(f"--at {args.at!r}: expected ISO-8601 like 2026-11-25T10:30:00+00:00")
+        if at.tzinfo is None:
+            return _fail(f"--at {args.at!r}: give the UTC offset, e.g. +00:00 or Z")
+    else:
+        at = datetime.now().astimezone()
+    body = args.body_file.read_bytes() if args.body_file else None
+    policy = load_policy(args.config)
+    try:
+        facts = Facts.from_url(
+            args.url, method=args.method.upper(), headers=headers, cookies=cookies,
+            body=body, at=at, client=args.client,
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    decision = decide(facts, policy)
+    if args.json:
+        print(json.dumps(decision.contract(), ensure_ascii=False))
+        return 0
+    print(f"{args.method.upper()} {args.url}")
+    print(f"  outcome:  {decision.outcome.upper()}")
+    print(f"  platform: {decision.platform or '-'} ({decision.category or 'not social media'})")
+    print(f"  action:   {decision.action}    account: {decision.account}    "
+          f"working time: {'yes' if decision.working_time else 'no'}    "
+          f"device group: {decision.device_group or '-'}")
+    print(f"  why:      {decision.reason}")
+    for clause in policy.clause_texts(decision.clauses):
+        heading = f" {clause.heading}" if clause.heading else ""
+        print(f"  clause {clause.id}{heading}:")
+        print(textwrap.fill(clause.text or "", width=92, initial_indent="    \"",
+                            subsequent_indent="     ") + "\"")
+    return 0

@@ -1,0 +1,11 @@
+"""The pure core of ClauseWarden: the policy, the catalogue, the schedule, the rules, decide().
+
+Nothing in this package reads files, the clock or the network: callers pass text, times and
+addresses in, and get values out.
+"""
+
+from policy.engine import Policy
+from policy.facts import Decision, Facts
+from policy.decide import decide
+
+__all__ = ["Decision", "Facts", "Policy", "decide"]

@@ -1,0 +1,371 @@
+"""The school's configuration files as validated, typed values (parsed from text, no file I/O)."""
+
+import ipaddress
+import re
+from datetime import date, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from policy.errors import ConfigError, Problem
+from policy.vocabulary import Action, Category, EndpointAction, Outcome, PrivacyLevel
+from policy.yamlsource import LocatedYaml, parse_yaml
+
+
+def _clause_id(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(f"clause id {value!r} was read as a number; quote it, e.g. '{value}'")
+    return value
+
+
+ClauseId = Annotated[str, BeforeValidator(_clause_id), Field(pattern=r"^\d+(\.\d+)*$")]
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+Hostname = Annotated[
+    str,
+    Field(max_length=253, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"),
+]
+
+_UNPORTABLE_REGEX = re.compile(r"\(\?P<|\(\?<[=!]|\(\?[aiLmsux]|\\[AZ]|[*+?}]\+")
+
+
+def _portable_regex(value: str) -> str:
+    """Patterns run in Python and in the extension's JavaScript: keep to the common subset."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    if _UNPORTABLE_REGEX.search(value):
+        raise ValueError(
+            "uses regex syntax JavaScript does not share (named groups, lookbehind, inline "
+            "flags, \\A/\\Z or possessive quantifiers)"
+        )
+    return value
+
+
+Regex = Annotated[str, BeforeValidator(_portable_regex)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# policy.yaml ---------------------------------------------------------------------------------
+
+
+class School(Strict):
+    name: str = Field(min_length=1)
+    short_name: str = Field(min_length=1)
+    headteacher: str = Field(min_length=1)
+
+
+class Document(Strict):
+    title: str = Field(min_length=1)
+    version: Identifier
+    preamble: str = ""
+    approved_by: str = Field(min_length=1)
+    approved_on: date
+    review_on: date
+    retention_note: str = ""
+
+
+class Clause(Strict):
+    id: ClauseId
+    heading: str | None = None
+    text: str | None = None
+    continuation: str | None = None
+
+
+class PolicyFile(Strict):
+    school: School
+    document: Document
+    clauses: list[Clause] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids_unique_and_nested(self) -> "PolicyFile":
+        seen: set[str] = set()
+        for clause in self.clauses:
+            if clause.id in seen:
+                raise ValueError(f"clause {clause.id} appears twice")
+            parent = clause.id.rpartition(".")[0]
+            if parent and parent not in seen:
+                raise ValueError(f"clause {clause.id} comes before its parent clause {parent}")
+            seen.add(clause.id)
+        return self
+
+
+# platforms.yaml ------------------------------------------------------------------------------
+
+
+class AccountCookie(Strict):
+    name: str = Field(min_length=1, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+    pattern: Regex
+
+    @field_validator("pattern")
+    @classmethod
+    def _has_group(cls, value: str) -> str:
+        if re.compile(value).groups < 1:
+            raise ValueError("needs a capturing group: group 1 is the account id")
+        return value
+
+
+class Endpoint(Strict):
+    action: EndpointAction
+    methods: list[Annotated[str, Field(pattern=r"^[A-Z]+$")]] = Field(min_length=1)
+    path: Regex
+    query: Regex | None = None
+    body: Regex | None = None
+    hosts: list[Hostname] = []
+
+
+class Platform(Strict):
+    id: Identifier
+    name: str = Field(min_length=1)
+    category: Category
+    domains: list[Hostname] = Field(min_length=1)
+    hosts: list[Hostname] = []
+    tlds: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = []
+    account_cookies: list[AccountCookie] = []
+    endpoints: list[Endpoint] = []
+
+
+class PlatformsFile(Strict):
+    platforms: list[Platform] = Field(min_length=1)
+
+
+# schedule.yaml -------------------------------------------------------------------------------
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _time_range(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if not match:
+        raise ValueError(f"expected a time range like '08:00-17:30', got {value!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h2 == 24 and m2 == 0:
+        h2, m2 = 23, 59
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+    if start >= end:
+        raise ValueError(f"{value!r}: the start must be before the end")
+    return (start, end)
+
+
+TimeRange = Annotated[tuple[time, time], BeforeValidator(_time_range)]
+
+
+class DateRange(Strict):
+    name: str = Field(min_length=1)
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DateRange":
+        if self.end < self.start:
+            raise ValueError(f"ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class NamedDay(Strict):
+    date: date
+    name: str = Field(min_length=1)
+
+
+class ScheduleFile(Strict):
+    time_zone: str
+    working_hours: dict[Literal[WEEKDAYS], list[TimeRange]]  # type: ignore[valid-type]
+    terms: list[DateRange] = Field(min_length=1)
+    closures: list[DateRange] = []
+    inset_days: list[NamedDay] = []
+    bank_holidays: list[NamedDay] = []
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected e.g. Europe/London)") from None
+        return value
+
+
+# device_groups.yaml --------------------------------------------------------------------------
+
+
+def _network(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ValueError(f"expected an address or network like 10.0.0.0/8, got {value!r}") from None
+    return value
+
+
+Network = Annotated[str, BeforeValidator(_network)]
+
+
+class DeviceGroup(Strict):
+    id: Identifier
+    label: str = Field(min_length=1)
+    description: str = ""
+    networks: list[Network] = []
+
+
+class DeviceGroupsFile(Strict):
+    device_groups: list[DeviceGroup] = Field(min_length=1)
+    staff_group: Identifier
+
+
+# rules.yaml ----------------------------------------------------------------------------------
+
+
+class RuleMatch(Strict):
+    categories: list[Category] | None = None
+    platforms: list[Identifier] | None = None
+    actions: list[Action] | None = None
+    working_time: bool | None = None
+    device_groups: list[Identifier] | None = None
+    accounts: list[Literal["school", "personal", "unknown"]] | None = None
+
+
+class Rule(Strict):
+    id: Identifier
+    description: str = Field(min_length=1)
+    match: RuleMatch
+    outcome: Outcome
+    clauses: list[ClauseId] = []
+    record: bool | None = None
+    allow_continue: bool | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rule":
+        if self.outcome in ("log", "warn", "block") and self.record is False:
+            raise ValueError(f"a '{self.outcome}' rule always records an event; drop record: false")
+        if self.outcome != "warn" and self.allow_continue:
+            raise ValueError("allow_continue only makes sense for a 'warn' rule")
+        if self.outcome != "allow" and not self.clauses:
+            raise ValueError(f"a '{self.outcome}' rule must name the clauses that apply")
+        return self
+
+
+class RulesFile(Strict):
+    rules: list[Rule] = Field(min_length=1)
+
+
+# accounts.yaml -------------------------------------------------------------------------------
+
+
+def _account_id(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class SchoolAccount(Strict):
+    id: Identifier
+    platform: Identifier
+    account_id: Annotated[str, BeforeValidator(_account_id), Field(min_length=1, max_length=200)]
+    label: str = Field(min_length=1)
+    approved_by: str = Field(min_length=1)
+    approved_on: date
+    expires_on: date | None = None
+    actions: list[Action] = Field(min_length=1)
+
+
+class AccountsFile(Strict):
+    accounts: list[SchoolAccount] = []
+
+
+# settings.yaml -------------------------------------------------------------------------------
+
+
+class ContinueReason(Strict):
+    id: Identifier
+    label: str = Field(min_length=1)
+
+
+class TenantRestrictionsV1(Strict):
+    tenants: list[str] = Field(min_length=1)
+    context: str = Field(min_length=1)
+
+
+class TenantRestrictionsV2(Strict):
+    tenant: str = Field(min_length=1)
+    policy: str = Field(min_length=1)
+
+
+class HeaderInjection(Strict):
+    google_allowed_domains: list[Hostname] = []
+    microsoft_tenant_restrictions_v1: TenantRestrictionsV1 | None = None
+    microsoft_tenant_restrictions_v2: TenantRestrictionsV2 | None = None
+    microsoft_restrict_msa: bool = False
+    youtube_restrict: Literal["Strict", "Moderate"] | None = None
+
+
+class Settings(Strict):
+    privacy_level: PrivacyLevel = "daily"
+    k_anonymity: int = Field(default=3, ge=1, le=100)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    allowance_minutes: int = Field(default=30, ge=1, le=480)
+    event_time_granularity_minutes: Literal[1, 5, 15, 60] = 15
+    body_peek_bytes: int = Field(default=65536, ge=0, le=1048576)
+    annual_review_due: date | None = None
+    continue_reasons: list[ContinueReason] = Field(min_length=1)
+    header_injection: HeaderInjection = HeaderInjection()
+
+
+class SettingsFile(Strict):
+    settings: Settings
+
+
+FILE_MODELS: dict[str, type[Strict]] = {
+    "policy.yaml": PolicyFile,
+    "platforms.yaml": PlatformsFile,
+    "schedule.yaml": ScheduleFile,
+    "device_groups.yaml": DeviceGroupsFile,
+    "rules.yaml": RulesFile,
+    "accounts.yaml": AccountsFile,
+    "settings.yaml": SettingsFile,
+}
+
+
+def parse_file[M: Strict](model: type[M], file: str, text: str) -> tuple[M, LocatedYaml]:
+    """Parse and validate one file's text; errors name the file, the line and the field."""
+    located = parse_yaml(file, text)
+    if located.data is None:
+        raise ConfigError([Problem(file, 1, "", "the file is empty")])
+    try:
+        return model.model_validate(located.data), located
+    except ValidationError as exc:
+        raise ConfigError([_problem(located, err) for err in exc.errors()]) from None
+
+
+def _problem(located: LocatedYaml, err: Any) -> Problem:
+    loc = [part for part in err["loc"] if not (isinstance(part, str) and "[" in part)]
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        message = "unknown field (check its spelling)"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    elif err["type"] == "string_pattern_mismatch":
+        message = f"{err.get('input')!r} is not in the expected form"
+    elif err["type"] == "literal_error":
+        message = f"{err.get('input')!r} is not allowed: {message.removeprefix('Input should be ')}"
+    return located.problem(loc, message)

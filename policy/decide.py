@@ -1,0 +1,146 @@
+"""decide(): the facts of one request in, a Decision out. Pure: same facts, same answer."""
+
+from collections.abc import Mapping
+
+from policy.engine import EndpointSpec, Policy, PlatformSpec
+from policy.facts import Decision, Facts
+from policy.vocabulary import ACTION_LABELS, CATEGORY_LABELS, AccountKind, Action
+
+NOT_SOCIAL = "not-social-media"
+OUTSIDE_GROUPS = "outside-device-groups"
+NO_RULE = "no-rule-matched"
+
+def decide(facts: Facts, policy: Policy) -> Decision:
+    working = policy.working_time(facts.at)
+    group = facts.device_group
+    if group is None:
+        group = policy.group_for_client(facts.client) if facts.client else policy.staff_group
+    platform_id = policy.classifier.platform_for(facts.host)
+    if group is None:
+        return _pass(facts, working, None, OUTSIDE_GROUPS,
+                     "The device is outside every configured device group, so the policy does not "
+                     "apply to it here.")
+    if platform_id is None:
+        return _pass(facts, working, group, NOT_SOCIAL, "This site is not social media.")
+
+    platform = policy.platforms[platform_id]
+    endpoint = _endpoint(platform, facts, policy.body_peek_bytes)
+    action: Action
+    if endpoint is not None:
+        action = endpoint.action  # type: ignore[assignment]
+    elif is_top_level_navigation(facts.method, facts.headers):
+        action = "browse"
+    else:
+        action = "subresource"
+
+    account: AccountKind = "unknown"
+    school_account = None
+    account_id = policy.account_id(platform, facts.cookies) if facts.cookies else None
+    if account_id is not None:
+        account = "personal"
+        day = policy.working_time.local(facts.at).date()
+        for spec in policy.accounts.get((platform.id, account_id), ()):
+            if spec.active_on(day) and action in spec.actions:
+                account, school_account = "school", spec.id
+                break
+
+    for rule in policy.rules:
+        if rule.matches(platform.category, platform.id, action, working, group, account):
+            return Decision(
+                platform=platform.id,
+                category=platform.category,
+                action=action,
+                working_time=working,
+                device_group=group,
+                account=account,
+                outcome=rule.outcome,  # type: ignore[arg-type]
+                clauses=rule.clauses,
+                reason=_reason(platform, action, working, account, rule.outcome, rule.id),
+                rule=rule.id,
+                record=rule.record,
+                allow_continue=rule.allow_continue,
+                school_account=school_account,
+            )
+    return Decision(
+        platform=platform.id,
+        category=platform.category,
+        action=action,
+        working_time=working,
+        device_group=group,
+        account=account,
+        outcome="allow",
+        clauses=(),
+        reason=_reason(platform, action, working, account, "allow", NO_RULE),
+        rule=NO_RULE,
+        school_account=school_account,
+    )
+
+def is_top_level_navigation(method: str, headers: Mapping[str, str]) -> bool:
+    """A page the person asked for, not something a page fetched or embedded.
+
+    Sec-Fetch-* decide when present; browsers without them are judged by Accept.
+    """
+    mode = headers.get("sec-fetch-mode")
+    dest = headers.get("sec-fetch-dest")
+    if mode is not None or dest is not None:
+        return mode == "navigate" and dest in (None, "document")
+    return method in ("GET", "POST") and "text/html" in headers.get("accept", "")
+
+def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec | None:
+    if not platform.endpoints:
+        return None
+    body_text: str | None = None
+    for endpoint in platform.endpoints:
+        if facts.method not in endpoint.methods:
+            continue
+        if endpoint.hosts and facts.host not in endpoint.hosts:
+            continue
+        if not endpoint.path.search(facts.path):
+            continue
+        if endpoint.query is not None and not endpoint.query.search(facts.query):
+            continue
+        if endpoint.body is not None:
+            if body_text is None:
+                body_text = (facts.body or b"")[:peek].decode("utf-8", "replace")
+            if not endpoint.body.search(body_text):
+                continue
+        return endpoint
+    return None
+
+def _pass(facts: Facts, working: bool, group: str | None, rule: str, reason: str) -> Decision:
+    navigation = is_top_level_navigation(facts.method, facts.headers)
+    return Decision(
+        platform=None,
+        category=None,
+        action="browse" if navigation else "subresource",
+        working_time=working,
+        device_group=group,
+        account="unknown",
+        outcome="allow",
+        clauses=(),
+        reason=reason,
+        rule=rule,
+    )
+
+_OUTCOME_WORDS = {
+    "allow": "is allowed",
+    "log": "is allowed and recorded anonymously",
+    "warn": "gets a warning",
+    "block": "is blocked",
+}
+_ACCOUNT_WORDS = {
+    "school": "from an approved school account",
+    "personal": "from a personal account",
+    "unknown": "",
+}
+
+def _reason(
+    platform: PlatformSpec, action: str, working: bool, account: str, outcome: str, rule: str
+) -> str:
+    when = "during working time" if working else "outside working time"
+    what = ACTION_LABELS[action]
+    who = _ACCOUNT_WORDS[account]
+    kind = CATEGORY_LABELS.get(platform.category, platform.category)
+    subject = f"{what[0].upper()}{what[1:]} {platform.name} ({kind})"
+    parts = [subject, who, when] if who else [subject, when]
+    return f"{' '.join(parts)} {_OUTCOME_WORDS[outcome]} (rule {rule})."

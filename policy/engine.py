@@ -1,0 +1,231 @@
+"""The bundle, loaded into indexes that make each decision a handful of dictionary lookups."""
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from policy.hosts import HostClassifier
+from policy.schedule import WorkingTime, days_between, parse_hhmm
+
+ANY = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseText:
+    id: str
+    heading: str | None
+    text: str | None
+    continuation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    action: str
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    query: re.Pattern[str] | None
+    body: re.Pattern[str] | None
+    hosts: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSpec:
+    id: str
+    name: str
+    category: str
+    account_cookies: tuple[tuple[str, re.Pattern[str]], ...]
+    endpoints: tuple[EndpointSpec, ...]
+    body_methods: frozenset[str]
+    """Methods for which some endpoint looks at the body: only those bodies are ever read."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: str
+    description: str
+    categories: frozenset[str] | None
+    platforms: frozenset[str] | None
+    actions: frozenset[str] | None
+    working_time: bool | None
+    device_groups: frozenset[str] | None
+    accounts: frozenset[str] | None
+    outcome: str
+    clauses: tuple[str, ...]
+    record: bool
+    allow_continue: bool
+
+    def matches(
+        self, category: str, platform: str, action: str, working: bool, group: str, account: str
+    ) -> bool:
+        return (
+            (self.actions is ANY or action in self.actions)
+            and (self.categories is ANY or category in self.categories)
+            and (self.platforms is ANY or platform in self.platforms)
+            and (self.working_time is ANY or working == self.working_time)
+            and (self.accounts is ANY or account in self.accounts)
+            and (self.device_groups is ANY or group in self.device_groups)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    id: str
+    platform: str
+    account_id: str
+    label: str
+    approved_on: date
+    expires_on: date | None
+    actions: frozenset[str]
+
+    def active_on(self, day: date) -> bool:
+        return self.approved_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+def _optional_set(values: Any) -> frozenset[str] | None:
+    return None if values is None else frozenset(values)
+
+
+def _regex(pattern: str | None) -> re.Pattern[str] | None:
+    return None if pattern is None else re.compile(pattern)
+
+
+class Policy:
+    """A loaded bundle. Build with `Policy.from_bundle(bundle_dict)`; immutable afterwards."""
+
+    def __init__(self, bundle: Mapping[str, Any]) -> None:
+        try:
+            self._load(bundle)
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise ValueError(f"not a usable policy bundle: {type(exc).__name__}: {exc}") from exc
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, Any]) -> "Policy":
+        return cls(bundle)
+
+    def _load(self, bundle: Mapping[str, Any]) -> None:
+        self.bundle = bundle
+        self.version: str = bundle["version"]
+        self.policy_version: str = bundle["policy_version"]
+        self.school_name: str = bundle["school"]["name"]
+        self.clauses = {
+            c["id"]: ClauseText(c["id"], c.get("heading"), c.get("text"), c.get("continuation"))
+            for c in bundle["clauses"]
+        }
+        domains, hosts, tlds = [], [], []
+        self.platforms: dict[str, PlatformSpec] = {}
+        for p in bundle["platforms"]:
+            domains += [(d, p["id"]) for d in p["domains"]]
+            hosts += [(h, p["id"]) for h in p.get("hosts", ())]
+            tlds += [(t, p["id"]) for t in p.get("tlds", ())]
+            endpoints = tuple(
+                EndpointSpec(
+                    action=e["action"],
+                    methods=frozenset(e["methods"]),
+                    path=re.compile(e["path"]),
+                    query=_regex(e.get("query")),
+                    body=_regex(e.get("body")),
+                    hosts=frozenset(e.get("hosts") or ()),
+                )
+                for e in p.get("endpoints", ())
+            )
+            self.platforms[p["id"]] = PlatformSpec(
+                id=p["id"],
+                name=p["name"],
+                category=p["category"],
+                account_cookies=tuple(
+                    (c["name"], re.compile(c["pattern"])) for c in p.get("account_cookies", ())
+                ),
+                endpoints=endpoints,
+                body_methods=frozenset(m for e in endpoints if e.body for m in e.methods),
+            )
+        self.classifier = HostClassifier(domains, hosts, tlds)
+
+        schedule = bundle["schedule"]
+        closed: list[date] = [date.fromisoformat(d["date"]) for d in schedule["bank_holidays"]]
+        for closure in schedule["closures"]:
+            closed += days_between(
+                date.fromisoformat(closure["start"]), date.fromisoformat(closure["end"])
+            )
+        self.working_time = WorkingTime(
+            schedule["time_zone"],
+            {
+                day: [(parse_hhmm(a), parse_hhmm(b)) for a, b in ranges]
+                for day, ranges in schedule["working_hours"].items()
+            },
+            [(date.fromisoformat(t["start"]), date.fromisoformat(t["end"])) for t in schedule["terms"]],
+            closed,
+            [date.fromisoformat(d["date"]) for d in schedule["inset_days"]],
+        )
+
+        self.device_groups = tuple(
+            (g["id"], tuple(ipaddress.ip_network(n) for n in g["networks"]))
+            for g in bundle["device_groups"]
+        )
+        self.group_labels = {g["id"]: g["label"] for g in bundle["device_groups"]}
+        self.staff_group: str = bundle["staff_group"]
+        self.group_for_client = lru_cache(maxsize=4096)(self._group_for_client)
+
+        self.rules = tuple(
+            RuleSpec(
+                id=r["id"],
+                description=r["description"],
+                categories=_optional_set(r["match"].get("categories")),
+                platforms=_optional_set(r["match"].get("platforms")),
+                actions=_optional_set(r["match"].get("actions")),
+                working_time=r["match"].get("working_time"),
+                device_groups=_optional_set(r["match"].get("device_groups")),
+                accounts=_optional_set(r["match"].get("accounts")),
+                outcome=r["outcome"],
+                clauses=tuple(r["clauses"]),
+                record=bool(r["record"]),
+                allow_continue=bool(r["allow_continue"]),
+            )
+            for r in bundle["rules"]
+        )
+        self.rules_by_id = {r.id: r for r in self.rules}
+
+        self.accounts: dict[tuple[str, str], tuple[AccountSpec, ...]] = {}
+        for a in bundle["accounts"]:
+            spec = AccountSpec(
+                id=a["id"],
+                platform=a["platform"],
+                account_id=str(a["account_id"]),
+                label=a["label"],
+                approved_on=date.fromisoformat(a["approved_on"]),
+                expires_on=date.fromisoformat(a["expires_on"]) if a.get("expires_on") else None,
+                actions=frozenset(a["actions"]),
+            )
+            key = (spec.platform, spec.account_id)
+            self.accounts[key] = (*self.accounts.get(key, ()), spec)
+        self.settings: Mapping[str, Any] = bundle["settings"]
+        self.body_peek_bytes: int = int(self.settings["body_peek_bytes"])
+
+    def _group_for_client(self, client: str) -> str | None:
+        try:
+            address = ipaddress.ip_address(client.split("%", 1)[0])
+        except ValueError:
+            return None
+        if address.version == 6 and address.ipv4_mapped:  # type: ignore[union-attr]
+            address = address.ipv4_mapped  # type: ignore[union-attr]
+        for group_id, networks in self.device_groups:
+            if any(address in net for net in networks):
+                return group_id
+        return None
+
+    def account_id(self, platform: PlatformSpec, cookies: Mapping[str, str]) -> str | None:
+        """The logged-in account id read from the platform's cookies, if any."""
+        for name, pattern in platform.account_cookies:
+            value = cookies.get(name)
+            if value:
+                match = pattern.search(unquote(value))
+                if match and match.group(1):
+                    return match.group(1)
+        return None
+
+    def clause_texts(self, ids: tuple[str, ...]) -> list[ClauseText]:
+        return [self.clauses[i] for i in ids if i in self.clauses]

@@ -1,0 +1,137 @@
+"""All of a school's configuration files together, checked against each other."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policy.config import (
+    FILE_MODELS,
+    AccountsFile,
+    DeviceGroupsFile,
+    PlatformsFile,
+    PolicyFile,
+    RulesFile,
+    ScheduleFile,
+    SettingsFile,
+    parse_file,
+)
+from policy.errors import ConfigError, Problem
+from policy.hosts import registrable_domain
+from policy.yamlsource import LocatedYaml
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolConfig:
+    """Every file of a configuration folder, validated alone and against each other."""
+
+    policy: PolicyFile
+    platforms: PlatformsFile
+    schedule: ScheduleFile
+    device_groups: DeviceGroupsFile
+    rules: RulesFile
+    accounts: AccountsFile
+    settings: SettingsFile
+
+
+def parse_config(texts: Mapping[str, str], *, folder: str = "config") -> SchoolConfig:
+    """Parse every file (name -> text); raise one ConfigError listing every problem found."""
+    problems: list[Problem] = []
+    parsed: dict[str, object] = {}
+    located: dict[str, LocatedYaml] = {}
+    for name, model in FILE_MODELS.items():
+        label = f"{folder}/{name}"
+        if name not in texts:
+            problems.append(Problem(label, 0, "", "file is missing"))
+            continue
+        try:
+            parsed[name], located[name] = parse_file(model, label, texts[name])
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    config = SchoolConfig(
+        policy=_as(parsed["policy.yaml"], PolicyFile),
+        platforms=_as(parsed["platforms.yaml"], PlatformsFile),
+        schedule=_as(parsed["schedule.yaml"], ScheduleFile),
+        device_groups=_as(parsed["device_groups.yaml"], DeviceGroupsFile),
+        rules=_as(parsed["rules.yaml"], RulesFile),
+        accounts=_as(parsed["accounts.yaml"], AccountsFile),
+        settings=_as(parsed["settings.yaml"], SettingsFile),
+    )
+    problems = cross_check(config, located)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _as[T](value: object, kind: type[T]) -> T:
+    assert isinstance(value, kind)  # noqa: S101 - parse_file returned the model it was given
+    return value
+
+
+def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> list[Problem]:
+    """References between files must resolve; the catalogue must be unambiguous."""
+    problems: list[Problem] = []
+    clause_ids = {c.id for c in config.policy.clauses}
+    platform_ids = {p.id for p in config.platforms.platforms}
+    group_ids = {g.id for g in config.device_groups.device_groups}
+
+    def dupes(file: str, key: str, items: list[str]) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item in seen:
+                problems.append(located[file].problem((key, i, "id"), f"id {item!r} is used twice"))
+            seen.add(item)
+
+    dupes("platforms.yaml", "platforms", [p.id for p in config.platforms.platforms])
+    dupes("device_groups.yaml", "device_groups", [g.id for g in config.device_groups.device_groups])
+    dupes("rules.yaml", "rules", [r.id for r in config.rules.rules])
+    dupes("accounts.yaml", "accounts", [a.id for a in config.accounts.accounts])
+
+    owner: dict[str, str] = {}
+    platforms_yaml = located["platforms.yaml"]
+    for i, platform in enumerate(config.platforms.platforms):
+        for field in ("domains", "hosts", "tlds"):
+            for j, name in enumerate(getattr(platform, field)):
+                key = f"{field}:{name}" if field == "tlds" else name
+                if key in owner and owner[key] != platform.id:
+                    problems.append(platforms_yaml.problem(
+                        ("platforms", i, field, j),
+                        f"{name!r} is already listed under platform {owner[key]!r}",
+                    ))
+                owner[key] = platform.id
+                if field == "domains" and not registrable_domain(name):
+                    problems.append(platforms_yaml.problem(
+                        ("platforms", i, field, j),
+                        f"{name!r} is a public suffix, not a domain: list it under tlds "
+                        "if the whole suffix belongs to the platform",
+                    ))
+
+    if config.device_groups.staff_group not in group_ids:
+        problems.append(located["device_groups.yaml"].problem(
+            ("staff_group",),
+            f"{config.device_groups.staff_group!r} is not one of the device groups "
+            f"({', '.join(sorted(group_ids))})",
+        ))
+
+    rules_yaml = located["rules.yaml"]
+    for i, rule in enumerate(config.rules.rules):
+        for j, clause in enumerate(rule.clauses):
+            if clause not in clause_ids:
+                problems.append(rules_yaml.problem(
+                    ("rules", i, "clauses", j), f"clause {clause} is not in policy.yaml"))
+        for field, known in (("platforms", platform_ids), ("device_groups", group_ids)):
+            for j, ref in enumerate(getattr(rule.match, field) or ()):
+                if ref not in known:
+                    problems.append(rules_yaml.problem(
+                        ("rules", i, "match", field, j),
+                        f"{ref!r} is not a known {field.replace('_', ' ')[:-1]}"))
+
+    accounts_yaml = located["accounts.yaml"]
+    for i, account in enumerate(config.accounts.accounts):
+        if account.platform not in platform_ids:
+            problems.append(accounts_yaml.problem(
+                ("accounts", i, "platform"), f"{account.platform!r} is not in platforms.yaml"))
+        if account.expires_on and account.expires_on < account.approved_on:
+            problems.append(accounts_yaml.problem(
+                ("accounts", i, "expires_on"), "expires before it was approved"))
+    return problems
