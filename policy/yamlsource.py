@@ -77,6 +77,7 @@ def _build(
                 )
                 continue
             out[key] = _build(value_node, (*path, key), lines, problems, file, constructor)
+            lines[(*path, key)] = key_node.start_mark.line + 1  # point at the key, not its block
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
