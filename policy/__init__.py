@@ -4,8 +4,8 @@ Nothing in this package reads files, the clock or the network: callers pass text
 addresses in, and get values out.
 """
 
+from policy.decide import decide
 from policy.engine import Policy
 from policy.facts import Decision, Facts
-from policy.decide import decide
 
 __all__ = ["Decision", "Facts", "Policy", "decide"]

@@ -35,7 +35,10 @@ ClauseId = Annotated[str, BeforeValidator(_clause_id), Field(pattern=r"^\d+(\.\d
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Hostname = Annotated[
     str,
-    Field(max_length=253, pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"),
+    Field(
+        max_length=253,
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+    ),
 ]
 
 _UNPORTABLE_REGEX = re.compile(r"\(\?P<|\(\?<[=!]|\(\?[aiLmsux]|\\[AZ]|[*+?}]\+")
@@ -214,7 +217,9 @@ def _network(value: Any) -> Any:
         try:
             return str(ipaddress.ip_network(value, strict=False))
         except ValueError:
-            raise ValueError(f"expected an address or network like 10.0.0.0/8, got {value!r}") from None
+            raise ValueError(
+                f"expected an address or network like 10.0.0.0/8, got {value!r}"
+            ) from None
     return value
 
 

@@ -2,13 +2,14 @@
 
 from collections.abc import Mapping
 
-from policy.engine import EndpointSpec, Policy, PlatformSpec
+from policy.engine import EndpointSpec, PlatformSpec, Policy
 from policy.facts import Decision, Facts
 from policy.vocabulary import ACTION_LABELS, CATEGORY_LABELS, AccountKind, Action
 
 NOT_SOCIAL = "not-social-media"
 OUTSIDE_GROUPS = "outside-device-groups"
 NO_RULE = "no-rule-matched"
+
 
 def decide(facts: Facts, policy: Policy) -> Decision:
     working = policy.working_time(facts.at)
@@ -17,9 +18,14 @@ def decide(facts: Facts, policy: Policy) -> Decision:
         group = policy.group_for_client(facts.client) if facts.client else policy.staff_group
     platform_id = policy.classifier.platform_for(facts.host)
     if group is None:
-        return _pass(facts, working, None, OUTSIDE_GROUPS,
-                     "The device is outside every configured device group, so the policy does not "
-                     "apply to it here.")
+        return _pass(
+            facts,
+            working,
+            None,
+            OUTSIDE_GROUPS,
+            "The device is outside every configured device group, so the policy does not "
+            "apply to it here.",
+        )
     if platform_id is None:
         return _pass(facts, working, group, NOT_SOCIAL, "This site is not social media.")
 
@@ -75,6 +81,7 @@ def decide(facts: Facts, policy: Policy) -> Decision:
         school_account=school_account,
     )
 
+
 def is_top_level_navigation(method: str, headers: Mapping[str, str]) -> bool:
     """A page the person asked for, not something a page fetched or embedded.
 
@@ -85,6 +92,7 @@ def is_top_level_navigation(method: str, headers: Mapping[str, str]) -> bool:
     if mode is not None or dest is not None:
         return mode == "navigate" and dest in (None, "document")
     return method in ("GET", "POST") and "text/html" in headers.get("accept", "")
+
 
 def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec | None:
     if not platform.endpoints:
@@ -107,6 +115,7 @@ def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec |
         return endpoint
     return None
 
+
 def _pass(facts: Facts, working: bool, group: str | None, rule: str, reason: str) -> Decision:
     navigation = is_top_level_navigation(facts.method, facts.headers)
     return Decision(
@@ -122,6 +131,7 @@ def _pass(facts: Facts, working: bool, group: str | None, rule: str, reason: str
         rule=rule,
     )
 
+
 _OUTCOME_WORDS = {
     "allow": "is allowed",
     "log": "is allowed and recorded anonymously",
@@ -133,6 +143,7 @@ _ACCOUNT_WORDS = {
     "personal": "from a personal account",
     "unknown": "",
 }
+
 
 def _reason(
     platform: PlatformSpec, action: str, working: bool, account: str, outcome: str, rule: str

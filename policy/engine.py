@@ -13,6 +13,7 @@ from policy.hosts import HostClassifier
 from policy.schedule import WorkingTime, days_between, parse_hhmm
 
 ANY = None
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +158,15 @@ class Policy:
                 day: [(parse_hhmm(a), parse_hhmm(b)) for a, b in ranges]
                 for day, ranges in schedule["working_hours"].items()
             },
-            [(date.fromisoformat(t["start"]), date.fromisoformat(t["end"])) for t in schedule["terms"]],
+            [
+                (date.fromisoformat(t["start"]), date.fromisoformat(t["end"]))
+                for t in schedule["terms"]
+            ],
             closed,
             [date.fromisoformat(d["date"]) for d in schedule["inset_days"]],
         )
 
-        self.device_groups = tuple(
+        self.device_groups: tuple[tuple[str, tuple[IPNetwork, ...]], ...] = tuple(
             (g["id"], tuple(ipaddress.ip_network(n) for n in g["networks"]))
             for g in bundle["device_groups"]
         )
@@ -210,8 +214,9 @@ class Policy:
             address = ipaddress.ip_address(client.split("%", 1)[0])
         except ValueError:
             return None
-        if address.version == 6 and address.ipv4_mapped:  # type: ignore[union-attr]
-            address = address.ipv4_mapped  # type: ignore[union-attr]
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        group_id: str
         for group_id, networks in self.device_groups:
             if any(address in net for net in networks):
                 return group_id

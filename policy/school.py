@@ -94,44 +94,62 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
             for j, name in enumerate(getattr(platform, field)):
                 key = f"{field}:{name}" if field == "tlds" else name
                 if key in owner and owner[key] != platform.id:
-                    problems.append(platforms_yaml.problem(
-                        ("platforms", i, field, j),
-                        f"{name!r} is already listed under platform {owner[key]!r}",
-                    ))
+                    problems.append(
+                        platforms_yaml.problem(
+                            ("platforms", i, field, j),
+                            f"{name!r} is already listed under platform {owner[key]!r}",
+                        )
+                    )
                 owner[key] = platform.id
                 if field == "domains" and not registrable_domain(name):
-                    problems.append(platforms_yaml.problem(
-                        ("platforms", i, field, j),
-                        f"{name!r} is a public suffix, not a domain: list it under tlds "
-                        "if the whole suffix belongs to the platform",
-                    ))
+                    problems.append(
+                        platforms_yaml.problem(
+                            ("platforms", i, field, j),
+                            f"{name!r} is a public suffix, not a domain: list it under tlds "
+                            "if the whole suffix belongs to the platform",
+                        )
+                    )
 
     if config.device_groups.staff_group not in group_ids:
-        problems.append(located["device_groups.yaml"].problem(
-            ("staff_group",),
-            f"{config.device_groups.staff_group!r} is not one of the device groups "
-            f"({', '.join(sorted(group_ids))})",
-        ))
+        problems.append(
+            located["device_groups.yaml"].problem(
+                ("staff_group",),
+                f"{config.device_groups.staff_group!r} is not one of the device groups "
+                f"({', '.join(sorted(group_ids))})",
+            )
+        )
 
     rules_yaml = located["rules.yaml"]
     for i, rule in enumerate(config.rules.rules):
         for j, clause in enumerate(rule.clauses):
             if clause not in clause_ids:
-                problems.append(rules_yaml.problem(
-                    ("rules", i, "clauses", j), f"clause {clause} is not in policy.yaml"))
+                problems.append(
+                    rules_yaml.problem(
+                        ("rules", i, "clauses", j), f"clause {clause} is not in policy.yaml"
+                    )
+                )
         for field, known in (("platforms", platform_ids), ("device_groups", group_ids)):
             for j, ref in enumerate(getattr(rule.match, field) or ()):
                 if ref not in known:
-                    problems.append(rules_yaml.problem(
-                        ("rules", i, "match", field, j),
-                        f"{ref!r} is not a known {field.replace('_', ' ')[:-1]}"))
+                    problems.append(
+                        rules_yaml.problem(
+                            ("rules", i, "match", field, j),
+                            f"{ref!r} is not a known {field.replace('_', ' ')[:-1]}",
+                        )
+                    )
 
     accounts_yaml = located["accounts.yaml"]
     for i, account in enumerate(config.accounts.accounts):
         if account.platform not in platform_ids:
-            problems.append(accounts_yaml.problem(
-                ("accounts", i, "platform"), f"{account.platform!r} is not in platforms.yaml"))
+            problems.append(
+                accounts_yaml.problem(
+                    ("accounts", i, "platform"), f"{account.platform!r} is not in platforms.yaml"
+                )
+            )
         if account.expires_on and account.expires_on < account.approved_on:
-            problems.append(accounts_yaml.problem(
-                ("accounts", i, "expires_on"), "expires before it was approved"))
+            problems.append(
+                accounts_yaml.problem(
+                    ("accounts", i, "expires_on"), "expires before it was approved"
+                )
+            )
     return problems

@@ -68,12 +68,16 @@ def _build(
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = constructor.construct_object(key_node)
             key = str(key)
             if key in out:
                 problems.append(
-                    Problem(file, key_node.start_mark.line + 1, format_path((*path, key)),
-                            "this key appears twice in the same mapping")
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        format_path((*path, key)),
+                        "this key appears twice in the same mapping",
+                    )
                 )
                 continue
             out[key] = _build(value_node, (*path, key), lines, problems, file, constructor)
@@ -84,4 +88,4 @@ def _build(
             _build(item, (*path, i), lines, problems, file, constructor)
             for i, item in enumerate(node.value)
         ]
-    return constructor.construct_object(node)  # type: ignore[no-untyped-call]
+    return constructor.construct_object(node)
