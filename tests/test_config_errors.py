@@ -54,7 +54,9 @@ def test_yaml_syntax_error_names_the_line(config: Path) -> None:
 
 
 def test_misspelt_field_is_named_with_its_line(config: Path) -> None:
-    line = break_file(config, "rules.yaml", "    clauses: [\"6.2\"]", "    clauses: [\"6.2\"]\n    clause: x")
+    line = break_file(
+        config, "rules.yaml", '    clauses: ["6.2"]', '    clauses: ["6.2"]\n    clause: x'
+    )
     problem = the_problem(config)
     assert (problem.file.endswith("rules.yaml"), problem.line) == (True, line + 1)
     assert problem.field == "rules[2].clause"
@@ -62,7 +64,12 @@ def test_misspelt_field_is_named_with_its_line(config: Path) -> None:
 
 
 def test_unknown_outcome_names_allowed_values(config: Path) -> None:
-    line = break_file(config, "rules.yaml", "    outcome: block\n" if False else "    outcome: warn\n    clauses: [\"6.2\"]", "    outcome: warning\n    clauses: [\"6.2\"]")
+    line = break_file(
+        config,
+        "rules.yaml",
+        "    outcome: block\n" if False else '    outcome: warn\n    clauses: ["6.2"]',
+        '    outcome: warning\n    clauses: ["6.2"]',
+    )
     problem = the_problem(config)
     assert problem.line == line
     assert problem.field == "rules[2].outcome"
@@ -98,14 +105,21 @@ def test_rule_citing_a_clause_the_policy_lacks_is_refused(config: Path) -> None:
 
 
 def test_rule_naming_an_unknown_platform_is_refused(config: Path) -> None:
-    line = break_file(config, "rules.yaml", "match: {actions: [reference]}", "match: {actions: [reference], platforms: [myspace]}")
+    line = break_file(
+        config,
+        "rules.yaml",
+        "match: {actions: [reference]}",
+        "match: {actions: [reference], platforms: [myspace]}",
+    )
     problem = the_problem(config)
     assert (problem.field, problem.line) == ("rules[2].match.platforms[0]", line)
     assert "'myspace' is not a known platform" in problem.message
 
 
 def test_duplicate_key_is_refused(config: Path) -> None:
-    line = break_file(config, "settings.yaml", "  k_anonymity: 3\n", "  k_anonymity: 3\n  k_anonymity: 5\n")
+    line = break_file(
+        config, "settings.yaml", "  k_anonymity: 3\n", "  k_anonymity: 3\n  k_anonymity: 5\n"
+    )
     problem = the_problem(config)
     assert (problem.field, problem.line) == ("settings.k_anonymity", line + 1)
     assert "appears twice" in problem.message
@@ -119,14 +133,21 @@ def test_backwards_working_hours_are_refused(config: Path) -> None:
 
 
 def test_unknown_time_zone_is_refused(config: Path) -> None:
-    line = break_file(config, "schedule.yaml", "time_zone: Europe/London", "time_zone: Europe/Londn")
+    line = break_file(
+        config, "schedule.yaml", "time_zone: Europe/London", "time_zone: Europe/Londn"
+    )
     problem = the_problem(config)
     assert (problem.field, problem.line) == ("time_zone", line)
     assert "unknown time zone 'Europe/Londn'" in problem.message
 
 
 def test_term_ending_before_it_starts_is_refused(config: Path) -> None:
-    line = break_file(config, "schedule.yaml", "start: 2026-09-02, end: 2026-12-18", "start: 2026-12-18, end: 2026-09-02")
+    line = break_file(
+        config,
+        "schedule.yaml",
+        "start: 2026-09-02, end: 2026-12-18",
+        "start: 2026-12-18, end: 2026-09-02",
+    )
     problem = the_problem(config)
     assert (problem.field, problem.line) == ("terms[3]", line)
     assert "before it starts" in problem.message
@@ -140,7 +161,9 @@ def test_bad_network_is_refused(config: Path) -> None:
 
 
 def test_staff_group_must_be_a_device_group(config: Path) -> None:
-    line = break_file(config, "device_groups.yaml", "staff_group: staff-devices", "staff_group: staff")
+    line = break_file(
+        config, "device_groups.yaml", "staff_group: staff-devices", "staff_group: staff"
+    )
     problem = the_problem(config)
     assert (problem.field, problem.line) == ("staff_group", line)
 
@@ -166,8 +189,10 @@ def test_domain_listed_under_two_platforms_is_refused(config: Path) -> None:
         "    domains: [copycat-social.com, facebook.com]\n"
     )
     problem = the_problem(config)
-    assert (problem.field, problem.line) == ("platforms[-1].domains[1]".replace("-1", str(
-        len(load_config_dir().platforms.platforms))), line)
+    assert (problem.field, problem.line) == (
+        "platforms[-1].domains[1]".replace("-1", str(len(load_config_dir().platforms.platforms))),
+        line,
+    )
     assert "'facebook.com' is already listed under platform 'facebook'" in problem.message
 
 
@@ -201,7 +226,9 @@ def test_validate_command_exits_non_zero_and_prints_locations(config: Path) -> N
     line = break_file(config, "settings.yaml", "privacy_level: daily", "privacy_level: weekly")
     result = subprocess.run(
         [sys.executable, "-m", "clausewarden", "config", "validate", str(config)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     assert f"settings.yaml:{line}: settings.privacy_level: 'weekly' is not allowed" in result.stderr
@@ -210,7 +237,9 @@ def test_validate_command_exits_non_zero_and_prints_locations(config: Path) -> N
 def test_validate_command_accepts_the_shipped_folder() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "clausewarden", "config", "validate"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout

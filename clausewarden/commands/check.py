@@ -63,8 +63,13 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.config)
     try:
         facts = Facts.from_url(
-            args.url, method=args.method.upper(), headers=headers, cookies=cookies,
-            body=body, at=at, client=args.client,
+            args.url,
+            method=args.method.upper(),
+            headers=headers,
+            cookies=cookies,
+            body=body,
+            at=at,
+            client=args.client,
         )
     except ValueError as exc:
         return _fail(str(exc))
@@ -75,13 +80,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.method.upper()} {args.url}")
     print(f"  outcome:  {decision.outcome.upper()}")
     print(f"  platform: {decision.platform or '-'} ({decision.category or 'not social media'})")
-    print(f"  action:   {decision.action}    account: {decision.account}    "
-          f"working time: {'yes' if decision.working_time else 'no'}    "
-          f"device group: {decision.device_group or '-'}")
+    print(
+        f"  action:   {decision.action}    account: {decision.account}    "
+        f"working time: {'yes' if decision.working_time else 'no'}    "
+        f"device group: {decision.device_group or '-'}"
+    )
     print(f"  why:      {decision.reason}")
     for clause in policy.clause_texts(decision.clauses):
         heading = f" {clause.heading}" if clause.heading else ""
         print(f"  clause {clause.id}{heading}:")
-        print(textwrap.fill(clause.text or "", width=92, initial_indent="    \"",
-                            subsequent_indent="     ") + "\"")
+        print(
+            textwrap.fill(
+                clause.text or "", width=92, initial_indent='    "', subsequent_indent="     "
+            )
+            + '"'
+        )
     return 0
