@@ -1,0 +1,115 @@
+"""`clausewarden check` and `clausewarden bundle` as a school's IT admin runs them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+DECISION_FIELDS = {
+    "platform",
+    "category",
+    "action",
+    "working_time",
+    "device_group",
+    "account",
+    "outcome",
+    "clauses",
+    "reason",
+    "rule",
+}
+
+
+def clausewarden(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "clausewarden", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_check_json_prints_exactly_the_decision_fields_plus_rule() -> None:
+    result = clausewarden(
+        "check", "https://www.facebook.com/", "--at", "2026-11-25T10:00:00Z", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert set(decision) == DECISION_FIELDS
+    assert decision["outcome"] == "warn" and decision["clauses"] == ["7"]
+    assert decision["working_time"] is True and decision["device_group"] == "staff-devices"
+
+
+def test_check_without_json_quotes_the_clause_text() -> None:
+    result = clausewarden("check", "https://web.whatsapp.com/", "--at", "2026-11-25T10:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert "WARN" in result.stdout
+    assert "clause 8.1" in result.stdout and "You must not contact any student" in result.stdout
+    assert "clause 7 Personal Use Of Social Media" in result.stdout
+
+
+def test_check_with_headers_is_not_assumed_to_be_a_navigation() -> None:
+    result = clausewarden(
+        "check",
+        "https://www.facebook.com/plugins/like.php",
+        "--header",
+        "Sec-Fetch-Dest: iframe",
+        "--header",
+        "Sec-Fetch-Mode: navigate",
+        "--at",
+        "2026-11-25T10:00:00Z",
+        "--json",
+    )
+    assert json.loads(result.stdout)["action"] == "subresource"
+
+
+def test_check_reads_cookies_client_and_body(tmp_path: Path) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text("fb_api_req_friendly_name=FriendingCometFriendRequestSendMutation&x=1")
+    result = clausewarden(
+        "check",
+        "https://www.facebook.com/api/graphql/",
+        "--method",
+        "POST",
+        "--header",
+        "Sec-Fetch-Mode: cors",
+        "--cookie",
+        "c_user=100012345",
+        "--body-file",
+        str(body),
+        "--client",
+        "192.168.4.7",
+        "--at",
+        "2026-11-25T19:00:00Z",
+        "--json",
+    )
+    decision = json.loads(result.stdout)
+    assert decision["action"] == "connect" and decision["account"] == "personal"
+    assert decision["clauses"] == ["11.4.3"] and decision["working_time"] is False
+
+
+def test_check_refuses_a_time_without_offset() -> None:
+    result = clausewarden("check", "https://x.com/", "--at", "2026-11-25T10:00")
+    assert result.returncode == 2
+    assert "--at '2026-11-25T10:00': give the UTC offset" in result.stderr
+
+
+def test_check_refuses_a_malformed_header() -> None:
+    result = clausewarden("check", "https://x.com/", "--header", "no colon here")
+    assert result.returncode == 2 and "expected 'Name: value'" in result.stderr
+
+
+def test_bundle_is_written_atomically_with_a_content_version(tmp_path: Path) -> None:
+    out = tmp_path / "bundle.json"
+    result = clausewarden("bundle", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    bundle = json.loads(out.read_text())
+    assert len(bundle["version"]) == 16 and bundle["version"] in result.stderr
+    assert {
+        "clauses",
+        "platforms",
+        "schedule",
+        "device_groups",
+        "rules",
+        "accounts",
+        "settings",
+    } <= set(bundle)
+    assert not list(tmp_path.glob("*.tmp"))
+    again = json.loads(clausewarden("bundle").stdout)
+    assert again["version"] == bundle["version"]
