@@ -20,13 +20,37 @@ from policy.hosts import _split
 NAV = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 SUB = {"sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
 COMMON = [
-    "www.bbc.co.uk", "www.gov.uk", "classroom.google.com", "docs.google.com", "outlook.office.com",
-    "teams.microsoft.com", "www.twinkl.co.uk", "www.khanacademy.org", "login.microsoftonline.com",
-    "fonts.gstatic.com", "cdn.jsdelivr.net", "www.purplemash.com", "ttrockstars.com", "www.amazon.co.uk",
-    "www.theguardian.com", "update.googleapis.com", "clients4.google.com", "www.oaknational.org.uk",
+    "www.bbc.co.uk",
+    "www.gov.uk",
+    "classroom.google.com",
+    "docs.google.com",
+    "outlook.office.com",
+    "teams.microsoft.com",
+    "www.twinkl.co.uk",
+    "www.khanacademy.org",
+    "login.microsoftonline.com",
+    "fonts.gstatic.com",
+    "cdn.jsdelivr.net",
+    "www.purplemash.com",
+    "ttrockstars.com",
+    "www.amazon.co.uk",
+    "www.theguardian.com",
+    "update.googleapis.com",
+    "clients4.google.com",
+    "www.oaknational.org.uk",
 ]
-SOCIAL = ["www.facebook.com", "x.com", "www.instagram.com", "www.linkedin.com", "www.youtube.com",
-          "en.wikipedia.org", "web.whatsapp.com", "www.tiktok.com", "www.reddit.com", "static.xx.fbcdn.net"]
+SOCIAL = [
+    "www.facebook.com",
+    "x.com",
+    "www.instagram.com",
+    "www.linkedin.com",
+    "www.youtube.com",
+    "en.wikipedia.org",
+    "web.whatsapp.com",
+    "www.tiktok.com",
+    "www.reddit.com",
+    "static.xx.fbcdn.net",
+]
 
 
 def percentile(values: list[int], q: float) -> float:
@@ -42,8 +66,12 @@ def run(label: str, policy: Policy, facts: list[Facts]) -> None:
         decide(f, policy)
         timings.append(time.perf_counter_ns() - t0)
     elapsed = time.perf_counter() - start
-    print(f"{label:<44} {len(facts) / elapsed:>10,.0f}/s  p50 {percentile(timings, 0.5):6.2f} µs"
-          f"  p99 {percentile(timings, 0.99):6.2f} µs  mean {statistics.fmean(timings) / 1000:6.2f} µs")
+    p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
+    mean = statistics.fmean(timings) / 1000
+    print(
+        f"{label:<44} {len(facts) / elapsed:>10,.0f}/s  "
+        f"p50 {p50:6.2f} µs  p99 {p99:6.2f} µs  mean {mean:6.2f} µs"
+    )
 
 
 def main() -> None:
@@ -63,19 +91,25 @@ def main() -> None:
         return Facts(host=host, path="/", headers=NAV if nav else SUB, at=at, client="10.0.0.5")
 
     # Realistic mix: 90 % non-social (Zipf-like reuse of a few hundred hosts), 10 % social.
-    pool = [f"{rng.choice(['www', 'cdn', 'api', 'static'])}{i}.{rng.choice(COMMON)}" for i in range(300)]
+    pool = [
+        f"{rng.choice(['www', 'cdn', 'api', 'static'])}{i}.{rng.choice(COMMON)}" for i in range(300)
+    ]
     mix = []
     for _ in range(args.n):
         if rng.random() < 0.9:
-            mix.append(make(pool[min(int(rng.paretovariate(1.2)) - 1, len(pool) - 1)], rng.random() < 0.2))
+            mix.append(
+                make(pool[min(int(rng.paretovariate(1.2)) - 1, len(pool) - 1)], rng.random() < 0.2)
+            )
         else:
             mix.append(make(rng.choice(SOCIAL), rng.random() < 0.3))
     warm_nonsocial = [make(rng.choice(pool), False) for _ in range(args.n // 2)]
     warm_social_nav = [make(rng.choice(SOCIAL[:9]), True) for _ in range(args.n // 2)]
     for f in warm_nonsocial + warm_social_nav + mix:  # fill the caches once
         decide(f, policy)
-    cold = [make(f"h{i}-{rng.randrange(10**9)}.example-school-{i % 97}.org.uk", False)
-            for i in range(min(args.n, 50_000))]
+    cold = [
+        make(f"h{i}-{rng.randrange(10**9)}.example-school-{i % 97}.org.uk", False)
+        for i in range(min(args.n, 50_000))
+    ]
 
     floor = {f.host: 1 for f in warm_nonsocial}
     t0 = time.perf_counter_ns()
@@ -83,8 +117,10 @@ def main() -> None:
         floor.get(f.host)
     dict_ns = (time.perf_counter_ns() - t0) / len(warm_nonsocial)
 
-    print(f"catalogue: {len(policy.platforms)} platforms, {len(bundle['rules'])} rules; "
-          f"loaded policy holds {current / 1024:,.0f} KiB (tracemalloc)")
+    print(
+        f"catalogue: {len(policy.platforms)} platforms, {len(bundle['rules'])} rules; "
+        f"loaded policy holds {current / 1024:,.0f} KiB (tracemalloc)"
+    )
     run("realistic mix (90 % non-social), cached", policy, mix)
     run("non-social host, cached", policy, warm_nonsocial)
     run("social navigation, cached host", policy, warm_social_nav)
