@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from policy.engine import EndpointSpec, PlatformSpec, Policy
 from policy.facts import Decision, Facts
+from policy.hosts import normalise_host
 from policy.vocabulary import ACTION_LABELS, CATEGORY_LABELS, AccountKind, Action
 
 NOT_SOCIAL = "not-social-media"
@@ -101,7 +102,7 @@ def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec |
     for endpoint in platform.endpoints:
         if facts.method not in endpoint.methods:
             continue
-        if endpoint.hosts and facts.host not in endpoint.hosts:
+        if endpoint.hosts and normalise_host(facts.host) not in endpoint.hosts:
             continue
         if not endpoint.path.search(facts.path):
             continue

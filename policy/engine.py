@@ -91,8 +91,13 @@ def _optional_set(values: Any) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
 
+def _compile(pattern: str) -> re.Pattern[str]:
+    """ASCII classes: \\d and \\w then mean what they mean in the extension's JavaScript."""
+    return re.compile(pattern, re.ASCII)
+
+
 def _regex(pattern: str | None) -> re.Pattern[str] | None:
-    return None if pattern is None else re.compile(pattern)
+    return None if pattern is None else _compile(pattern)
 
 
 class Policy:
@@ -127,7 +132,7 @@ class Policy:
                 EndpointSpec(
                     action=e["action"],
                     methods=frozenset(e["methods"]),
-                    path=re.compile(e["path"]),
+                    path=_compile(e["path"]),
                     query=_regex(e.get("query")),
                     body=_regex(e.get("body")),
                     hosts=frozenset(e.get("hosts") or ()),
@@ -139,7 +144,7 @@ class Policy:
                 name=p["name"],
                 category=p["category"],
                 account_cookies=tuple(
-                    (c["name"], re.compile(c["pattern"])) for c in p.get("account_cookies", ())
+                    (c["name"], _compile(c["pattern"])) for c in p.get("account_cookies", ())
                 ),
                 endpoints=endpoints,
                 body_methods=frozenset(m for e in endpoints if e.body for m in e.methods),
