@@ -23,6 +23,7 @@ class WorkingTime:
         self._terms = tuple(sorted(terms))
         self._closed = frozenset(closed_days)
         self._inset = frozenset(inset_days)
+        self._last_minute: tuple[int, bool] = (-1, False)
 
     def local(self, at: datetime) -> datetime:
         if at.tzinfo is None:
@@ -37,6 +38,19 @@ class WorkingTime:
         return any(start <= day <= end for start, end in self._terms)
 
     def __call__(self, at: datetime) -> bool:
+        # Every boundary is on a whole minute, and most requests arrive in the same minute as
+        # the last one: remembering one minute's answer saves the time zone conversion.
+        if at.tzinfo is None:
+            raise ValueError("the time of a request must carry its UTC offset")
+        minute = int(at.timestamp() // 60)
+        last_minute, last_answer = self._last_minute
+        if minute == last_minute:
+            return last_answer
+        answer = self._compute(at)
+        self._last_minute = (minute, answer)
+        return answer
+
+    def _compute(self, at: datetime) -> bool:
         local = self.local(at)
         day = local.date()
         ranges = self._hours[day.weekday()]
