@@ -1,0 +1,140 @@
+"""The durable outbox: every event is in SQLite (WAL) before the page that caused it is sent.
+
+Bounded: past `max_pending` unshipped events a new event is not kept, and the count of events not
+kept is itself stored (and reported to the service as `outbox_dropped`). Shipped events stay for
+the rest of the day so staff can see their own (the self-view), then are pruned.
+"""
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from policy.event import Event
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    day TEXT NOT NULL,
+    self_tag TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (state, seq);
+CREATE INDEX IF NOT EXISTS events_self ON events (self_tag, day);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('dropped', 0);
+"""
+PENDING, SHIPPED, REJECTED = 0, 1, 2
+
+
+class Outbox:
+    """One SQLite file; safe to use from the proxy's thread and the shipper (one lock)."""
+
+    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
+        self.path = path
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+        self._db.executescript(SCHEMA)
+        self._pending = self._count_pending()
+
+    def _count_pending(self) -> int:
+        row = self._db.execute("SELECT count(*) FROM events WHERE state = 0").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, event: Event, day: str, self_tag: str) -> bool:
+        """Keep `event`; False (and the dropped count goes up) when the outbox is full."""
+        with self._lock:
+            if self._pending >= self.max_pending:
+                self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'dropped'")
+                return False
+            self._db.execute(
+                "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
+                (event.id, day, self_tag, json.dumps(event.to_json(), separators=(",", ":"))),
+            )
+            self._pending += 1
+            return True
+
+    def add_many(self, rows: Sequence[tuple[Event, str, str]]) -> int:
+        """Keep several events in one transaction; returns how many were kept."""
+        with self._lock:
+            room = max(0, self.max_pending - self._pending)
+            kept = rows[:room]
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
+                [
+                    (e.id, day, tag, json.dumps(e.to_json(), separators=(",", ":")))
+                    for e, day, tag in kept
+                ],
+            )
+            if len(rows) > len(kept):
+                self._db.execute(
+                    "UPDATE meta SET value = value + ? WHERE name = 'dropped'",
+                    (len(rows) - len(kept),),
+                )
+            self._db.execute("COMMIT")
+            self._pending += len(kept)
+            return len(kept)
+
+    def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, data FROM events WHERE state = 0 ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [(int(seq), json.loads(data)) for seq, data in rows]
+
+    def mark(self, seqs: Sequence[int], state: int) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "UPDATE events SET state = ? WHERE seq = ? AND state = 0",
+                [(state, s) for s in seqs],
+            )
+            self._db.execute("COMMIT")
+            self._pending = self._count_pending()
+
+    def status(self) -> dict[str, Any]:
+        """`sensor_status` of the ingest API: pending count, dropped count, oldest pending time."""
+        with self._lock:
+            oldest = self._db.execute(
+                "SELECT data FROM events WHERE state = 0 ORDER BY seq LIMIT 1"
+            ).fetchone()
+            dropped = self._db.execute("SELECT value FROM meta WHERE name = 'dropped'").fetchone()
+        return {
+            "outbox_pending": self._pending,
+            "outbox_dropped": int(dropped[0]),
+            "oldest_pending": json.loads(oldest[0])["time"] if oldest else None,
+        }
+
+    def for_self(self, self_tag: str, day: str) -> list[dict[str, Any]]:
+        """This device's own events of `day` (the staff self-view), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM events WHERE self_tag = ? AND day = ? ORDER BY seq",
+                (self_tag, day),
+            ).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def all_events(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every event kept, with its state name (for `clausewarden outbox export`)."""
+        names = {PENDING: "pending", SHIPPED: "shipped", REJECTED: "rejected"}
+        with self._lock:
+            rows = self._db.execute("SELECT state, data FROM events ORDER BY seq").fetchall()
+        return [(names[int(state)], json.loads(data)) for state, data in rows]
+
+    def prune(self, before_day: str) -> int:
+        """Forget shipped events of days before `before_day` (the self-view shows today only)."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM events WHERE state != 0 AND day < ?", (before_day,))
+            return cur.rowcount

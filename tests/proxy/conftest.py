@@ -1,0 +1,37 @@
+"""Fixtures for the proxy's tests: configuration folders made from config/ with small changes."""
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
+
+from clausewarden.config_dir import DEFAULT_CONFIG_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.support (the tests folder is not a package)
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., Path]:
+    """A copy of config/ with some files replaced by the given texts (name -> YAML text)."""
+
+    def make(**files: str) -> Path:
+        folder = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}"
+        shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+        for name, text in files.items():
+            (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def accounts_config(make_config: Callable[..., Path]) -> Path:
+    """School accounts (one current, one expired) and a rule that blocks TikTok."""
+    rules = (DEFAULT_CONFIG_DIR / "rules.yaml").read_text(encoding="utf-8")
+    rules = rules.replace("rules:\n", "rules:\n" + BLOCK_TIKTOK_RULE, 1)
+    return make_config(accounts=SCHOOL_ACCOUNTS, rules=rules)
