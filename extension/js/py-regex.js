@@ -1,0 +1,209 @@
+// Python `re` patterns (the bundle's) compiled to JavaScript RegExps that match the same strings.
+//
+// The bundle's patterns are written for Python: `\d`, `\w`, `\s` and `.` are Unicode-aware
+// there and `$` also matches before a final newline. This module rewrites those few constructs so
+// that `pyRegex(p).test(s)` agrees with `re.search(p, s)` (the cross-check in
+// tests/extension/ runs both on the same inputs). Pure: no browser or Node APIs.
+
+// Python's str.isspace() set, which is what `\s` matches in a str pattern.
+export const PY_SPACE =
+  "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PY_WORD = "\\p{L}\\p{N}_";
+const PY_DIGIT = "\\p{Nd}";
+const SYNTAX = new Set("^$\\.*+?()[]{}|/".split(""));
+const CLASS_SYNTAX = new Set("^$\\.*+?()[]{}|/-".split(""));
+
+export class PyRegexError extends Error {}
+
+/** Compile a Python regular expression to an equivalent JS RegExp (unicode mode). */
+export function pyRegex(pattern) {
+  const { source, flags } = translate(pattern);
+  try {
+    return new RegExp(source, flags);
+  } catch (err) {
+    throw new PyRegexError(`cannot compile ${JSON.stringify(pattern)}: ${err.message}`);
+  }
+}
+
+function translate(pattern) {
+  let i = 0;
+  let ignoreCase = false;
+  let dotAll = false;
+  let multiline = false;
+  // Global flags: Python 3.11+ only allows them at the very start.
+  let m;
+  while ((m = /^\(\?([aiLmsux]+)\)/.exec(pattern.slice(i)))) {
+    for (const f of m[1]) {
+      if (f === "i") ignoreCase = true;
+      else if (f === "s") dotAll = true;
+      else if (f === "m") multiline = true;
+      else if (f !== "u") throw new PyRegexError(`unsupported flag (?${f}) in ${pattern}`);
+    }
+    i += m[0].length;
+  }
+  const dot = dotAll ? "[\\s\\S]" : "[^\\n]";
+  const word = `[${PY_WORD}]`;
+  const nonWord = `[^${PY_WORD}]`;
+  const boundary = `(?:(?<=${word})(?!${word})|(?<!${word})(?=${word}))`;
+  const notBoundary = `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word}))`;
+  let out = "";
+  const n = pattern.length;
+  while (i < n) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const [text, used] = escapeOutside(pattern, i, { word, nonWord, boundary, notBoundary });
+      out += text;
+      i += used;
+    } else if (c === "[") {
+      const [text, used] = characterClass(pattern, i);
+      out += text;
+      i += used;
+    } else if (c === ".") {
+      out += dot;
+      i += 1;
+    } else if (c === "$") {
+      out += multiline ? "(?=\\n|$)" : "(?=\\n?$)";
+      i += 1;
+    } else if (c === "^") {
+      out += multiline ? "(?:^|(?<=\\n))" : "^";
+      i += 1;
+    } else if (c === "(") {
+      const rest = pattern.slice(i);
+      if (rest.startsWith("(?P<")) {
+        out += "(?<";
+        i += 4;
+      } else if (rest.startsWith("(?P=")) {
+        const end = pattern.indexOf(")", i);
+        out += `\\k<${pattern.slice(i + 4, end)}>`;
+        i = end + 1;
+      } else if (rest.startsWith("(?#")) {
+        i = pattern.indexOf(")", i) + 1;
+      } else if (/^\(\?(:|=|!|<=|<!|<[A-Za-z_])/.test(rest) || !rest.startsWith("(?")) {
+        out += "(";
+        i += 1;
+      } else {
+        throw new PyRegexError(`unsupported group ${rest.slice(0, 4)} in ${pattern}`);
+      }
+    } else if (c === "{") {
+      const q = /^\{(\d*)(,?)(\d*)\}/.exec(pattern.slice(i));
+      if (q && (q[1] !== "" || (q[2] === "," && q[3] !== ""))) {
+        out += q[2] ? `{${q[1] || "0"},${q[3]}}` : `{${q[1]}}`;
+        i += q[0].length;
+        if (pattern[i] === "+") throw new PyRegexError(`possessive quantifier in ${pattern}`);
+      } else {
+        out += "\\{";
+        i += 1;
+      }
+    } else if (c === "}") {
+      out += "\\}";
+      i += 1;
+    } else if ((c === "+" || c === "*" || c === "?") && pattern[i + 1] === "+") {
+      throw new PyRegexError(`possessive quantifier in ${pattern}`);
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return { source: out, flags: `u${ignoreCase ? "i" : ""}` };
+}
+
+function simpleEscape(pattern, i, inClass) {
+  // Escapes common to both contexts; returns [text, used] or null.
+  const e = pattern[i + 1];
+  if (e === undefined) throw new PyRegexError(`trailing backslash in ${pattern}`);
+  if ("ntrfv".includes(e)) return [`\\${e}`, 2];
+  if (e === "a") return ["\\x07", 2];
+  if (e === "x") {
+    const hex = pattern.slice(i + 2, i + 4);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new PyRegexError(`bad \\x escape in ${pattern}`);
+    return [`\\x${hex}`, 4];
+  }
+  if (e === "u") {
+    const hex = pattern.slice(i + 2, i + 6);
+    if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PyRegexError(`bad \\u escape in ${pattern}`);
+    return [`\\u{${hex}}`, 6];
+  }
+  if (e === "U") {
+    const hex = pattern.slice(i + 2, i + 10);
+    if (!/^[0-9a-fA-F]{8}$/.test(hex)) throw new PyRegexError(`bad \\U escape in ${pattern}`);
+    return [`\\u{${hex.replace(/^0+(?=.)/, "")}}`, 10];
+  }
+  if (e === "d") return [inClass ? PY_DIGIT : `[${PY_DIGIT}]`, 2];
+  if (e === "w") return [inClass ? PY_WORD : `[${PY_WORD}]`, 2];
+  if (e === "s") return [inClass ? PY_SPACE : `[${PY_SPACE}]`, 2];
+  if (/[A-Za-z]/.test(e)) return null;
+  if (/[0-9]/.test(e)) return null;
+  // Identity escape of punctuation: keep the backslash only where JS needs it.
+  const syntax = inClass ? CLASS_SYNTAX : SYNTAX;
+  return [syntax.has(e) ? `\\${e}` : e, 2];
+}
+
+function escapeOutside(pattern, i, words) {
+  const simple = simpleEscape(pattern, i, false);
+  if (simple) return simple;
+  const e = pattern[i + 1];
+  switch (e) {
+    case "D":
+      return [`[^${PY_DIGIT}]`, 2];
+    case "W":
+      return [words.nonWord, 2];
+    case "S":
+      return [`[^${PY_SPACE}]`, 2];
+    case "b":
+      return [words.boundary, 2];
+    case "B":
+      return [words.notBoundary, 2];
+    case "A":
+      return ["(?<![\\s\\S])", 2];
+    case "Z":
+      return ["(?![\\s\\S])", 2];
+    default:
+      break;
+  }
+  const digits = /^\d{1,2}/.exec(pattern.slice(i + 1));
+  if (digits && digits[0][0] !== "0") return [`\\${digits[0]}`, 1 + digits[0].length];
+  if (e === "0") {
+    const oct = /^[0-7]{1,3}/.exec(pattern.slice(i + 1))[0];
+    return [`\\u{${parseInt(oct, 8).toString(16)}}`, 1 + oct.length];
+  }
+  throw new PyRegexError(`unsupported escape \\${e} in ${pattern}`);
+}
+
+function characterClass(pattern, start) {
+  let i = start + 1;
+  let out = "[";
+  if (pattern[i] === "^") {
+    out += "^";
+    i += 1;
+  }
+  if (pattern[i] === "]") {
+    out += "\\]";
+    i += 1;
+  }
+  while (i < pattern.length && pattern[i] !== "]") {
+    const c = pattern[i];
+    if (c === "\\") {
+      const e = pattern[i + 1];
+      if (e === "D" || e === "W" || e === "S") {
+        throw new PyRegexError(`negated shorthand \\${e} inside [...] in ${pattern}`);
+      }
+      if (e === "b") {
+        out += "\\x08";
+        i += 2;
+        continue;
+      }
+      const simple = simpleEscape(pattern, i, true);
+      if (!simple) throw new PyRegexError(`unsupported escape \\${e} in [...] in ${pattern}`);
+      out += simple[0];
+      i += simple[1];
+    } else if (c === "[" || c === "/" || c === "{" || c === "}" || c === "(" || c === ")" || c === "|") {
+      out += `\\${c}`;
+      i += 1;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  if (i >= pattern.length) throw new PyRegexError(`unterminated [ in ${pattern}`);
+  return [`${out}]`, i + 1 - start];
+}
