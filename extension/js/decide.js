@@ -369,7 +369,7 @@ function findEndpoint(platform, facts, peek) {
   let text = null;
   for (const endpoint of platform.endpoints) {
     if (!endpoint.methods.has(facts.method)) continue;
-    if (endpoint.hosts.size && !endpoint.hosts.has(facts.host)) continue;
+    if (endpoint.hosts.size && !endpoint.hosts.has(normaliseHost(facts.host))) continue;
     if (!endpoint.path.test(facts.path)) continue;
     if (endpoint.query !== null && !endpoint.query.test(facts.query)) continue;
     if (endpoint.body !== null) {

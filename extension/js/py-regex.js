@@ -1,15 +1,18 @@
 // Python `re` patterns (the bundle's) compiled to JavaScript RegExps that match the same strings.
 //
-// The bundle's patterns are written for Python: `\d`, `\w`, `\s` and `.` are Unicode-aware
-// there and `$` also matches before a final newline. This module rewrites those few constructs so
-// that `pyRegex(p).test(s)` agrees with `re.search(p, s)` (the cross-check in
+// The core compiles the bundle's patterns with `re.ASCII` (so `\d`, `\w`, `\s`, `\b` are ASCII, as
+// in JavaScript), but Python's `$` also matches before a final newline, `.` matches `\r`, and the
+// syntax differs in places (`(?P<n>`, `{,n}`, literal `{`). This module rewrites those constructs
+// so that `pyRegex(p).test(s)` agrees with `re.compile(p, re.ASCII).search(s)` (the cross-check in
 // tests/extension/ runs both on the same inputs). Pure: no browser or Node APIs.
 
-// Python's str.isspace() set, which is what `\s` matches in a str pattern.
+// Python's str.isspace() set (what str.strip() removes).
 export const PY_SPACE =
   "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const PY_WORD = "\\p{L}\\p{N}_";
-const PY_DIGIT = "\\p{Nd}";
+// What \s, \w and \d match under re.ASCII.
+const ASCII_SPACE = " \\t\\n\\r\\x0c\\x0b";
+const PY_WORD = "A-Za-z0-9_";
+const PY_DIGIT = "0-9";
 const SYNTAX = new Set("^$\\.*+?()[]{}|/".split(""));
 const CLASS_SYNTAX = new Set("^$\\.*+?()[]{}|/-".split(""));
 
@@ -44,8 +47,8 @@ function translate(pattern) {
   const dot = dotAll ? "[\\s\\S]" : "[^\\n]";
   const word = `[${PY_WORD}]`;
   const nonWord = `[^${PY_WORD}]`;
-  const boundary = `(?:(?<=${word})(?!${word})|(?<!${word})(?=${word}))`;
-  const notBoundary = `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word}))`;
+  const boundary = "\\b"; // ASCII word boundary in both (JS without the i flag)
+  const notBoundary = "\\B";
   let out = "";
   const n = pattern.length;
   while (i < n) {
@@ -130,7 +133,7 @@ function simpleEscape(pattern, i, inClass) {
   }
   if (e === "d") return [inClass ? PY_DIGIT : `[${PY_DIGIT}]`, 2];
   if (e === "w") return [inClass ? PY_WORD : `[${PY_WORD}]`, 2];
-  if (e === "s") return [inClass ? PY_SPACE : `[${PY_SPACE}]`, 2];
+  if (e === "s") return [inClass ? ASCII_SPACE : `[${ASCII_SPACE}]`, 2];
   if (/[A-Za-z]/.test(e)) return null;
   if (/[0-9]/.test(e)) return null;
   // Identity escape of punctuation: keep the backslash only where JS needs it.
@@ -148,7 +151,7 @@ function escapeOutside(pattern, i, words) {
     case "W":
       return [words.nonWord, 2];
     case "S":
-      return [`[^${PY_SPACE}]`, 2];
+      return [`[^${ASCII_SPACE}]`, 2];
     case "b":
       return [words.boundary, 2];
     case "B":
