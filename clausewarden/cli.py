@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from policy.errors import ConfigError
 
-COMMAND_MODULES = ("check", "bundle", "config")
+COMMAND_MODULES = ("check", "bundle", "config", "proxy", "outbox", "ca", "pac")
 
 
 def build_parser() -> argparse.ArgumentParser:

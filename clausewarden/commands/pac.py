@@ -1,0 +1,36 @@
+"""`clausewarden pac`: a proxy auto-config file generated from the policy bundle."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from clausewarden.config_dir import load_config_dir
+from policy.bundle import compile_bundle
+from policy.engine import Policy
+from proxy_addon.headers import injections
+from proxy_addon.pac import pac_text
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "pac",
+        help="write a proxy auto-config (PAC) file",
+        description="Send the hosts the policy cares about to the proxy and everything else "
+        "DIRECT (--all: everything to the proxy).",
+    )
+    parser.add_argument("--proxy", default="127.0.0.1:8080", help="the proxy's host:port")
+    parser.add_argument("--all", action="store_true", help="send all web traffic to the proxy")
+    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    bundle = compile_bundle(load_config_dir(args.config))
+    extra = injections(Policy.from_bundle(bundle).settings).keys()
+    text = pac_text(bundle, args.proxy, all_traffic=args.all, extra_hosts=extra)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

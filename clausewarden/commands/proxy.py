@@ -1,0 +1,92 @@
+"""`clausewarden proxy`: runs mitmdump with the ClauseWarden addon (execs mitmdump)."""
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import proxy_addon.addon
+
+ADDON = Path(proxy_addon.addon.__file__).resolve()
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "proxy",
+        help="run the filtering proxy (mitmproxy with the ClauseWarden addon)",
+        description="Run mitmproxy with the ClauseWarden addon. Only social media hosts (and "
+        "header-injection hosts) are decrypted; everything else is an opaque tunnel.",
+    )
+    parser.add_argument("--listen-host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--listen-port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--service-url", help="ClauseWarden service URL (bundle and events)")
+    parser.add_argument("--sensor-token-file", type=Path, help="file holding the sensor token")
+    parser.add_argument("--sensor-name", default="proxy", help="the sensor's registered name")
+    parser.add_argument(
+        "--data-dir", type=Path, help="outbox, last good bundle, secrets (~/.clausewarden/proxy)"
+    )
+    parser.add_argument(
+        "--confdir", type=Path, help="mitmproxy's folder, with its CA (default ~/.mitmproxy)"
+    )
+    parser.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another mitmproxy addon script to load after ClauseWarden's",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="any other mitmproxy or clausewarden_* option",
+    )
+    parser.set_defaults(run=run)
+
+
+def mitmdump_command(args: argparse.Namespace) -> list[str]:
+    exe = Path(sys.executable).with_name("mitmdump")
+    program = str(exe) if exe.exists() else (shutil.which("mitmdump") or "mitmdump")
+    command = [
+        program,
+        "--listen-host",
+        args.listen_host,
+        "--listen-port",
+        str(args.listen_port),
+        "-s",
+        str(ADDON),
+        "--set",
+        "connection_strategy=lazy",
+        "--set",
+        "flow_detail=0",  # mitmdump would otherwise print every URL
+        "--set",
+        "termlog_verbosity=warn",  # and every connection's addresses, tunnels included
+        "--set",
+        f"clausewarden_sensor={args.sensor_name}",
+    ]
+    if args.confdir:
+        command += ["--set", f"confdir={args.confdir}"]
+    if args.config:
+        command += ["--set", f"clausewarden_config={args.config}"]
+    if args.service_url:
+        command += ["--set", f"clausewarden_service={args.service_url}"]
+    if args.sensor_token_file:
+        command += ["--set", f"clausewarden_token_file={args.sensor_token_file}"]
+    if args.data_dir:
+        command += ["--set", f"clausewarden_data_dir={args.data_dir}"]
+    for script in args.script:
+        command += ["-s", str(script)]
+    for option in args.set:
+        command += ["--set", option]
+    return command
+
+
+def run(args: argparse.Namespace) -> int:
+    command = mitmdump_command(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # noqa: S606 (our own mitmdump, no shell)
+    return 0  # not reached

@@ -1,0 +1,26 @@
+"""Test-only mitmproxy addon: sends every request that reaches upstream to one local server.
+
+Loaded after ClauseWarden's addon, so it sees only what ClauseWarden let through; the Host header
+(what the browser asked for) is kept, so the local server can tell what was asked.
+"""
+
+from mitmproxy import ctx, http
+
+
+class MapUpstream:
+    def load(self, loader):  # type: ignore[no-untyped-def]
+        loader.add_option("map_upstream", str, "", "host:port that receives every request")
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        target = ctx.options.map_upstream
+        if flow.response is not None or not target or flow.request.host == "127.0.0.1":
+            return
+        host, _, port = target.rpartition(":")
+        header = flow.request.host_header
+        flow.request.scheme = "http"
+        flow.request.host = host
+        flow.request.port = int(port)
+        flow.request.host_header = header
+
+
+addons = [MapUpstream()]
