@@ -27,6 +27,7 @@ from policy.facts import Decision
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
 from proxy_addon.headers import Injections, injections
+from proxy_addon.intercept import allow_hosts_pattern
 from proxy_addon.outbox import Outbox
 from proxy_addon.secrets import daily_salt, private_key
 from proxy_addon.service_client import BundleSource, ServiceError, post_account_request
@@ -265,9 +266,16 @@ class ClauseWarden:
             policy = Policy.from_bundle(bundle)
         except ValueError as exc:
             raise _refuse(f"clausewarden_config: {exc}") from exc
+        self._use(policy)
+
+    def _use(self, policy: Policy) -> None:
+        """Put `policy` in force, with its header injections and the hosts it may decrypt."""
         self.policy = policy
         self.injections = injections(policy.settings)
         self.policy_error = None
+        pattern = allow_hosts_pattern(policy.bundle, self.injections)
+        if list(ctx.options.allow_hosts) != [pattern]:
+            ctx.options.update(allow_hosts=[pattern])  # type: ignore[no-untyped-call]
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -300,36 +308,43 @@ class ClauseWarden:
         while True:
             await asyncio.sleep(ctx.options.clausewarden_refresh)
             try:
-                await asyncio.to_thread(self.refresh)
+                bundle = await asyncio.to_thread(self._candidate)
+                if bundle is not None:
+                    self._adopt(bundle)  # options change on the event loop, never in a thread
             except Exception:
                 log.exception("policy refresh failed; keeping the policy in force")
 
     def refresh(self) -> bool:
         """Look for a new policy; install it if it is good, else keep the last good and say why."""
-        bundle: dict[str, Any] | None = None
+        bundle = self._candidate()
+        return bundle is not None and self._adopt(bundle)
+
+    def _candidate(self) -> dict[str, Any] | None:
+        """A new bundle from the service or the changed configuration folder, if there is one."""
         if self.source is not None:
             try:
-                bundle = self.source.fetch()
+                return self.source.fetch()
             except ServiceError as exc:
                 log.warning("cannot refresh the policy bundle (%s); keeping %s", exc, self._v())
-                return False
-        elif self.config_dir is not None:
-            stamp = _config_stamp(self.config_dir)
-            if stamp == self.config_stamp:
-                return False
-            self.config_stamp = stamp
-            try:
-                bundle = compile_bundle(load_config_dir(self.config_dir))
-            except ConfigError as exc:
-                self.policy_error = "; ".join(str(p) for p in exc.problems)
-                log.error(
-                    "the configuration has problems; keeping the last good policy %s: %s",
-                    self._v(),
-                    self.policy_error,
-                )
-                return False
-        if bundle is None:
-            return False
+                return None
+        if self.config_dir is None:
+            return None
+        stamp = _config_stamp(self.config_dir)
+        if stamp == self.config_stamp:
+            return None
+        self.config_stamp = stamp
+        try:
+            return compile_bundle(load_config_dir(self.config_dir))
+        except ConfigError as exc:
+            self.policy_error = "; ".join(str(p) for p in exc.problems)
+            log.error(
+                "the configuration has problems; keeping the last good policy %s: %s",
+                self._v(),
+                self.policy_error,
+            )
+            return None
+
+    def _adopt(self, bundle: dict[str, Any]) -> bool:
         try:
             policy = Policy.from_bundle(bundle)
         except ValueError as exc:
@@ -338,7 +353,7 @@ class ClauseWarden:
             return False
         if self.source is not None:
             self.source.save(bundle)
-        self.policy, self.injections, self.policy_error = policy, injections(policy.settings), None
+        self._use(policy)
         log.info("policy %s in force", policy.version)
         return True
 

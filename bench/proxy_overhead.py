@@ -1,0 +1,342 @@
+"""What the ClauseWarden addon costs mitmproxy, measured side by side in one run.
+
+Run: .venv/bin/python bench/proxy_overhead.py [--seconds 3] [--rounds 2] [--memory 10000,50000]
+Prints, each time for bare mitmdump (A) and mitmdump with the addon (B), runs interleaved A/B:
+  1. non-social plain HTTP keep-alive to a local upstream at c=1, 8, 32: requests/s (ratio B/A),
+     p50 and p99 latency;
+  2. non-social HTTPS: the proxy's CPU per new connection when tunnelled (B: not a catalogue
+     host) against the same connection decrypted (A decrypts everything);
+  3. warned navigations/s answered by the addon with no upstream, p50/p99 at c=1 and c=8;
+  4. durable events/s through the outbox (one transaction each, as the proxy writes them);
+  5. the addon proxy's RSS after N requests with many distinct hosts and client addresses.
+"""
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import shutil
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "proxy"))
+MITMDUMP = str(Path(sys.executable).with_name("mitmdump"))
+ADDON = ROOT / "proxy_addon" / "addon.py"
+MAP = ROOT / "tests" / "proxy" / "map_upstream.py"
+BODY = b"x" * 512
+RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+    + str(len(BODY)).encode()
+    + b"\r\n\r\n"
+    + BODY
+)
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# --- the local upstream (its own process), keep-alive, plain and TLS ---------------------------
+
+
+async def _serve_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            writer.write(RESPONSE)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+        pass
+    finally:
+        writer.close()
+
+
+def _upstream_main(port: int, tls_port: int, cert: str, key: str) -> None:
+    async def main() -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        await asyncio.start_server(_serve_conn, "127.0.0.1", port, backlog=512)
+        await asyncio.start_server(_serve_conn, "127.0.0.1", tls_port, ssl=context, backlog=512)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+ACCEPT_HTML = {"Accept": "text/html", "User-Agent": "bench"}
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+IMAGE = {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+
+
+def request_bytes(url: str, host: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {url} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def domain(i: int) -> str:
+    """One host in five is a social media subdomain (decided), the rest are distinct sites."""
+    return "facebook.com" if i % 5 == 0 else f"site{i % 997}.example"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing on {port}")
+
+
+def start_mitmdump(
+    port: int, confdir: Path, addon: bool, data: Path, map_to: int
+) -> subprocess.Popen[bytes]:
+    command = [
+        MITMDUMP, "--listen-host", "127.0.0.1", "--listen-port", str(port),
+        "--set", f"confdir={confdir}", "--set", "flow_detail=0",
+        "--set", "termlog_verbosity=error", "--set", "connection_strategy=lazy",
+        "--set", "ssl_insecure=true",
+    ]  # fmt: skip
+    if addon:
+        command += ["-s", str(ADDON), "--set", f"clausewarden_data_dir={data}",
+                    "--set", "clausewarden_now=2026-11-25T10:00:00+00:00"]  # fmt: skip
+    command += ["-s", str(MAP), "--set", f"map_upstream=127.0.0.1:{map_to}"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return process
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- the load ---------------------------------------------------------------------------------
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head[9:12])
+
+
+async def load(
+    port: int, requests: list[bytes] | bytes, seconds: float, concurrency: int, sources: int = 1
+) -> tuple[float, list[float]]:
+    """Keep-alive clients sending `requests` round robin for `seconds`; (req/s, latencies in ms)."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    reqs = [requests] if isinstance(requests, bytes) else requests
+
+    async def client(i: int) -> None:
+        local = (f"127.0.0.{1 + i % sources}", 0) if sources > 1 else None
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
+        n = i
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            writer.write(reqs[n % len(reqs)])
+            await _read_response(reader)
+            latencies.append((time.perf_counter() - start) * 1000)
+            n += concurrency
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - start), latencies
+
+
+async def count_load(
+    port: int, requests: list[bytes], total: int, concurrency: int, sources: int
+) -> None:
+    per = total // concurrency
+
+    async def client(i: int) -> None:
+        local = (f"127.0.{(i // 250) % 250}.{1 + i % 250}", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=local)
+        for k in range(per):
+            writer.write(requests[(i * per + k) % len(requests)])
+            await _read_response(reader)
+        writer.close()
+
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def new_tls_connections(port: int, host: str, target_port: int, n: int, ca: str) -> None:
+    context = ssl.create_default_context(cafile=ca)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    for _ in range(n):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"CONNECT {host}:{target_port} HTTP/1.1\r\nHost: {host}:{target_port}\r\n\r\n".encode()
+        )
+        await reader.readuntil(b"\r\n\r\n")
+        await writer.start_tls(context, server_hostname=host)
+        writer.write(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        await _read_response(reader)
+        writer.close()
+
+
+def outbox_rate(folder: Path, n: int) -> float:
+    from policy.event import Event
+    from proxy_addon.outbox import Outbox
+
+    outbox = Outbox(folder / "bench-outbox.sqlite3", max_pending=n + 1)
+    base = dict(
+        time="2026-11-25T10:00:00Z", sensor="proxy", device="0" * 32, platform="facebook",
+        category="social_network", action="browse", outcome="warn", clauses=("7",),
+        rule="social-working-time", working_time=True, device_group="staff-devices",
+        account="unknown", school_account=None, policy_version="v1",
+    )  # fmt: skip
+    events = [Event(id=uuid.uuid4().hex, **base) for _ in range(n)]  # type: ignore[arg-type]
+    start = time.perf_counter()
+    for e in events:
+        outbox.add(e, "2026-11-25", "tag")
+    rate = n / (time.perf_counter() - start)
+    outbox.close()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tls", type=int, default=150, help="new TLS connections per side")
+    parser.add_argument(
+        "--memory", default="10000,50000", help="request counts for RSS (200000 takes ~6 min)"
+    )
+    args = parser.parse_args()
+
+    from upstream import tls_context_for_localhost
+
+    tmp = Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    tls_context_for_localhost(tmp)  # writes localhost.pem / localhost-key.pem
+    up, up_tls = free_port(), free_port()
+    upstream = multiprocessing.Process(
+        target=_upstream_main,
+        args=(up, up_tls, str(tmp / "localhost.pem"), str(tmp / "localhost-key.pem")),
+        daemon=True,
+    )
+    upstream.start()
+    wait_port(up)
+    pa, pb = free_port(), free_port()
+    proc_a = start_mitmdump(pa, tmp / "conf", False, tmp / "a", up)
+    proc_b = start_mitmdump(pb, tmp / "conf", True, tmp / "b", up)
+    ca = str(tmp / "conf" / "mitmproxy-ca-cert.pem")
+    plain = request_bytes(f"http://127.0.0.1:{up}/lesson/plan", f"127.0.0.1:{up}", ACCEPT_HTML)
+    try:
+        asyncio.run(load(pa, plain, 0.5, 4))  # warm up both
+        asyncio.run(load(pb, plain, 0.5, 4))
+        print(
+            "mitmdump bare (A) vs with the ClauseWarden addon (B); "
+            f"{args.rounds} interleaved rounds of {args.seconds}s"
+        )
+        print("\n1. Non-social plain HTTP, keep-alive, local upstream")
+        print(
+            f"{'c':>3} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'A p50':>7} {'B p50':>7} "
+            f"{'A p99':>7} {'B p99':>7}  (ms)"
+        )
+        for c in (1, 8, 32):
+            ra: list[float] = []
+            rb: list[float] = []
+            la: list[float] = []
+            lb: list[float] = []
+            for _ in range(args.rounds):
+                r, lat = asyncio.run(load(pa, plain, args.seconds, c))
+                ra.append(r)
+                la += lat
+                r, lat = asyncio.run(load(pb, plain, args.seconds, c))
+                rb.append(r)
+                lb += lat
+            a, b = statistics.mean(ra), statistics.mean(rb)
+            print(
+                f"{c:>3} {a:>9.0f} {b:>9.0f} {b / a:>6.2f} {pct(la, 0.5):>7.2f} "
+                f"{pct(lb, 0.5):>7.2f} {pct(la, 0.99):>7.2f} {pct(lb, 0.99):>7.2f}"
+            )
+
+        print("\n2. Non-social HTTPS, proxy CPU per new connection (CONNECT + TLS + one GET)")
+        per = {}
+        for name, pid, port in (("A decrypted", proc_a.pid, pa), ("B tunnelled", proc_b.pid, pb)):
+            before = cpu_seconds(pid)
+            t0 = time.perf_counter()
+            asyncio.run(new_tls_connections(port, "localhost", up_tls, args.tls, ca))
+            wall = time.perf_counter() - t0
+            per[name] = (cpu_seconds(pid) - before) / args.tls * 1000
+            print(
+                f"   {name}: {per[name]:.2f} ms CPU per connection "
+                f"({args.tls / wall:.0f} connections/s)"
+            )
+        print(f"   tunnelled is {per['A decrypted'] / max(per['B tunnelled'], 1e-3):.1f}x cheaper")
+
+        print("\n3. Warned navigations answered by the addon (no upstream)")
+        nav = request_bytes("http://www.facebook.com/", "www.facebook.com", NAVIGATE)
+        for c in (1, 8):
+            rate, lat = asyncio.run(load(pb, nav, args.seconds, c))
+            print(
+                f"   c={c}: {rate:.0f} warning pages/s, p50 {pct(lat, 0.5):.2f} ms, "
+                f"p99 {pct(lat, 0.99):.2f} ms (at the client, including the proxy's parsing)"
+            )
+
+        print("\n4. Durable events through the outbox (SQLite WAL, one transaction each)")
+        print(f"   {outbox_rate(tmp, 20000):.0f} events/s")
+
+        print("\n5. RSS of the addon proxy with many distinct hosts and client addresses")
+        hosts = [
+            request_bytes(f"http://h{i}.{domain(i)}/p", f"h{i}.{domain(i)}", IMAGE)
+            for i in range(50_000)
+        ]
+        print(f"   start: {rss_mib(proc_b.pid):.0f} MiB")
+        done = 0
+        for total in (int(x) for x in args.memory.split(",")):
+            t0 = time.perf_counter()
+            step = total - done
+            asyncio.run(count_load(pb, hosts[done % len(hosts) :] + hosts, step, 32))
+            done = total
+            print(
+                f"   after {total} requests: {rss_mib(proc_b.pid):.0f} MiB "
+                f"({step / (time.perf_counter() - t0):.0f} req/s in this step)"
+            )
+    finally:
+        for p in (proc_a, proc_b):
+            p.terminate()
+            p.wait()
+        upstream.terminate()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

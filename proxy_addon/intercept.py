@@ -1,0 +1,28 @@
+"""Which connections mitmproxy may decrypt: mitmproxy's `allow_hosts`, generated from the bundle.
+
+One regular expression (mitmproxy matches each pattern against `host:port`): the catalogue's
+domains with their subdomains, its exact hosts and top-level domains, and the header-injection
+hosts. Every other TLS connection is an opaque tunnel, decided before its ClientHello is parsed.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def allow_hosts_pattern(bundle: Mapping[str, Any], extra_hosts: Iterable[str] = ()) -> str:
+    domains: set[str] = set()
+    exact: set[str] = set(extra_hosts)
+    for platform in bundle["platforms"]:
+        domains.update(platform["domains"])
+        domains.update(platform.get("tlds", ()))
+        exact.update(platform.get("hosts", ()))
+    # Longest first, so that the alternation never stops at a shorter prefix.
+    suffix = "|".join(re.escape(d) for d in sorted(domains, key=lambda d: (-len(d), d)))
+    hosts = "|".join(re.escape(h) for h in sorted(exact, key=lambda h: (-len(h), h)))
+    parts = [f"(?:[^:]*\\.)?(?:{suffix})"] if suffix else []
+    if hosts:
+        parts.append(f"(?:{hosts})")
+    if not parts:
+        return r"^$"  # nothing to decrypt
+    return f"^(?:{'|'.join(parts)})\\.?:\\d+$"
