@@ -172,9 +172,8 @@ async def load(
     return len(latencies) / (time.perf_counter() - start), latencies
 
 
-async def count_load(
-    port: int, requests: list[bytes], total: int, concurrency: int, sources: int
-) -> None:
+async def count_load(port: int, requests: list[bytes], total: int, concurrency: int) -> None:
+    """`total` requests from `concurrency` clients, each from its own 127.x.y.z address."""
     per = total // concurrency
 
     async def client(i: int) -> None:
