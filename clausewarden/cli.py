@@ -7,7 +7,18 @@ from collections.abc import Sequence
 
 from policy.errors import ConfigError
 
-COMMAND_MODULES = ("check", "bundle", "config", "proxy", "outbox", "ca", "pac")
+COMMAND_MODULES = (
+    "check",
+    "bundle",
+    "config",
+    "proxy",
+    "outbox",
+    "ca",
+    "pac",
+    "serve",
+    "user",
+    "sensor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,189 @@
+"""The service's application factory.
+
+Run it with `clausewarden serve` (see clausewarden/commands/serve.py), or in tests with
+`aiohttp_client(create_app(Config(data_dir=tmp_path)))`.
+"""
+
+import asyncio
+import base64
+import contextlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import aiohttp_session
+from aiohttp import web
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from jinja2 import PackageLoader
+
+from clausewarden.config_dir import load_config_dir
+from service import retention
+from service.bundle import BundleSource, SaltKeeper, seed
+from service.config import Config, read_or_create_secret
+from service.db import make_engine, migrate
+from service.ingest import MAX_BYTES, Rollup
+from service.keys import CONFIG, ENGINE, SERVICES, Services
+from service.routes import setup_routes
+
+log = logging.getLogger("clausewarden.service")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@web.middleware
+async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "other"
+        request.app[SERVICES].metrics.latency[name].observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _secure_headers(exc)
+        raise
+    _secure_headers(response)
+    return response
+
+
+def _secure_headers(response: web.StreamResponse) -> None:
+    if response.prepared:
+        return
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+
+
+async def csrf_token(request: web.Request) -> str:
+    session = await aiohttp_session.get_session(request)
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every form post must carry the session's CSRF token (the JSON API uses bearer tokens)."""
+    if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
+        session = await aiohttp_session.get_session(request)
+        expected = session.get("csrf")
+        form = await request.post()
+        given = form.get("csrf_token")
+        if (
+            not isinstance(expected, str)
+            or not isinstance(given, str)
+            or not hmac.compare_digest(expected.encode(), given.encode())
+        ):
+            raise web.HTTPForbidden(text="This form has expired or did not come from this site.")
+    return await handler(request)
+
+
+def create_app(config: Config) -> web.Application:
+    school = load_config_dir(config.config_dir)
+    tz = ZoneInfo(school.schedule.time_zone)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    key = read_or_create_secret(
+        config.data_dir / "session.key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32))
+    )
+    storage = EncryptedCookieStorage(
+        base64.urlsafe_b64decode(key.strip()),  # the storage base64-encodes bytes itself
+        cookie_name="clausewarden_session",
+        httponly=True,
+        samesite="Strict",
+        secure=config.secure_cookies,
+        max_age=8 * 3600,
+    )
+    app = web.Application(
+        client_max_size=MAX_BYTES,
+        middlewares=[
+            timing_middleware,
+            security_headers_middleware,
+            aiohttp_session.session_middleware(storage),
+            csrf_middleware,
+        ],
+    )
+    app[CONFIG] = config
+    app[SERVICES] = Services(
+        school=school,
+        tz=tz,
+        bundles=BundleSource(school, SaltKeeper(config.data_dir, tz)),
+        rollup=Rollup(tz),
+    )
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=PackageLoader("service"),
+        autoescape=True,
+        context_processors=[_template_context],
+    )
+    env.globals["school"] = school.policy.school
+    app.cleanup_ctx.append(_database)
+    if config.background_tasks:
+        app.cleanup_ctx.append(_background)
+    setup_routes(app)
+    return app
+
+
+async def _template_context(request: web.Request) -> dict[str, object]:
+    from service.views.auth import current_user
+
+    return {"user": await current_user(request), "csrf_token": await csrf_token(request)}
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    engine = make_engine(config.url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await seed(conn, app[SERVICES].school, config.clock())
+        app[ENGINE] = engine
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_housekeeping(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _housekeeping(app: web.Application) -> None:
+    """Every minute: rotate the day's salt at midnight; hourly: retention and stale requests."""
+    last_retention = 0.0
+    while True:
+        try:
+            services = app[SERVICES]
+            now = app[CONFIG].clock()
+            async with app[ENGINE].connect() as conn:
+                settings = await services.bundles.settings(conn)
+            if settings.privacy_level == "daily":
+                services.bundles.salts.daily(now)
+            if time.monotonic() - last_retention > 3600:
+                async with services.write_lock:
+                    await retention.run(app[ENGINE], services, now)
+                last_retention = time.monotonic()
+        except Exception:  # noqa: BLE001 - keep housekeeping alive; the error is logged
+            log.exception("housekeeping failed; will retry")
+        await asyncio.sleep(60)

@@ -1,0 +1,169 @@
+"""The policy bundle a sensor downloads: config + approved school accounts + settings + privacy.
+
+The day's salt (privacy level `daily`) lives in a 0600 file in the data folder; at the school's
+local midnight a new one replaces it and the old one is gone, so yesterday's pseudonyms can
+never be linked to a device again.
+"""
+
+import dataclasses
+import secrets
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from policy.bundle import compile_bundle
+from policy.config import AccountsFile, SchoolAccount, Settings, SettingsFile
+from policy.school import SchoolConfig
+from service import store
+from service.config import write_secret_file
+from service.db import policy_versions, school_accounts
+
+
+class SaltKeeper:
+    """Today's salt and the long-lived key, each in a 0600 file."""
+
+    def __init__(self, data_dir: Path, tz: ZoneInfo) -> None:
+        self.daily_path = data_dir / "daily-salt.json"
+        self.key_path = data_dir / "stable-key"
+        self.tz = tz
+
+    def local_day(self, now: datetime) -> date:
+        return now.astimezone(self.tz).date()
+
+    def daily(self, now: datetime) -> tuple[str, str]:
+        """(salt hex, local date) for `now`; rotates (and destroys the old salt) at midnight."""
+        today = self.local_day(now).isoformat()
+        if self.daily_path.exists():
+            data = orjson.loads(self.daily_path.read_bytes())
+            if data.get("date") == today:
+                return str(data["salt"]), today
+        salt = secrets.token_hex(32)
+        write_secret_file(self.daily_path, orjson.dumps({"date": today, "salt": salt}))
+        return salt, today
+
+    def stable_key(self) -> str:
+        if self.key_path.exists():
+            return self.key_path.read_text().strip()
+        key = secrets.token_hex(32)
+        write_secret_file(self.key_path, key.encode())
+        return key
+
+
+def effective_settings(base: Settings, overrides: dict[str, Any]) -> Settings:
+    wanted = {k: v for k, v in overrides.items() if k in store.EDITABLE_SETTINGS}
+    return Settings.model_validate({**base.model_dump(), **wanted})
+
+
+def _account_model(row: Any) -> SchoolAccount:
+    return SchoolAccount(
+        id=row.id,
+        platform=row.platform,
+        account_id=row.account_id,
+        label=row.label,
+        approved_by=row.approved_by or "headteacher",
+        approved_on=date.fromisoformat(row.approved_on) if row.approved_on else date.min,
+        expires_on=date.fromisoformat(row.expires_on) if row.expires_on else None,
+        actions=row.actions.split(","),
+    )
+
+
+class BundleSource:
+    """Compiles the bundle from the config folder and the store, cached until something changes."""
+
+    MAX_AGE = 30.0  # seconds: changes made by another process (the CLI) show within this
+
+    def __init__(self, school: SchoolConfig, salts: SaltKeeper) -> None:
+        self.school = school
+        self.salts = salts
+        self._cached: dict[str, Any] | None = None
+        self._settings: Settings = school.settings.settings
+        self._at = 0.0
+
+    def invalidate(self) -> None:
+        self._cached = None
+
+    async def settings(self, conn: AsyncConnection) -> Settings:
+        await self._refresh(conn)
+        return self._settings
+
+    async def _refresh(self, conn: AsyncConnection) -> dict[str, Any]:
+        if self._cached is not None and time.monotonic() - self._at < self.MAX_AGE:
+            return self._cached
+        rows = await store.list_accounts(conn, status="approved")
+        merged = effective_settings(self.school.settings.settings, await store.get_settings(conn))
+        config = dataclasses.replace(
+            self.school,
+            accounts=AccountsFile(accounts=[_account_model(r) for r in rows]),
+            settings=SettingsFile(settings=merged),
+        )
+        self._cached = compile_bundle(config)
+        self._settings = merged
+        self._at = time.monotonic()
+        return self._cached
+
+    async def bundle(self, conn: AsyncConnection, now: datetime) -> tuple[dict[str, Any], str]:
+        """(bundle with its privacy object, ETag)."""
+        body = await self._refresh(conn)
+        level = self._settings.privacy_level
+        privacy: dict[str, Any] = {"level": level}
+        tag = level
+        if level == "daily":
+            privacy["salt"], privacy["salt_date"] = self.salts.daily(now)
+            tag = privacy["salt_date"]
+        elif level == "stable":
+            privacy["key"] = self.salts.stable_key()
+        return {**body, "privacy": privacy}, f'"{body["version"]}-{tag}"'
+
+
+async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> None:
+    """First start: the config's school accounts become the store's; record the policy version."""
+    done = await store.get_settings(conn)
+    if not done.get("_accounts_seeded"):
+        for account in school.accounts.accounts:
+            if await store.get_account(conn, account.id):
+                continue
+            await conn.execute(
+                school_accounts.insert().values(
+                    id=account.id,
+                    platform=account.platform,
+                    account_id=account.account_id,
+                    label=account.label,
+                    actions=",".join(account.actions),
+                    status="approved",
+                    source="config",
+                    requested_by="config",
+                    created_at=store.iso(now),
+                    approved_by=account.approved_by,
+                    approved_at=store.iso(now),
+                    approved_on=account.approved_on.isoformat(),
+                    expires_on=account.expires_on.isoformat() if account.expires_on else None,
+                )
+            )
+        await store.put_setting(conn, "_accounts_seeded", True)
+    version = school.policy.document.version
+    known = (
+        await conn.execute(
+            select(policy_versions.c.version).where(policy_versions.c.version == version)
+        )
+    ).first()
+    if not known:
+        await conn.execute(
+            update(policy_versions)
+            .where(policy_versions.c.replaced_at.is_(None))
+            .values(replaced_at=store.iso(now))
+        )
+        document = {
+            "document": school.policy.document.model_dump(mode="json"),
+            "clauses": [c.model_dump(mode="json") for c in school.policy.clauses],
+        }
+        await conn.execute(
+            policy_versions.insert().values(
+                version=version, first_seen=store.iso(now), document=orjson.dumps(document).decode()
+            )
+        )

@@ -1,0 +1,124 @@
+"""Chart geometry computed on the server; the templates draw it as inline SVG (no scripts,
+no CDN, autoescaped like everything else)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+PALETTE = (
+    "#1b6ca8",
+    "#e07b39",
+    "#3a9e5c",
+    "#c23b3b",
+    "#7d5ba6",
+    "#8c6d46",
+    "#d16ba5",
+    "#5f6b73",
+)
+OUTCOME_COLOURS = {"allow": "#3a9e5c", "log": "#1b6ca8", "warn": "#e07b39", "block": "#c23b3b"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str
+    title: str
+
+
+def stacked_bars(
+    days: list[str],
+    series: list[tuple[str, list[int | None]]],
+    *,
+    width: int = 760,
+    height: int = 220,
+    colours: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Bars per day, stacked by series; a suppressed value (None) is drawn as a hatched stub."""
+    left, bottom, top = 40, 24, 8
+    plot_w, plot_h = width - left - 8, height - bottom - top
+    totals = [sum(v or 0 for _, values in series for v in [values[i]]) for i in range(len(days))]
+    peak = max(totals, default=0) or 1
+    step = plot_w / max(len(days), 1)
+    bar_w = max(step * 0.8, 1.0)
+    rects: list[Rect] = []
+    hidden: list[Rect] = []
+    legend = []
+    for s, (name, _values) in enumerate(series):
+        colour = (colours or {}).get(name, PALETTE[s % len(PALETTE)])
+        legend.append({"name": name, "fill": colour})
+    for i, day in enumerate(days):
+        y = top + plot_h
+        for s, (name, values) in enumerate(series):
+            colour = legend[s]["fill"]
+            value = values[i]
+            if value is None:
+                hidden.append(
+                    Rect(left + i * step, y - 3, bar_w, 3, "#999", f"{day} {name}: fewer than k")
+                )
+                continue
+            if value == 0:
+                continue
+            h = value / peak * plot_h
+            y -= h
+            rects.append(Rect(left + i * step, y, bar_w, h, colour, f"{day} {name}: {value}"))
+    ticks = []
+    label_every = max(1, len(days) // 8)
+    for i, day in enumerate(days):
+        if i % label_every == 0:
+            ticks.append({"x": left + i * step + bar_w / 2, "label": day[5:]})
+    return {
+        "width": width,
+        "height": height,
+        "rects": rects,
+        "hidden": hidden,
+        "legend": legend,
+        "ticks": ticks,
+        "peak": peak,
+        "axis_y": top + plot_h,
+        "left": left,
+        "top": top,
+    }
+
+
+def hbars(items: list[tuple[str, int | None]], *, width: int = 520) -> dict[str, Any]:
+    row_h, label_w = 22, 140
+    peak = max((n for _, n in items if n is not None), default=0) or 1
+    rows = []
+    for i, (label, n) in enumerate(items):
+        w = 0.0 if n is None else n / peak * (width - label_w - 70)
+        rows.append(
+            {"y": i * row_h, "label": label, "n": n, "w": w, "fill": PALETTE[i % len(PALETTE)]}
+        )
+    return {"width": width, "height": max(len(items), 1) * row_h, "rows": rows, "label_w": label_w}
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def heatmap(cells: dict[tuple[int, int], int | None]) -> dict[str, Any]:
+    """Hour (columns) by weekday (rows); darker is more."""
+    size, left, top = 26, 40, 18
+    peak = max((n for n in cells.values() if n is not None), default=0) or 1
+    squares = []
+    for wd in range(7):
+        for hour in range(24):
+            n = cells.get((wd, hour), 0)
+            if n is None:
+                fill, title = "#bbbbbb", f"{WEEKDAYS[wd]} {hour:02d}:00: fewer than k"
+            else:
+                shade = int(245 - (n / peak) * 200) if n else 245
+                fill = f"rgb({shade},{min(255, shade + 10)},255)" if n else "#f5f5f5"
+                title = f"{WEEKDAYS[wd]} {hour:02d}:00: {n}"
+            squares.append(
+                {"x": left + hour * size, "y": top + wd * size, "fill": fill, "title": title}
+            )
+    return {
+        "width": left + 24 * size + 4,
+        "height": top + 7 * size + 4,
+        "size": size - 2,
+        "squares": squares,
+        "rows": [{"y": top + i * size + size * 0.65, "label": d} for i, d in enumerate(WEEKDAYS)],
+        "cols": [{"x": left + h * size + size / 2, "label": f"{h:02d}"} for h in range(0, 24, 3)],
+    }

@@ -1,0 +1,56 @@
+"""How one service process is set up: where its data lives, which database, which config folder."""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    data_dir: Path = DEFAULT_DATA_DIR
+    config_dir: Path | None = None
+    """The school's configuration folder (None: clausewarden's default)."""
+    database_url: str | None = None
+    """SQLAlchemy URL (async driver); None: SQLite file in the data folder."""
+    secure_cookies: bool = False
+    """Mark session cookies Secure (set when served over TLS)."""
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    """Where the service reads the time (tests pass a settable clock)."""
+    background_tasks: bool = True
+    """Run retention and salt rotation in the background."""
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'clausewarden.db'}"
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Write a secret readable by its owner only (0600), replacing any old one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def read_or_create_secret(path: Path, make: Callable[[], bytes]) -> bytes:
+    if path.exists():
+        return path.read_bytes()
+    data = make()
+    write_secret_file(path, data)
+    return data

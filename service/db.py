@@ -1,0 +1,225 @@
+"""Every table of the service's store (SQLAlchemy Core), the engine, and the migrations.
+
+SQLite (WAL, the embedded default) and PostgreSQL (asyncpg) are one URL apart: times are stored
+as ISO-8601 UTC text (`YYYY-MM-DDTHH:MM:SSZ`, which sorts like time) and days as `YYYY-MM-DD`.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("time", String(20), nullable=False),
+    Column("sensor", String(64), nullable=False),
+    Column("device", String(32)),
+    Column("platform", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("outcome", String(8), nullable=False),
+    Column("clauses", String(200), nullable=False),
+    # Clause ids as one compact string with commas around each: `,6.2,7,`.
+    Column("rule", String(64), nullable=False),
+    Column("working_time", Boolean, nullable=False),
+    Column("device_group", String(64), nullable=False),
+    Column("account", String(8), nullable=False),
+    Column("school_account", String(64)),
+    Column("policy_version", String(64), nullable=False),
+    Column("response", String(16), nullable=False),
+    Column("reason_category", String(64)),
+    Index("ix_events_time_id", "time", "id"),
+    Index("ix_events_platform_time", "platform", "time"),
+    Index("ix_events_outcome_time", "outcome", "time"),
+)
+
+daily_counts = Table(
+    "daily_counts",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("dim", String(16), primary_key=True),
+    Column("value", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("devices", Integer),
+    # Distinct devices, frozen here when retention deletes that day's device rows.
+)
+
+daily_devices = Table(
+    "daily_devices",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("dim", String(16), primary_key=True),
+    Column("value", String(64), primary_key=True),
+    Column("device", String(32), primary_key=True),
+)
+
+sensors = Table(
+    "sensors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(20), nullable=False),
+    Column("revoked_at", String(20)),
+    Column("last_seen", String(20)),
+    Column("outbox_pending", Integer),
+    Column("outbox_dropped", Integer),
+    Column("oldest_pending", String(20)),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(20), nullable=False),
+    Column("revoked_at", String(20)),
+)
+
+school_accounts = Table(
+    "school_accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("account_id", String(200), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("actions", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    # pending (waits for the headteacher), approved, expired.
+    Column("source", String(16), nullable=False),
+    # config, admin, request (from a warning page).
+    Column("requested_by", String(64)),
+    Column("created_at", String(20), nullable=False),
+    Column("approved_by", String(64)),
+    Column("approved_at", String(20)),
+    Column("approved_on", String(10)),
+    Column("expires_on", String(10)),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(20), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+investigations = Table(
+    "investigations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("countersigned_by", String(64)),
+    Column("countersigned_at", String(20)),
+    Column("closed_at", String(20)),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("first_seen", String(20), nullable=False),
+    Column("replaced_at", String(20)),
+    Column("document", Text, nullable=False),
+    # The policy document (clauses) as JSON, kept 7 years after it is replaced.
+)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An engine for `url`; for SQLite the folder is made and WAL/NORMAL set per connection."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 15})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10)
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema up to date (Alembic, programmatically); safe to run on every start."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+        yield engine
+    finally:
+        await engine.dispose()

@@ -1,0 +1,131 @@
+"""Dashboard figures from the daily rollups (fast at millions of events: they never scan events).
+
+k-anonymity: a figure resting on fewer than k distinct devices (per local day and value; for
+the heatmap, device-days) is shown to the viewer and admin roles as "fewer than k". With the
+privacy level `none` there are no devices, so the test is on the number of events instead.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.db import daily_counts, daily_devices
+
+DIMS = ("all", "platform", "clause", "outcome", "response", "hour", "group", "working")
+
+
+@dataclass
+class Cell:
+    n: int
+    devices: int
+
+    def hidden(self, k: int, suppress: bool, by_events: bool) -> bool:
+        return suppress and (self.n if by_events else self.devices) < k
+
+
+@dataclass
+class Figures:
+    start: date
+    end: date
+    days: list[str]
+    k: int
+    suppress: bool
+    by_events: bool
+    cells: dict[str, dict[str, dict[str, Cell]]] = field(default_factory=dict)
+    """dim -> value -> day -> Cell"""
+
+    def value(self, dim: str, value: str, day: str) -> int | None:
+        """The count, or None if it must be suppressed."""
+        cell = self.cells.get(dim, {}).get(value, {}).get(day)
+        if cell is None:
+            return 0
+        return None if cell.hidden(self.k, self.suppress, self.by_events) else cell.n
+
+    def values(self, dim: str) -> list[str]:
+        return sorted(self.cells.get(dim, {}))
+
+    def total(self, dim: str, value: str) -> tuple[int, int]:
+        """(shown total over the range, number of suppressed day cells)."""
+        shown = hidden = 0
+        for cell in self.cells.get(dim, {}).get(value, {}).values():
+            if cell.hidden(self.k, self.suppress, self.by_events):
+                hidden += 1
+            else:
+                shown += cell.n
+        return shown, hidden
+
+    def summed(self, dim: str, value: str) -> int | None:
+        """Over the whole range: devices summed as device-days for the suppression test."""
+        cells = self.cells.get(dim, {}).get(value, {}).values()
+        n = sum(c.n for c in cells)
+        devices = sum(c.devices for c in cells)
+        if self.suppress and (n if self.by_events else devices) < self.k and n:
+            return None
+        return n
+
+
+async def figures(
+    conn: AsyncConnection, *, start: date, end: date, k: int, suppress: bool, by_events: bool
+) -> Figures:
+    first, last = start.isoformat(), end.isoformat()
+    counts = await conn.execute(
+        select(
+            daily_counts.c.day,
+            daily_counts.c.dim,
+            daily_counts.c.value,
+            daily_counts.c.n,
+            daily_counts.c.devices,
+        ).where(and_(daily_counts.c.day >= first, daily_counts.c.day <= last))
+    )
+    live = await conn.execute(
+        select(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value, func.count())
+        .where(and_(daily_devices.c.day >= first, daily_devices.c.day <= last))
+        .group_by(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value)
+    )
+    live_devices = {(d, m, v): c for d, m, v, c in live}
+    days = []
+    day = start
+    while day <= end:
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    result = Figures(start, end, days, k, suppress, by_events)
+    cells: dict[str, dict[str, dict[str, Cell]]] = defaultdict(lambda: defaultdict(dict))
+    for d, m, v, n, frozen in counts:
+        devices = frozen if frozen is not None else live_devices.get((d, m, v), 0)
+        cells[m][v][d] = Cell(int(n), int(devices))
+    result.cells = {m: dict(vs) for m, vs in cells.items()}
+    return result
+
+
+def range_for(today: date, days: int) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today
+
+
+def reminders(school: Any, settings: Any, today: date) -> list[str]:
+    out = []
+    review_on = school.policy.document.review_on
+    if review_on <= today:
+        out.append(
+            f"The Social Media Policy's review date ({review_on:%d %B %Y}) has passed: "
+            "please review the policy."
+        )
+    due = settings.annual_review_due
+    if due is not None and due <= today:
+        out.append(
+            f"The annual filtering and monitoring review was due on {due:%d %B %Y} "
+            "(DfE filtering and monitoring standards)."
+        )
+    return out
+
+
+def as_table(fig: Figures, dim: str) -> list[dict[str, Any]]:
+    rows = []
+    for value in fig.values(dim):
+        total = fig.summed(dim, value)
+        rows.append({"value": value, "total": total})
+    rows.sort(key=lambda r: -(r["total"] if r["total"] is not None else -1))
+    return rows

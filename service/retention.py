@@ -1,0 +1,72 @@
+"""Retention (clause 9.3): events older than the retention period are deleted; the daily
+rollups stay for trend charts (their distinct-device counts are frozen first); unapproved
+account requests go after 7 days; a replaced policy version is kept 7 years."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service import audit, store
+from service.db import daily_counts, daily_devices, events, policy_versions, school_accounts
+from service.keys import Services
+
+REQUEST_DAYS = 7
+POLICY_YEARS = 7
+
+
+async def run(engine: AsyncEngine, services: Services, now: datetime) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        settings = await services.bundles.settings(conn)
+    days = settings.retention_days
+    cutoff_time = store.iso(now - timedelta(days=days))
+    cutoff_day = (now.astimezone(services.tz).date() - timedelta(days=days)).isoformat()
+    async with engine.begin() as conn:
+        devices = (
+            select(func.count())
+            .select_from(daily_devices)
+            .where(
+                and_(
+                    daily_devices.c.day == daily_counts.c.day,
+                    daily_devices.c.dim == daily_counts.c.dim,
+                    daily_devices.c.value == daily_counts.c.value,
+                )
+            )
+            .scalar_subquery()
+        )
+        await conn.execute(
+            update(daily_counts)
+            .where(daily_counts.c.day < cutoff_day, daily_counts.c.devices.is_(None))
+            .values(devices=devices)
+        )
+        await conn.execute(delete(daily_devices).where(daily_devices.c.day < cutoff_day))
+        deleted = (await conn.execute(delete(events).where(events.c.time < cutoff_time))).rowcount
+        stale = store.iso(now - timedelta(days=REQUEST_DAYS))
+        requests = (
+            await conn.execute(
+                delete(school_accounts).where(
+                    school_accounts.c.status == "pending",
+                    school_accounts.c.source == "request",
+                    school_accounts.c.created_at < stale,
+                )
+            )
+        ).rowcount
+        old_policy = store.iso(now - timedelta(days=365 * POLICY_YEARS + 2))
+        await conn.execute(
+            delete(policy_versions).where(
+                policy_versions.c.replaced_at.is_not(None),
+                policy_versions.c.replaced_at < old_policy,
+            )
+        )
+        summary = {
+            "events_deleted": deleted,
+            "requests_deleted": requests,
+            "before": cutoff_time,
+            "retention_days": days,
+        }
+        if deleted or requests:
+            await audit.record(
+                conn, at=store.iso(now), actor="system", action="retention.run", detail=summary
+            )
+    return summary

@@ -1,0 +1,84 @@
+"""Helpers for the service tests (imported by name: the tests folder is not a package)."""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from service import store
+from service.keys import ENGINE
+
+
+@dataclass
+class Clock:
+    """A settable clock the service reads (so tests can cross midnight)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def add_sensor(cli: TestClient, name: str = "proxy1") -> str:  # type: ignore[type-arg]
+    async with cli.server.app[ENGINE].begin() as conn:
+        return await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+
+
+PASSWORD = "a-long-password"
+
+
+async def add_user(cli: Any, name: str, role: str, password: str = PASSWORD) -> None:
+    async with cli.server.app[ENGINE].begin() as conn:
+        await store.add_user(conn, name, role, password, actor="test", now=datetime.now(UTC))
+
+
+def event(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": uuid.uuid4().hex,
+        "time": "2026-11-25T09:45:00Z",
+        "sensor": "proxy1",
+        "device": uuid.uuid4().hex,
+        "platform": "facebook",
+        "category": "social_network",
+        "action": "browse",
+        "outcome": "warn",
+        "clauses": ["6.2", "7"],
+        "rule": "personal-in-working-time",
+        "working_time": True,
+        "device_group": "staff",
+        "account": "personal",
+        "school_account": None,
+        "policy_version": "2017-02",
+        "response": "none",
+        "reason_category": None,
+    }
+    base.update(overrides)
+    return base
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def login(cli: Any, name: str, password: str = PASSWORD) -> Any:
+    """Log in through the real form (GET for the CSRF token, then POST)."""
+    page = await cli.get("/login")
+    token = csrf_from(await page.text())
+    return await cli.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": token, "next": "/"},
+        allow_redirects=False,
+    )
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def later(clock: Clock, **delta: float) -> None:
+    clock.now = clock.now + timedelta(**delta)
