@@ -144,7 +144,7 @@ def page_query(
 
 
 def event_json(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
+    data = dict(zip(EVENT_COLUMNS, row, strict=True))
     data["clauses"] = [c for c in data["clauses"].strip(",").split(",") if c]
     return data
 

@@ -1,0 +1,222 @@
+"""The admin pages through real HTTP: login, CSRF, roles, dashboard, event log, export,
+school accounts (clause 10.1), settings, audit log, privacy page, the reporting API."""
+
+import csv
+import io
+
+import orjson
+from sqlalchemy import text
+from svc_helpers import add_sensor, add_user, bearer, csrf_from, event, login
+
+from service import audit
+from service.keys import ENGINE
+
+
+async def form_post(cli, page: str, action: str, data: dict):
+    html = await (await cli.get(page)).text()
+    return await cli.post(
+        action, data={**data, "csrf_token": csrf_from(html)}, allow_redirects=False
+    )
+
+
+async def test_pages_need_a_login(cli):
+    resp = await cli.get("/", allow_redirects=False)
+    assert resp.status == 303
+    assert resp.headers["Location"].startswith("/login")
+
+
+async def test_login_with_the_right_password_opens_the_dashboard(cli):
+    await add_user(cli, "alice", "admin")
+    resp = await login(cli, "alice")
+    assert resp.status == 303
+    page = await cli.get("/")
+    assert page.status == 200
+    assert "Dashboard" in await page.text()
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+async def test_a_wrong_password_is_refused_and_repeated_failures_are_rate_limited(cli):
+    await add_user(cli, "alice", "admin")
+    statuses = [(await login(cli, "alice", "wrong-password")).status for _ in range(6)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    # even the right password waits now
+    assert (await login(cli, "alice")).status == 429
+
+
+async def test_a_form_posted_without_its_csrf_token_is_refused(cli):
+    await add_user(cli, "alice", "admin")
+    await login(cli, "alice")
+    resp = await cli.post("/sensors", data={"name": "sneaky"}, allow_redirects=False)
+    assert resp.status == 403
+    resp = await cli.post(
+        "/sensors", data={"name": "sneaky", "csrf_token": "forged"}, allow_redirects=False
+    )
+    assert resp.status == 403
+    resp = await cli.post("/login", data={"name": "alice", "password": "a-long-password"})
+    assert resp.status == 403
+
+
+async def test_a_viewer_cannot_reach_admin_actions(cli):
+    await add_user(cli, "victor", "viewer")
+    await login(cli, "victor")
+    for path in ("/sensors", "/users", "/settings", "/audit"):
+        assert (await cli.get(path, allow_redirects=False)).status == 403, path
+    resp = await form_post(cli, "/", "/sensors", {"name": "x"})
+    assert resp.status == 403
+    resp = await form_post(
+        cli,
+        "/",
+        "/accounts",
+        {"id": "a", "platform": "facebook", "account_id": "1", "label": "x", "actions": "post"},
+    )
+    assert resp.status == 403
+
+
+async def test_dashboard_shows_charts_and_hides_small_groups_as_fewer_than_k(cli):
+    await add_user(cli, "alice", "admin")
+    await add_user(cli, "helen", "headteacher")
+    token = await add_sensor(cli)
+    # 5 devices on facebook, 1 device on linkedin (fewer than k=3)
+    devices = [f"{i:032x}" for i in range(5)]
+    batch = [event(device=d) for d in devices] + [
+        event(device=devices[0], platform="linkedin", category="professional_network")
+    ]
+    resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
+    assert resp.status == 202
+    await login(cli, "alice")
+    html = await (await cli.get("/")).text()
+    assert "<svg" in html and "Events per day by outcome" in html
+    assert "fewer than 3" in html
+    assert ">facebook</td><td>5<" in html
+    assert ">linkedin</td><td>fewer than 3<" in html
+    await cli.post("/logout", data={"csrf_token": csrf_from(html)})
+    await login(cli, "helen")
+    html = await (await cli.get("/")).text()
+    assert ">linkedin</td><td>1<" in html
+
+
+async def test_event_log_filters_and_pages_with_a_cursor(cli):
+    await add_user(cli, "alice", "admin")
+    token = await add_sensor(cli)
+    batch = [event(time=f"2026-11-25T0{h}:00:00Z") for h in range(8)] + [
+        event(platform="x", category="social_network", outcome="log", clauses=["7"])
+    ]
+    await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
+    await login(cli, "alice")
+    html = await (await cli.get("/events?outcome=log")).text()
+    assert html.count("<td>x</td>") == 1 and "<td>facebook</td>" not in html
+    html = await (await cli.get("/events?clause=6.2&platform=facebook")).text()
+    assert html.count("<td>facebook</td>") == 8
+    bad = await cli.get("/events?from=yesterday")
+    assert bad.status == 400
+
+
+async def test_csv_and_json_exports_follow_the_filter(cli):
+    await add_user(cli, "alice", "admin")
+    token = await add_sensor(cli)
+    batch = [event() for _ in range(3)] + [event(outcome="block", rule="=cmd|' /C calc'!A0")]
+    resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
+    assert resp.status == 400  # a rule id is an identifier: formula text never gets in
+    batch[-1]["rule"] = "blocked-thing"
+    await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
+    await login(cli, "alice")
+    resp = await cli.get("/events/export?outcome=warn&format=csv")
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert len(rows) == 3 and rows[0]["clauses"] == "6.2 7"
+    resp = await cli.get("/events/export?format=json")
+    lines = (await resp.text()).splitlines()
+    assert len(lines) == 4 and orjson.loads(lines[0])["clauses"] == ["6.2", "7"]
+
+
+async def test_an_account_becomes_allowed_only_when_the_headteacher_approves_it(cli):
+    await add_user(cli, "alice", "admin")
+    await add_user(cli, "helen", "headteacher")
+    token = await add_sensor(cli)
+    await login(cli, "alice")
+    resp = await form_post(
+        cli,
+        "/accounts",
+        "/accounts",
+        {
+            "id": "wycliffe-fb",
+            "platform": "facebook",
+            "account_id": "100012345678901",
+            "label": "Wycliffe CE Primary Facebook page",
+            "actions": "post",
+        },
+    )
+    assert resp.status == 303
+    bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
+    assert bundle["accounts"] == []
+    # an admin cannot approve
+    resp = await form_post(cli, "/accounts", "/accounts/wycliffe-fb/approve", {})
+    assert resp.status == 403
+    html = await (await cli.get("/accounts")).text()
+    await cli.post("/logout", data={"csrf_token": csrf_from(html)})
+    await login(cli, "helen")
+    resp = await form_post(cli, "/accounts", "/accounts/wycliffe-fb/approve", {})
+    assert resp.status == 303
+    bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
+    [account] = bundle["accounts"]
+    assert account["id"] == "wycliffe-fb" and account["approved_by"] == "helen"
+    assert account["actions"] == ["post"]
+
+
+async def test_settings_change_the_bundle_and_the_privacy_page(cli):
+    await add_user(cli, "helen", "headteacher")
+    token = await add_sensor(cli)
+    await login(cli, "helen")
+    resp = await form_post(
+        cli,
+        "/settings",
+        "/settings",
+        {"privacy_level": "stable", "k_anonymity": "5", "retention_days": "30"},
+    )
+    assert resp.status == 303
+    bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
+    assert bundle["privacy"]["level"] == "stable" and len(bundle["privacy"]["key"]) == 64
+    assert bundle["settings"]["retention_days"] == 30
+    cli.session.cookie_jar.clear()
+    page = await cli.get("/privacy")
+    assert page.status == 200
+    html = await page.text()
+    assert "deleted after 30 days" in html and "stable" in html
+
+
+async def test_every_admin_action_is_in_the_audit_log_and_an_edit_is_detected(cli):
+    await add_user(cli, "alice", "admin")
+    await login(cli, "alice")
+    await form_post(cli, "/sensors", "/sensors", {"name": "library-proxy"})
+    html = await (await cli.get("/audit")).text()
+    assert "sensor.add" in html and "hash chain is intact" in html
+    async with cli.server.app[ENGINE].begin() as conn:
+        await conn.execute(
+            text("UPDATE audit_log SET actor = 'mallory' WHERE action = 'sensor.add'")
+        )
+    async with cli.server.app[ENGINE].connect() as conn:
+        _count, problems = await audit.verify(conn)
+    assert problems and "changed" in problems[0]
+
+
+async def test_the_reporting_api_streams_ndjson_with_cursor_pages_for_an_api_token(cli):
+    await add_user(cli, "alice", "admin")
+    sensor = await add_sensor(cli)
+    batch = [event(time=f"2026-11-25T0{h}:00:00Z") for h in range(5)]
+    await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(sensor))
+    await login(cli, "alice")
+    resp = await form_post(cli, "/users", "/tokens", {"name": "siem"})
+    token = (await resp.text()).split('id="new-api-token">')[1].split("<")[0]
+    assert (await cli.get("/api/v1/events")).status == 401
+    assert (await cli.get("/api/v1/events", headers=bearer(sensor))).status == 401
+    resp = await cli.get("/api/v1/events?limit=3", headers=bearer(token))
+    assert resp.headers["Content-Type"].startswith("application/x-ndjson")
+    first = [orjson.loads(line) for line in (await resp.text()).splitlines()]
+    assert [e["time"][11:13] for e in first] == ["00", "01", "02"]
+    cursor = f"{first[-1]['time']},{first[-1]['id']}"
+    resp = await cli.get(f"/api/v1/events?limit=3&cursor={cursor}", headers=bearer(token))
+    rest = [orjson.loads(line) for line in (await resp.text()).splitlines()]
+    assert [e["time"][11:13] for e in rest] == ["03", "04"]
