@@ -308,6 +308,9 @@ class ClauseWarden:
         while True:
             await asyncio.sleep(ctx.options.clausewarden_refresh)
             try:
+                if self.outbox is not None and self.policy is not None:
+                    today = self.policy.working_time.local(self.now()).date().isoformat()
+                    await asyncio.to_thread(self.outbox.prune, today)
                 bundle = await asyncio.to_thread(self._candidate)
                 if bundle is not None:
                     self._adopt(bundle)  # options change on the event loop, never in a thread
