@@ -271,3 +271,15 @@ def test_proxy_is_still_alive_and_its_log_names_no_page(proxy):
     assert proxy.process.poll() is None
     log = (proxy.data.parent / "proxy.log").read_text()
     assert "/private/path" not in log and "/some/page" not in log
+
+
+def test_proxy_refuses_to_start_on_a_bad_option_naming_it(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "proxy", "--listen-port", "0",
+         "--config", str(tmp_path / "missing"), "--data-dir", str(tmp_path / "data")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert (
+        f"clausewarden_config: '{tmp_path / 'missing'}' is not a folder" in out.stdout + out.stderr
+    )
