@@ -94,6 +94,11 @@ class ClauseWarden:
         self.config_stamp: tuple[tuple[str, int, int], ...] = ()
         self.policy_error: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.seconds = {
+            "clausewarden_refresh": 30.0,
+            "clausewarden_ship_delay": 2.0,
+            "clausewarden_ship_max_delay": 60.0,
+        }
 
     # --- options ---------------------------------------------------------------------------
 
@@ -139,15 +144,21 @@ class ClauseWarden:
         )
         loader.add_option(
             "clausewarden_refresh",
-            float,
-            30.0,
+            str,
+            "30",
             "Seconds between checks for a new policy (service bundle or configuration folder).",
         )
         loader.add_option(
             "clausewarden_ship_delay",
-            float,
-            2.0,
+            str,
+            "2",
             "Seconds the shipper waits when the outbox is empty (it wakes on each new event).",
+        )
+        loader.add_option(
+            "clausewarden_ship_max_delay",
+            str,
+            "60",
+            "Longest wait, in seconds, between retries when the service cannot be reached.",
         )
         loader.add_option(
             "clausewarden_now",
@@ -167,14 +178,13 @@ class ClauseWarden:
             raise _refuse(
                 f"clausewarden_outbox_max: {opts.clausewarden_outbox_max!r} must be at least 1"
             )
-        if "clausewarden_refresh" in updated and opts.clausewarden_refresh <= 0:
-            raise _refuse(
-                f"clausewarden_refresh: {opts.clausewarden_refresh!r} must be more than 0"
-            )
-        if "clausewarden_ship_delay" in updated and opts.clausewarden_ship_delay <= 0:
-            raise _refuse(
-                f"clausewarden_ship_delay: {opts.clausewarden_ship_delay!r} must be more than 0"
-            )
+        for name in (
+            "clausewarden_refresh",
+            "clausewarden_ship_delay",
+            "clausewarden_ship_max_delay",
+        ):
+            if name in updated:
+                self.seconds[name] = self._parse_seconds(name, getattr(opts, name))
         if "clausewarden_now" in updated:
             self.fixed_now = self._parse_now(opts.clausewarden_now)
         if "clausewarden_service" in updated and opts.clausewarden_service:
@@ -184,6 +194,16 @@ class ClauseWarden:
                 )
         if updated & SETUP_OPTIONS:
             self._setup()
+
+    @staticmethod
+    def _parse_seconds(name: str, value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = 0.0
+        if not seconds > 0 or seconds == float("inf"):
+            raise _refuse(f"{name}: {value!r} is not a number of seconds more than 0")
+        return seconds
 
     @staticmethod
     def _parse_now(value: str) -> datetime | None:
@@ -289,7 +309,9 @@ class ClauseWarden:
                 self.outbox,
                 self.service_url,
                 self.token,
-                idle_delay=ctx.options.clausewarden_ship_delay,
+                idle_delay=self.seconds["clausewarden_ship_delay"],
+                max_delay=self.seconds["clausewarden_ship_max_delay"],
+                base_delay=min(0.5, self.seconds["clausewarden_ship_max_delay"]),
             )
             self.shipper.start()
 
@@ -306,7 +328,7 @@ class ClauseWarden:
 
     async def _refresh_loop(self) -> None:
         while True:
-            await asyncio.sleep(ctx.options.clausewarden_refresh)
+            await asyncio.sleep(self.seconds["clausewarden_refresh"])
             try:
                 if self.outbox is not None and self.policy is not None:
                     today = self.policy.working_time.local(self.now()).date().isoformat()

@@ -418,7 +418,8 @@ def test_secrets_and_outbox_are_private_files(tctx):
         ("clausewarden_now", "yesterday"),
         ("clausewarden_outbox_max", 0),
         ("clausewarden_sensor", "no spaces please"),
-        ("clausewarden_refresh", -1.0),
+        ("clausewarden_refresh", "-1"),
+        ("clausewarden_ship_delay", "soon"),
     ],
 )
 def test_a_bad_option_value_is_refused_naming_option_and_value(tctx, option, value):

@@ -3,6 +3,7 @@ over HTTP and HTTPS; social hosts reach a local upstream through a test-only map
 
 import http.client
 import json
+import shutil
 import ssl
 import subprocess
 import sys
@@ -58,7 +59,12 @@ class Proxy:
 
 
 def start_proxy(
-    tmp: Path, upstream_port: int, config: Path | None, now: str = WORKING_TIME
+    tmp: Path,
+    upstream_port: int,
+    config: Path | None,
+    now: str = WORKING_TIME,
+    extra: list[str] | None = None,
+    service: tuple[str, Path] | None = None,
 ) -> Proxy:
     from tests.support.net import free_port, wait_for_port
 
@@ -84,6 +90,10 @@ def start_proxy(
     ]
     if config is not None:
         command += ["--config", str(config)]
+    if service is not None:
+        command += ["--service-url", service[0], "--sensor-token-file", str(service[1])]
+    for option in extra or ():
+        command += ["--set", option]
     log = (tmp / "proxy.log").open("ab")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     wait_for_port(port, process)
@@ -106,7 +116,6 @@ def proxy(tmp_path_factory, upstream, request) -> Iterator[Proxy]:
 
     tmp = tmp_path_factory.mktemp("proxy")
     config = tmp / "config"
-    import shutil
 
     shutil.copytree(DEFAULT_CONFIG_DIR, config)
     (config / "accounts.yaml").write_text(SCHOOL_ACCOUNTS, encoding="utf-8")
@@ -283,3 +292,25 @@ def test_proxy_refuses_to_start_on_a_bad_option_naming_it(tmp_path):
     assert (
         f"clausewarden_config: '{tmp_path / 'missing'}' is not a folder" in out.stdout + out.stderr
     )
+
+
+def test_a_broken_config_on_reload_keeps_the_last_good_policy_and_says_why(tmp_path, upstream):
+    from clausewarden.config_dir import DEFAULT_CONFIG_DIR
+    from tests.support.net import stop
+
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    running = start_proxy(tmp_path, upstream.port, config, extra=["clausewarden_refresh=0.2"])
+    try:
+        assert b"Clause 7" in running.get("http", "www.facebook.com")[2]
+        (config / "rules.yaml").write_text("rules:\n  - id: [broken\n", encoding="utf-8")
+        log = tmp_path / "proxy.log"
+        deadline = time.monotonic() + 20
+        while "keeping the last good policy" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "keeping the last good policy" in log.read_text()
+        assert "rules.yaml" in log.read_text()
+        assert b"Clause 7" in running.get("http", "www.facebook.com")[2]
+        assert running.process.poll() is None
+    finally:
+        stop(running.process)
