@@ -18,6 +18,11 @@ COMMAND_MODULES = (
     "serve",
     "user",
     "sensor",
+    "events",
+    "retention",
+    "audit",
+    "dpia",
+    "demo",
 )
 
 

@@ -182,7 +182,7 @@ async def _housekeeping(app: web.Application) -> None:
                 services.bundles.salts.daily(now)
             if time.monotonic() - last_retention > 3600:
                 async with services.write_lock:
-                    await retention.run(app[ENGINE], services, now)
+                    await retention.run(app[ENGINE], services.bundles, services.tz, now)
                 last_retention = time.monotonic()
         except Exception:  # noqa: BLE001 - keep housekeeping alive; the error is logged
             log.exception("housekeeping failed; will retry")

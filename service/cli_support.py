@@ -5,6 +5,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,3 +48,13 @@ async def open_store(config: Config) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+def bundle_source(config: Config) -> tuple[Any, Any, ZoneInfo]:
+    """(school config, BundleSource, time zone) for a command working on the store."""
+    from clausewarden.config_dir import load_config_dir
+    from service.bundle import BundleSource, SaltKeeper
+
+    school = load_config_dir(config.config_dir)
+    tz = ZoneInfo(school.schedule.time_zone)
+    return school, BundleSource(school, SaltKeeper(config.data_dir, tz)), tz

@@ -149,6 +149,23 @@ def event_json(row: Any) -> dict[str, Any]:
     return data
 
 
+def csv_cells(row: Any) -> list[str]:
+    """One event as CSV cells; clause ids space-separated; formula-like text defused."""
+    data = event_json(row)
+    data["clauses"] = " ".join(data["clauses"])
+    return [_csv_cell(data[c]) for c in EVENT_COLUMNS]
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text_value = str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    return "'" + text_value if text_value[:1] in ("=", "+", "-", "@") else text_value
+
+
 async def page(
     conn: AsyncConnection, flt: EventFilter, *, cursor: tuple[str, str] | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:

@@ -4,24 +4,27 @@ account requests go after 7 days; a replaced policy version is kept 7 years."""
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import audit, store
+from service.bundle import BundleSource
 from service.db import daily_counts, daily_devices, events, policy_versions, school_accounts
-from service.keys import Services
 
 REQUEST_DAYS = 7
 POLICY_YEARS = 7
 
 
-async def run(engine: AsyncEngine, services: Services, now: datetime) -> dict[str, Any]:
+async def run(
+    engine: AsyncEngine, bundles: BundleSource, tz: ZoneInfo, now: datetime
+) -> dict[str, Any]:
     async with engine.connect() as conn:
-        settings = await services.bundles.settings(conn)
+        settings = await bundles.settings(conn)
     days = settings.retention_days
     cutoff_time = store.iso(now - timedelta(days=days))
-    cutoff_day = (now.astimezone(services.tz).date() - timedelta(days=days)).isoformat()
+    cutoff_day = (now.astimezone(tz).date() - timedelta(days=days)).isoformat()
     async with engine.begin() as conn:
         devices = (
             select(func.count())

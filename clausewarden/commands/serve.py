@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from service.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(config_from(args, secure_cookies=args.secure_cookies))
     print(f"ClauseWarden service on http://{args.host}:{args.port}/", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)

@@ -18,6 +18,7 @@ from service.queries import (
     EVENT_COLUMNS,
     EventFilter,
     FilterError,
+    csv_cells,
     event_json,
     page_query,
     parse_cursor,
@@ -222,10 +223,7 @@ async def stream_export(
             if fmt == "csv":
                 buffer = io.StringIO()
                 writer = csv.writer(buffer)
-                for row in partition:
-                    data = event_json(row)
-                    data["clauses"] = " ".join(data["clauses"])
-                    writer.writerow([_csv_cell(data[c]) for c in EVENT_COLUMNS])
+                writer.writerows(csv_cells(row) for row in partition)
                 await response.write(buffer.getvalue().encode())
             else:
                 await response.write(
@@ -233,16 +231,6 @@ async def stream_export(
                 )
     await response.write_eof()
     return response
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text_value = str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text_value if text_value[:1] in ("=", "+", "-", "@") else text_value
 
 
 async def healthz(request: web.Request) -> web.Response:
