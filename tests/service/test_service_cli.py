@@ -1,0 +1,182 @@
+"""The service's commands as an admin runs them: real processes, a real SQLite file."""
+
+import csv
+import io
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.support.net import free_port, stop, wait_for_port
+
+ENV = {**os.environ, "CLAUSEWARDEN_PASSWORD": "a-long-password"}
+
+
+def cw(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "clausewarden", *args, "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=env or ENV,
+        timeout=120,
+    )
+
+
+def test_sensor_add_prints_the_token_alone_on_the_last_line_and_stores_only_a_hash(tmp_path):
+    result = cw("sensor", "add", "library-proxy", data=tmp_path)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("cws_") and " " not in token
+    db = sqlite3.connect(tmp_path / "clausewarden.db")
+    [(stored,)] = db.execute("SELECT token_hash FROM sensors").fetchall()
+    assert token not in stored and len(stored) == 64
+    again = cw("sensor", "add", "library-proxy", data=tmp_path)
+    assert again.returncode == 1 and "already" in again.stderr
+    assert cw("sensor", "revoke", "library-proxy", data=tmp_path).returncode == 0
+    assert "revoked" in cw("sensor", "list", data=tmp_path).stdout
+
+
+def test_user_add_takes_the_password_from_the_environment_never_an_argument(tmp_path):
+    result = cw("user", "add", "helen", "--role", "headteacher", data=tmp_path)
+    assert result.returncode == 0, result.stderr
+    db = sqlite3.connect(tmp_path / "clausewarden.db")
+    [(role, hashed)] = db.execute("SELECT role, password_hash FROM users").fetchall()
+    assert role == "headteacher" and hashed.startswith("$argon2id$")
+    no_password = {k: v for k, v in ENV.items() if k != "CLAUSEWARDEN_PASSWORD"}
+    result = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "user", "add", "x", "--role", "viewer"]
+        + ["--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=no_password,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert result.returncode != 0 and "CLAUSEWARDEN_PASSWORD" in result.stderr
+
+
+def test_audit_verify_passes_then_fails_after_an_entry_is_deleted(tmp_path):
+    cw("sensor", "add", "a", data=tmp_path)
+    cw("sensor", "add", "b", data=tmp_path)
+    cw("sensor", "add", "c", data=tmp_path)
+    ok = cw("audit", "verify", data=tmp_path)
+    assert ok.returncode == 0 and "3 audit log entries verified" in ok.stdout
+    db = sqlite3.connect(tmp_path / "clausewarden.db")
+    db.execute("DELETE FROM audit_log WHERE id = 2")
+    db.commit()
+    bad = cw("audit", "verify", data=tmp_path)
+    assert bad.returncode == 1 and "changed or deleted" in bad.stdout
+
+
+def test_dpia_draft_is_generated_from_the_settings(tmp_path):
+    result = cw("dpia", data=tmp_path)
+    assert result.returncode == 0
+    assert "Privacy level: **daily**" in result.stdout
+    assert "deleted after 90 days" in result.stdout
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A real `clausewarden serve` process with a sensor; yields (url, token, data)."""
+    token = cw("sensor", "add", "proxy1", data=tmp_path).stdout.strip().splitlines()[-1]
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
+        + ["--data-dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", token, tmp_path
+        assert process.poll() is None
+    finally:
+        stop(process)
+
+
+def _post(url: str, token: str, body: dict) -> int:
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310 - loopback test server
+        url,
+        data=orjson.dumps(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.status
+
+
+def test_events_export_streams_what_the_served_api_stored(served):
+    from datetime import UTC, datetime
+
+    from svc_helpers import event
+
+    url, token, data = served
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
+    batch = [event(time=now, outcome="warn"), event(time=now, outcome="block", rule="b")]
+    assert _post(f"{url}/api/v1/events", token, {"events": batch}) == 202
+    csv_out = cw("events", "export", "--format", "csv", data=data)
+    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert sorted(r["outcome"] for r in rows) == ["block", "warn"]
+    lines = cw("events", "export", "--format", "jsonl", data=data).stdout.splitlines()
+    assert {orjson.loads(line)["id"] for line in lines} == {e["id"] for e in batch}
+    today = now[:10]
+    assert cw("events", "export", "--from", "2000-01-01", "--to", "2000-01-02", data=data).stdout
+    empty = cw("events", "export", "--to", "2000-01-02", "--format", "jsonl", data=data)
+    assert empty.stdout == "" and today
+
+
+def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from svc_helpers import event
+
+    from service.cli_support import bundle_source, open_store
+    from service.config import Config
+    from service.ingest import Rollup, store_rows
+
+    config = Config(data_dir=tmp_path)
+    _school, _bundles, tz = bundle_source(config)
+    old = (datetime.now(UTC) - timedelta(days=100)).strftime("%Y-%m-%dT10:00:00Z")
+    new = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
+
+    async def seed() -> None:
+        async with open_store(config) as engine, engine.begin() as conn:
+            rows = [event(time=old), event(time=old), event(time=new)]
+            for row in rows:
+                row["clauses"] = "," + ",".join(row["clauses"]) + ","
+            await store_rows(conn, rows, Rollup(tz))
+
+    asyncio.run(seed())
+    result = cw("retention", "run", data=tmp_path)
+    assert result.returncode == 0 and "Deleted 2 events" in result.stdout
+    db = sqlite3.connect(tmp_path / "clausewarden.db")
+    assert db.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    old_day = old[:10]
+    [(n, devices)] = db.execute(
+        "SELECT n, devices FROM daily_counts WHERE day = ? AND dim = 'all'", (old_day,)
+    ).fetchall()
+    assert (n, devices) == (2, 2)
+    assert db.execute(
+        "SELECT count(*) FROM daily_devices WHERE day = ?", (old_day,)
+    ).fetchone() == (0,)
+
+
+def test_data_folder_secrets_are_readable_by_the_owner_only(served):
+    url, token, data = served
+    import urllib.request
+
+    request = urllib.request.Request(  # noqa: S310
+        f"{url}/api/v1/bundle", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+    for name in ("session.key", "daily-salt.json"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
