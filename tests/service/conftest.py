@@ -43,7 +43,8 @@ def _pg_admin_url() -> str | None:
         f"ELSE ALTER ROLE clausewarden_test PASSWORD '{password}'; END IF; END$$;"
     )
     subprocess.run(
-        ["su", "postgres", "-c", f'psql -qAt -c "{sql}"'],
+        ["su", "postgres", "-c", "psql -qAt -v ON_ERROR_STOP=1"],
+        input=sql.encode(),
         check=True,
         capture_output=True,
         timeout=20,
@@ -56,23 +57,21 @@ def pg_admin_url() -> str | None:
     return _pg_admin_url()
 
 
-def _create_pg_database(admin_url: str) -> str:
+def _pg_admin(admin_url: str, statement: str) -> None:
     import asyncio
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
-    name = f"cw_test_{uuid.uuid4().hex[:12]}"
     dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
 
-    async def create() -> None:
+    async def execute() -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(statement)
         finally:
             await conn.close()
 
-    asyncio.run(create())
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(execute())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,7 +85,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not available (scripts/system-deps should start it)")
         pytest.skip("PostgreSQL is not available here")
-    yield _create_pg_database(admin)
+    name = f"cw_test_{uuid.uuid4().hex[:12]}"
+    _pg_admin(admin, f'CREATE DATABASE "{name}"')
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
