@@ -459,3 +459,56 @@ def test_a_changed_config_is_picked_up_on_refresh(tctx, make_config):
     )
     assert addon.refresh() is True
     assert addon.policy.settings["allowance_minutes"] == 45
+
+
+def test_microsoft_tenant_restrictions_go_on_microsoft_login_hosts_only(tctx, make_config):
+    addon, ctx = tctx
+    settings = Path("config/settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace(
+        "microsoft_tenant_restrictions_v1: null",
+        "microsoft_tenant_restrictions_v1: {tenants: [wycliffe.sch.uk], context: dir-123}",
+    ).replace("microsoft_restrict_msa: false", "microsoft_restrict_msa: true")
+    ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
+    login = flow("https://login.microsoftonline.com/common/oauth2", {})
+    login.request.headers["Restrict-Access-To-Tenants"] = "evil.example"
+    addon.request(login)
+    assert login.request.headers["Restrict-Access-To-Tenants"] == "wycliffe.sch.uk"
+    assert login.request.headers["Restrict-Access-Context"] == "dir-123"
+    live = flow("https://login.live.com/", {})
+    addon.request(live)
+    assert live.request.headers["sec-Restrict-Tenant-Access-Policy"] == "restrict-msa"
+    other = flow("https://www.office.com/", {})
+    addon.request(other)
+    assert "Restrict-Access-To-Tenants" not in other.request.headers
+    # The injection hosts are decrypted, so the headers can be added.
+    data = client_hello("login.live.com")
+    addon.tls_clienthello(data)
+    assert data.ignore_connection is False
+
+
+def test_allow_hosts_is_generated_from_the_bundle(tctx):
+    import re
+
+    from mitmproxy import ctx as mitm_ctx
+
+    [pattern] = mitm_ctx.options.allow_hosts
+    for host, decrypted in [
+        ("www.facebook.com:443", True),
+        ("facebook.com:443", True),
+        ("notfacebook.com:443", False),
+        ("facebook.com.example.org:443", False),
+        ("www.bbc.co.uk:443", False),
+    ]:
+        assert bool(re.search(pattern, host, re.IGNORECASE)) is decrypted, host
+
+
+def test_shipped_events_of_past_days_are_pruned_but_pending_ones_kept(tctx):
+    from proxy_addon.outbox import SHIPPED
+
+    addon, ctx = tctx
+    addon.request(flow("https://www.facebook.com/"))
+    addon.request(flow("https://www.instagram.com/"))
+    [(first, _), _] = addon.outbox.pending(10)
+    addon.outbox.mark([first], SHIPPED)
+    assert addon.outbox.prune("2026-11-26") == 1
+    assert [e["platform"] for e in events(addon)] == ["instagram"]
