@@ -228,6 +228,37 @@ def outbox_rate(folder: Path, n: int) -> float:
     return rate
 
 
+def addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
+    """Time spent inside the addon's request hook (in process, mitmproxy's test harness)."""
+    from mitmproxy.test import taddons, tflow
+
+    from proxy_addon.addon import ClauseWarden
+
+    addon = ClauseWarden()
+    times: dict[str, list[float]] = {"warned navigation": [], "non-social request": []}
+    with taddons.context(addon) as tctx:
+        tctx.configure(
+            addon,
+            clausewarden_data_dir=str(folder / "hook"),
+            clausewarden_now="2026-11-25T10:00:00+00:00",
+        )
+        for kind, url in (
+            ("warned navigation", "https://www.facebook.com/"),
+            ("non-social request", "https://www.bbc.co.uk/news"),
+        ):
+            for _ in range(n):
+                f = tflow.tflow()
+                f.request.url = url
+                f.request.headers.update(NAVIGATE)
+                start = time.perf_counter()
+                addon.request(f)
+                times[kind].append((time.perf_counter() - start) * 1000)
+        assert addon.outbox is not None
+        addon.outbox.close()
+        addon.outbox = None
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -308,6 +339,12 @@ def main() -> None:
             print(
                 f"   c={c}: {rate:.0f} warning pages/s, p50 {pct(lat, 0.5):.2f} ms, "
                 f"p99 {pct(lat, 0.99):.2f} ms (at the client, including the proxy's parsing)"
+            )
+
+        for kind, values in addon_hook_times(tmp, 2000).items():
+            print(
+                f"   inside the addon, {kind}: p50 {pct(values, 0.5):.3f} ms, "
+                f"p99 {pct(values, 0.99):.3f} ms"
             )
 
         print("\n4. Durable events through the outbox (SQLite WAL, one transaction each)")
