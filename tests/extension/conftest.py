@@ -1,6 +1,7 @@
 """Fixtures for the extension's tests: the bundle compiled from config/ and the node binary."""
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from policy.bundle import compile_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.support (the tests folder is not a package)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,76 @@
+// The only module that touches the browser's extension API (chrome.* or browser.*). The worker and
+// the pages import these helpers, never the global.
+
+export const api = globalThis.chrome ?? globalThis.browser;
+
+export const local = api.storage.local;
+export const session = api.storage.session ?? api.storage.local;
+
+/** Settings pushed by the school (Google Admin console, Chrome/Edge policies); {} when none. */
+export async function managed() {
+  try {
+    return (await api.storage.managed.get(null)) ?? {};
+  } catch {
+    return {}; // no managed storage (not deployed by policy, or a browser without it)
+  }
+}
+
+export const extensionUrl = (path) => api.runtime.getURL(path);
+export const manifestVersion = () => api.runtime.getManifest().version;
+
+export async function cookiesFor(url, names) {
+  const out = {};
+  if (!names.length) return out;
+  const all = await api.cookies.getAll({ url });
+  for (const c of all) if (names.includes(c.name) && !(c.name in out)) out[c.name] = c.value;
+  return out;
+}
+
+export const cookiesNamed = (name) => api.cookies.getAll({ name });
+
+/** Replace every session-scoped declarativeNetRequest rule with `rules`. */
+export async function replaceSessionRules(rules) {
+  const old = await api.declarativeNetRequest.getSessionRules();
+  await api.declarativeNetRequest.updateSessionRules({ removeRuleIds: old.map((r) => r.id), addRules: rules });
+}
+
+export const onCookieChanged = (fn) => api.cookies.onChanged.addListener(fn);
+
+export const updateTab = (tabId, url) => api.tabs.update(tabId, { url });
+
+export function sendMessage(message) {
+  return api.runtime.sendMessage(message);
+}
+
+export function ensureAlarm(name, periodInMinutes) {
+  return api.alarms.get(name).then((found) => {
+    if (!found || found.periodInMinutes !== periodInMinutes) {
+      return api.alarms.create(name, { periodInMinutes, delayInMinutes: periodInMinutes });
+    }
+    return undefined;
+  });
+}
+
+export const onBeforeNavigate = (fn) =>
+  api.webNavigation.onBeforeNavigate.addListener(fn, { url: [{ schemes: ["http", "https"] }] });
+export const onBeforeRequest = (fn) =>
+  api.webRequest.onBeforeRequest.addListener(
+    fn,
+    { urls: ["http://*/*", "https://*/*"], types: ["xmlhttprequest", "sub_frame", "main_frame", "ping", "other"] },
+    ["requestBody"],
+  );
+export const onMessage = (fn) =>
+  api.runtime.onMessage.addListener((request, sender, reply) => {
+    Promise.resolve(fn(request, sender)).then(reply, (err) => reply({ error: String(err.message ?? err) }));
+    return true; // the reply comes asynchronously
+  });
+export const onAlarm = (fn) => api.alarms.onAlarm.addListener(fn);
+export const onStartup = (fn) => {
+  api.runtime.onStartup.addListener(fn);
+  api.runtime.onInstalled.addListener(fn);
+};
+export const onManagedChanged = (fn) =>
+  api.storage.onChanged.addListener((changes, area) => {
+    const test = "test.managed_override" in changes || "test.clock_offset_ms" in changes;
+    if (area === "managed" || (area === "local" && test)) fn();
+  });

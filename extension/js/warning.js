@@ -1,0 +1,88 @@
+// The warning page: the same content as the proxy's (proxy_addon/templates/warning.html), filled
+// from the service worker's answer for this page's ticket. Text only (textContent), no HTML.
+
+import { sendMessage } from "./ext.js";
+
+const $ = (id) => document.getElementById(id);
+const target = location.hash.slice(1); // the page that was asked for (never leaves the device)
+let ticket = null;
+
+function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+function leave() {
+  if (history.length > 1) history.back();
+  else location.replace("about:blank");
+}
+
+async function show() {
+  const state = await sendMessage({ what: "warning", url: target });
+  if (state && state.proceed) {
+    location.replace(target);
+    return;
+  }
+  $("school").textContent = (state && state.school) ?? "";
+  if (!state || !state.ticket) {
+    $("heading").textContent = "This warning has expired";
+    document.body.append(el("p", "Reload the page you wanted to see; the warning will show again."));
+    return;
+  }
+  ticket = state.ticket;
+  const name = state.platform_name;
+  document.title = `${state.blocked ? "Blocked" : "Before you continue"}: ${name} - ${state.school}`;
+  document.body.className = state.blocked ? "block" : "warn";
+  $("heading").textContent = state.blocked ? `${name} is not available here` : `Before you continue to ${name}`;
+  $("reason").textContent = state.reason;
+  state.clauses.forEach((clause, i) => {
+    const section = el("section", null, { "aria-labelledby": `clause-${i + 1}` });
+    section.append(el("h3", `Clause ${clause.id}${clause.heading ? `: ${clause.heading}` : ""}`, { id: `clause-${i + 1}` }));
+    const quote = el("blockquote");
+    for (const para of (clause.text ?? "").split("\n\n")) quote.append(el("p", para));
+    if (clause.continuation) quote.append(el("p", clause.continuation));
+    section.append(quote);
+    $("clauses").append(section);
+  });
+  $("go-back").className = state.allow_continue ? "secondary" : "primary";
+  if (state.allow_continue) {
+    $("why-now").textContent = `Why do you need ${name} now?`;
+    state.reasons.forEach((r, i) => {
+      const label = el("label");
+      const input = el("input", null, { type: "radio", name: "reason", value: r.id });
+      if (i === 0) input.checked = true;
+      label.append(input, ` ${r.label}`);
+      $("reasons").append(label);
+    });
+    $("allowance-note").textContent =
+      `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`;
+    $("continue-form").hidden = false;
+  }
+  $("recorded").textContent =
+    `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`;
+  $("content").hidden = false;
+}
+
+$("go-back").addEventListener("click", async () => {
+  await sendMessage({ what: "back", ticket }).catch(() => {});
+  leave();
+});
+
+$("continue-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const reason = new FormData(event.target).get("reason");
+  const answer = await sendMessage({ what: "continue", ticket, reason });
+  if (answer && answer.url) {
+    location.replace(answer.url);
+  } else {
+    $("error").textContent = (answer && answer.error) || "Continue is not available.";
+    $("error").hidden = false;
+  }
+});
+
+show().catch((err) => {
+  $("heading").textContent = "The warning could not be shown";
+  document.body.append(el("p", String(err)));
+});

@@ -1,0 +1,383 @@
+"""The unpacked extension in a real Chromium, against a real running service.
+
+Chromium (new headless mode) loads extension/; `--host-resolver-rules` maps www.facebook.com and
+www.bbc.co.uk to a local HTTPS server (self-signed certificate; Chromium would upgrade
+http://www.facebook.com anyway, the host is HSTS-preloaded). `clausewarden serve` runs on
+127.0.0.1 with a configuration whose school account is the one the cookie test uses.
+
+A test can't give a browser managed storage, so the extension honours a `chrome.storage.local`
+override (service URL, token, sensor name) and a clock offset ONLY while managed storage is empty;
+the clock offset puts the browser in the school's most recent working time, whenever this runs.
+"""
+
+import datetime as dt
+import http.server
+import json
+import shutil
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from clausewarden.config_dir import load_config_dir
+from policy import Policy
+from policy.bundle import compile_bundle
+from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
+from tests.support.net import free_port, stop, wait_for_port
+
+pytestmark = pytest.mark.skipif(not have_chromium(), reason=f"no Chromium at {CHROMIUM}")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "extension"
+SITE_HOSTS = ("www.facebook.com", "www.bbc.co.uk")
+SCHOOL_ACCOUNT = {
+    "id": "wycliffe-facebook-page",
+    "platform": "facebook",
+    "account_id": "100000000000777",
+    "label": "Wycliffe CE Primary School Facebook page",
+    "approved_by": "Miss Newman",
+    "approved_on": "2020-01-01",
+    "expires_on": None,
+    "actions": ["browse", "post", "message"],
+}
+SENSOR = "laptop-extension-test"
+
+
+class Site:
+    """A local HTTPS server answering every GET with a page naming the host; counts requests."""
+
+    def __init__(self, cert_dir: Path) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SITE_HOSTS[0])])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(h) for h in SITE_HOSTS]), critical=False
+            )
+            .sign(key, hashes.SHA256())
+        )
+        (cert_dir / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (cert_dir / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                host = self.headers.get("Host", "")
+                hits.append(host)
+                body = f"<!doctype html><title>{host}</title><h1>LOCAL {host}</h1>".encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("extension-browser")
+
+
+@pytest.fixture(scope="module")
+def config_dir(workdir: Path) -> Path:
+    folder = workdir / "config"
+    shutil.copytree(ROOT / "config", folder)
+    (folder / "accounts.yaml").write_text(
+        yaml.safe_dump({"accounts": [SCHOOL_ACCOUNT]}, sort_keys=False), encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
+    data = workdir / "data"
+    common = ["--data-dir", str(data), "--config", str(config_dir)]
+    added = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "sensor", "add", SENSOR, *common],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token = added.stdout.strip().splitlines()[-1].strip()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clausewarden", "serve", "--host", "127.0.0.1"]
+        + ["--port", str(port), *common],
+    )
+    try:
+        wait_for_port(port, process)
+        assert process.poll() is None
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "common": common}
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def site(workdir: Path) -> Iterator[Site]:
+    server = Site(workdir)
+    yield server
+    server.close()
+
+
+def latest_working_time(config_dir: Path) -> dt.datetime:
+    """The most recent minute of the school's working time (the service keeps 90 days)."""
+    policy = Policy.from_bundle(compile_bundle(load_config_dir(config_dir)))
+    at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=5)
+    while not policy.working_time(at):
+        at -= dt.timedelta(minutes=15)
+    return at
+
+
+@pytest.fixture(scope="module")
+def browser(
+    workdir: Path, site: Site, service: dict[str, Any], config_dir: Path
+) -> Iterator[tuple[Any, Any]]:
+    rules = ", ".join(f"MAP {h}:443 127.0.0.1:{site.port}" for h in SITE_HOSTS)
+    with playwright_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(workdir / "profile"),
+            executable_path=CHROMIUM,
+            headless=False,  # the extension needs the new headless mode, given below
+            ignore_https_errors=True,
+            args=chromium_args(
+                "--headless=new",
+                f"--disable-extensions-except={EXTENSION}",
+                f"--load-extension={EXTENSION}",
+                f"--host-resolver-rules={rules}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ),
+        )
+        try:
+            worker = (
+                context.service_workers[0]
+                if context.service_workers
+                else context.wait_for_event("serviceworker", timeout=15_000)
+            )
+            offset = latest_working_time(config_dir) - dt.datetime.now(dt.UTC)
+            override = {
+                "service_url": service["url"],
+                "sensor_token": service["token"],
+                "sensor_name": SENSOR,
+            }
+            worker.evaluate(
+                "([o, c]) => chrome.storage.local.set({'test.managed_override': o, "
+                "'test.clock_offset_ms': c})",
+                [override, int(offset.total_seconds() * 1000)],
+            )
+            # The worker fetches the bundle (with the school account) from the service.
+            try:
+                wait_until(
+                    lambda: bundle_source(worker) == "service", "the bundle from the service"
+                )
+            except AssertionError:
+                print(
+                    worker.evaluate("chrome.storage.local.get(null).then(x => JSON.stringify(x))")
+                )
+                raise
+            yield context, worker
+        finally:
+            context.close()
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def bundle_source(worker: Any) -> str:
+    cache = worker.evaluate("chrome.storage.local.get('bundle.cache')")
+    return "service" if cache.get("bundle.cache") else "built-in"
+
+
+def reset(context: Any, worker: Any) -> None:
+    """No allowance, no cookies, fresh redirect rules: each test starts from a warned state."""
+    context.clear_cookies()
+    worker.evaluate("chrome.storage.session.clear().then(() => clausewarden.refreshRules())")
+
+
+def exported_events(service: dict[str, Any]) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "events", "export", "--format", "jsonl"]
+        + service["common"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def clause_text(clause_id: str) -> str:
+    bundle = compile_bundle(load_config_dir())
+    text = next(c["text"] for c in bundle["clauses"] if c["id"] == clause_id)
+    return str(text).split("\n\n")[0]
+
+
+def test_opening_facebook_in_working_time_shows_the_warning_page_with_clause_7(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    context, worker = browser
+    reset(context, worker)
+    before = site.hits.count(SITE_HOSTS[0])
+    page = context.new_page()
+    started = time.monotonic()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#reason:not(:empty)")
+    elapsed = time.monotonic() - started
+    assert page.url.startswith("chrome-extension://")
+    assert page.locator("h1").inner_text() == "Before you continue to Facebook"
+    assert "Clause 7" in page.locator("#clauses").inner_text()
+    assert clause_text("7")[:80] in page.locator("#clauses").inner_text()
+    assert "rule social-working-time" in page.locator("#reason").inner_text()
+    assert "Not recorded: the address of the page" in page.content()
+    # The redirect happens before the request: the site never saw this navigation.
+    assert site.hits.count(SITE_HOSTS[0]) == before
+    page.screenshot(path=artifact_path("extension-warning-page.png"), full_page=True)
+    print(f"navigation to warning page: {elapsed * 1000:.0f} ms")
+    page.close()
+
+
+def test_continue_then_loads_the_page_and_records_the_reason(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    context, worker = browser
+    reset(context, worker)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#continue")
+    page.check("input[value='teaching-resource']")
+    page.click("#continue")
+    page.wait_for_url("https://www.facebook.com/")
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    # The allowance holds for the platform: opening it again goes straight through.
+    page.goto("https://www.facebook.com/again")
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    page.close()
+
+
+def test_go_back_returns_to_the_page_before(browser: tuple[Any, Any]) -> None:
+    context, worker = browser
+    reset(context, worker)
+    page = context.new_page()
+    page.goto("https://www.bbc.co.uk/")
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#go-back")
+    page.click("#go-back")
+    page.wait_for_url("https://www.bbc.co.uk/")
+    page.close()
+
+
+def test_a_school_account_cookie_lets_facebook_through(browser: tuple[Any, Any]) -> None:
+    context, worker = browser
+    reset(context, worker)
+    context.add_cookies(
+        [
+            {
+                "name": "c_user",
+                "value": SCHOOL_ACCOUNT["account_id"],
+                "domain": ".facebook.com",
+                "path": "/",
+                "secure": True,
+            }
+        ]
+    )
+    wait_until(
+        lambda: worker.evaluate(
+            "chrome.declarativeNetRequest.getSessionRules().then(rs => !rs.some("
+            "r => r.condition.requestDomains.includes('facebook.com')))"
+        ),
+        "the facebook redirect rule to go",
+    )
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    assert page.url == "https://www.facebook.com/"
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    page.close()
+
+
+def test_the_events_arrive_in_the_running_service_anonymised(
+    browser: tuple[Any, Any], service: dict[str, Any]
+) -> None:
+    context, worker = browser
+    worker.evaluate("clausewarden.ship()")
+
+    def arrived() -> list[dict[str, Any]] | None:
+        events = exported_events(service)
+        kinds = {(e["rule"], e["response"]) for e in events}
+        wanted = {
+            ("social-working-time", "none"),
+            ("social-working-time", "continued"),
+            ("social-working-time", "went_back"),
+            ("school-account", "none"),
+        }
+        return events if wanted <= kinds else None
+
+    events = wait_until(arrived, "the extension's events in the service", timeout=30)
+    for event in events:
+        assert event["sensor"] == SENSOR
+        assert event["platform"] == "facebook"
+        assert event["device"] is None or len(event["device"]) == 32
+        text = json.dumps(event)
+        assert "www.facebook.com" not in text and SCHOOL_ACCOUNT["account_id"] not in text
+    continued = [e for e in events if e["response"] == "continued"]
+    assert {e["reason_category"] for e in continued} == {"teaching-resource"}
+    school = [e for e in events if e["rule"] == "school-account"]
+    assert {e["school_account"] for e in school} == {SCHOOL_ACCOUNT["id"]}
+    assert {e["account"] for e in school} == {"school"}
+    status = worker.evaluate("chrome.storage.local.get('outbox.events')")
+    assert status.get("outbox.events", []) == []
+
+
+def test_options_page_shows_the_state_only(browser: tuple[Any, Any]) -> None:
+    context, worker = browser
+    page = context.new_page()
+    page.goto(worker.url.replace("js/background.js", "options.html"))
+    page.wait_for_selector("dd[data-field='Events waiting']")
+    text = page.locator("#state").inner_text()
+    assert "service" in page.locator("dd[data-field='Policy']").inner_text()
+    assert "managed storage is empty" in text
+    assert page.locator("input, button, select").count() == 0
+    page.screenshot(path=artifact_path("extension-options-page.png"), full_page=True)
+    page.close()
