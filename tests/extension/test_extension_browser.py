@@ -1,8 +1,9 @@
 """The unpacked extension in a real Chromium, against a real running service.
 
-Chromium (new headless mode) loads extension/; `--host-resolver-rules` maps www.facebook.com and
-www.bbc.co.uk to a local HTTPS server (self-signed certificate; Chromium would upgrade
-http://www.facebook.com anyway, the host is HSTS-preloaded). `clausewarden serve` runs on
+Chromium (new headless mode) loads the package built by `node extension/build.mjs --zip`;
+`--host-resolver-rules` maps www.facebook.com and www.bbc.co.uk to a local HTTPS server
+(self-signed certificate; Chromium would upgrade http://www.facebook.com anyway, the host is
+HSTS-preloaded). `clausewarden serve` runs on
 127.0.0.1 with a configuration whose school account is the one the cookie test uses.
 
 A test can't give a browser managed storage, so the extension honours a `chrome.storage.local`
@@ -11,24 +12,19 @@ the clock offset puts the browser in the school's most recent working time, when
 """
 
 import datetime as dt
-import http.server
 import json
 import shutil
-import ssl
 import subprocess
 import sys
-import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from local_site import SITE_HOSTS, Site, resolver_rules
 
 from clausewarden.config_dir import load_config_dir
 from policy import Policy
@@ -41,7 +37,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
-SITE_HOSTS = ("www.facebook.com", "www.bbc.co.uk")
 SCHOOL_ACCOUNT = {
     "id": "wycliffe-facebook-page",
     "platform": "facebook",
@@ -53,63 +48,6 @@ SCHOOL_ACCOUNT = {
     "actions": ["browse", "post", "message"],
 }
 SENSOR = "laptop-extension-test"
-
-
-class Site:
-    """A local HTTPS server answering every GET with a page naming the host; counts requests."""
-
-    def __init__(self, cert_dir: Path) -> None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SITE_HOSTS[0])])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=7))
-            .add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(h) for h in SITE_HOSTS]), critical=False
-            )
-            .sign(key, hashes.SHA256())
-        )
-        (cert_dir / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (cert_dir / "key.pem").write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        self.hits: list[str] = []
-        hits = self.hits
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-                host = self.headers.get("Host", "")
-                hits.append(host)
-                body = f"<!doctype html><title>{host}</title><h1>LOCAL {host}</h1>".encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_dir / "cert.pem", cert_dir / "key.pem")
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +96,19 @@ def site(workdir: Path) -> Iterator[Site]:
     server.close()
 
 
+def packaged_extension(workdir: Path) -> Path:
+    """Build the zip as a school would (node extension/build.mjs --zip) and unpack it."""
+    archive = workdir / "clausewarden-extension.zip"
+    subprocess.run(
+        ["node", str(EXTENSION / "build.mjs"), "--zip", "--out", str(archive)], check=True
+    )
+    target = workdir / "unpacked"
+    with zipfile.ZipFile(archive) as z:
+        assert z.testzip() is None
+        z.extractall(target)
+    return target
+
+
 def latest_working_time(config_dir: Path) -> dt.datetime:
     """The most recent minute of the school's working time (the service keeps 90 days)."""
     policy = Policy.from_bundle(compile_bundle(load_config_dir(config_dir)))
@@ -171,7 +122,7 @@ def latest_working_time(config_dir: Path) -> dt.datetime:
 def browser(
     workdir: Path, site: Site, service: dict[str, Any], config_dir: Path
 ) -> Iterator[tuple[Any, Any]]:
-    rules = ", ".join(f"MAP {h}:443 127.0.0.1:{site.port}" for h in SITE_HOSTS)
+    unpacked = packaged_extension(workdir)
     with playwright_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(workdir / "profile"),
@@ -180,9 +131,9 @@ def browser(
             ignore_https_errors=True,
             args=chromium_args(
                 "--headless=new",
-                f"--disable-extensions-except={EXTENSION}",
-                f"--load-extension={EXTENSION}",
-                f"--host-resolver-rules={rules}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                f"--disable-extensions-except={unpacked}",
+                f"--load-extension={unpacked}",
+                f"--host-resolver-rules={resolver_rules(site.port)}",
             ),
         )
         try:
