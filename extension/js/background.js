@@ -221,9 +221,10 @@ async function redirectedPlatforms() {
 
 /**
  * The fallback for what the rules can't see in advance (a path-specific decision, a rule a
- * minute stale): decide the navigation itself and send the tab to the warning page.
+ * minute stale): decide the navigation itself and send the tab to the warning page. Runs before
+ * the navigation and again when it commits (a tab update made before may lose the race).
  */
-async function onNavigate(details) {
+async function onNavigate(details, committed = false) {
   if (details.frameId !== 0) return;
   const ms = await now();
   const { policy } = await policyNow();
@@ -236,12 +237,12 @@ async function onNavigate(details) {
   if (decision === null) return;
   if (decision.outcome === "warn" || decision.outcome === "block") {
     if (decision.outcome === "warn" && decision.allow_continue && (await allowanceFor(decision.platform, ms))) return;
-    if ((await redirectedPlatforms()).includes(decision.platform)) return; // the redirect rule has it
+    if (!committed && (await redirectedPlatforms()).includes(decision.platform)) return; // the rule has it
     await ext.updateTab(details.tabId, `${ext.extensionUrl("warning.html")}#${details.url}`);
     refreshRules().catch(() => {});
     return;
   }
-  if (decision.record) await record(decision, ms);
+  if (decision.record && !committed) await record(decision, ms);
 }
 
 function bodyOf(requestBody) {
@@ -421,6 +422,9 @@ function onCookie(change) {
 // --- listeners, at top level ----------------------------------------------------------------
 ext.onBeforeNavigate((details) => {
   onNavigate(details).catch((err) => console.error("ClauseWarden navigation", err));
+});
+ext.onCommitted((details) => {
+  onNavigate(details, true).catch((err) => console.error("ClauseWarden navigation", err));
 });
 ext.onBeforeRequest((details) => {
   onRequest(details).catch((err) => console.error("ClauseWarden request", err));

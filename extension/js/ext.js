@@ -53,6 +53,8 @@ export function ensureAlarm(name, periodInMinutes) {
 
 export const onBeforeNavigate = (fn) =>
   api.webNavigation.onBeforeNavigate.addListener(fn, { url: [{ schemes: ["http", "https"] }] });
+export const onCommitted = (fn) =>
+  api.webNavigation.onCommitted.addListener(fn, { url: [{ schemes: ["http", "https"] }] });
 export const onBeforeRequest = (fn) =>
   api.webRequest.onBeforeRequest.addListener(
     fn,

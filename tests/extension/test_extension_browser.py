@@ -189,6 +189,25 @@ def reset(context: Any, worker: Any) -> None:
     worker.evaluate("chrome.storage.session.clear().then(() => clausewarden.refreshRules())")
 
 
+def school_cookie() -> dict[str, Any]:
+    return {
+        "name": "c_user",
+        "value": SCHOOL_ACCOUNT["account_id"],
+        "domain": ".facebook.com",
+        "path": "/",
+        "secure": True,
+    }
+
+
+def facebook_redirected(worker: Any) -> bool:
+    return bool(
+        worker.evaluate(
+            "chrome.declarativeNetRequest.getSessionRules().then(rs => rs.some("
+            "r => r.condition.requestDomains.includes('facebook.com')))"
+        )
+    )
+
+
 def exported_events(service: dict[str, Any]) -> list[dict[str, Any]]:
     out = subprocess.run(
         [sys.executable, "-m", "clausewarden", "events", "export", "--format", "jsonl"]
@@ -263,28 +282,35 @@ def test_go_back_returns_to_the_page_before(browser: tuple[Any, Any]) -> None:
 def test_a_school_account_cookie_lets_facebook_through(browser: tuple[Any, Any]) -> None:
     context, worker = browser
     reset(context, worker)
-    context.add_cookies(
-        [
-            {
-                "name": "c_user",
-                "value": SCHOOL_ACCOUNT["account_id"],
-                "domain": ".facebook.com",
-                "path": "/",
-                "secure": True,
-            }
-        ]
-    )
-    wait_until(
-        lambda: worker.evaluate(
-            "chrome.declarativeNetRequest.getSessionRules().then(rs => !rs.some("
-            "r => r.condition.requestDomains.includes('facebook.com')))"
-        ),
-        "the facebook redirect rule to go",
-    )
+    context.add_cookies([school_cookie()])
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
     page = context.new_page()
     page.goto("https://www.facebook.com/")
     assert page.url == "https://www.facebook.com/"
     assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    page.close()
+
+
+def test_a_friend_request_page_is_warned_even_with_the_school_account(
+    browser: tuple[Any, Any],
+) -> None:
+    # No redirect rule covers facebook here (the school account may browse): the worker decides
+    # the navigation itself and sends the tab to the warning page.
+    context, worker = browser
+    reset(context, worker)
+    context.add_cookies([school_cookie()])
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    try:
+        page.goto("https://www.facebook.com/ajax/add_friend/action")
+    except playwright_api.Error as exc:
+        assert "ERR_ABORTED" in str(exc)  # the worker replaced this navigation, as it should
+    page.wait_for_selector("#reason:not(:empty)")
+    # (page.url can lag here: the navigation Playwright started was replaced by the worker's.)
+    assert page.evaluate("location.href").startswith("chrome-extension://")
+    assert "Clause 11.4.3" in page.locator("#clauses").inner_text()
+    assert "rule connect-working-time" in page.locator("#reason").inner_text()
     page.close()
 
 
