@@ -63,12 +63,16 @@ async function readSettings() {
 
 /** The Policy in force, rebuilt only when the stored bundle (or its day's salt) changes. */
 async function policyNow() {
+  if (loaded && !loaded.stale) return loaded;
   const meta = (await ext.local.get([META_KEY]))[META_KEY];
   const key = meta ? `${meta.version}|${meta.etag}` : "built-in";
-  if (loaded && loaded.key === key) return loaded;
+  if (loaded && loaded.key === key) {
+    loaded.stale = false;
+    return loaded;
+  }
   if (!builtIn) builtIn = await (await fetch(ext.extensionUrl("default-bundle.json"))).json();
   const current = await currentBundle(ext.local, builtIn);
-  loaded = { key, policy: new Policy(current.bundle), bundle: current.bundle, source: current.source };
+  loaded = { key, stale: false, policy: new Policy(current.bundle), bundle: current.bundle, source: current.source };
   return loaded;
 }
 
@@ -111,12 +115,14 @@ async function ship() {
 
 async function syncBundle() {
   const config = await settings();
-  return refreshBundle(ext.local, {
+  const result = await refreshBundle(ext.local, {
     serviceUrl: config.serviceUrl,
     token: config.token,
     fetch: (url, init) => fetch(url, init),
     now: () => Date.now() + config.clockOffset,
   });
+  if (result.status === "updated" && loaded) loaded.stale = true;
+  return result;
 }
 
 async function now() {
@@ -452,6 +458,9 @@ ext.onStartup(() => {
   wake().catch((err) => console.error("ClauseWarden startup", err));
 });
 refreshRules().catch((err) => console.error("ClauseWarden rules", err));
+ext.onLocalChanged(META_KEY, () => {
+  if (loaded) loaded.stale = true;
+});
 ext.onManagedChanged(() => {
   settingsCache = null;
   wake().catch((err) => console.error("ClauseWarden settings", err));

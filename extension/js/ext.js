@@ -76,3 +76,7 @@ export const onManagedChanged = (fn) =>
     const test = "test.managed_override" in changes || "test.clock_offset_ms" in changes;
     if (area === "managed" || (area === "local" && test)) fn();
   });
+export const onLocalChanged = (key, fn) =>
+  api.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && key in changes) fn();
+  });

@@ -314,6 +314,38 @@ def test_a_friend_request_page_is_warned_even_with_the_school_account(
     page.close()
 
 
+def test_posting_from_a_page_is_recognised_and_recorded(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    # MV3 can't hold the request: the worker observes it (webRequest), decides, records.
+    context, worker = browser
+    reset(context, worker)
+    context.add_cookies([school_cookie()])
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    status = page.evaluate(
+        "fetch('/api/graphql/', {method: 'POST', headers: {'Content-Type': "
+        "'application/x-www-form-urlencoded'}, body: "
+        "'fb_api_req_friendly_name=ComposerStoryCreateMutation&doc_id=1'}).then(r => r.status)"
+    )
+    assert status == 200
+    assert any("ComposerStoryCreateMutation" in hit for hit in site.hits)
+
+    def recorded() -> bool:
+        events = worker.evaluate("chrome.storage.local.get('outbox.events')")
+        pending = events.get("outbox.events", [])
+        return any(e["action"] == "post" and e["account"] == "school" for e in pending)
+
+    wait_until(lambda: recorded() or posted_in_service(worker), "the post event")
+    page.close()
+
+
+def posted_in_service(worker: Any) -> bool:
+    ship = worker.evaluate("chrome.storage.local.get('outbox.ship')").get("outbox.ship") or {}
+    return bool(ship.get("sent"))
+
+
 def test_the_events_arrive_in_the_running_service_anonymised(
     browser: tuple[Any, Any], service: dict[str, Any]
 ) -> None:
@@ -328,6 +360,7 @@ def test_the_events_arrive_in_the_running_service_anonymised(
             ("social-working-time", "continued"),
             ("social-working-time", "went_back"),
             ("school-account", "none"),
+            ("connect-working-time", "none"),
         }
         return events if wanted <= kinds else None
 
@@ -342,6 +375,7 @@ def test_the_events_arrive_in_the_running_service_anonymised(
     assert {e["reason_category"] for e in continued} == {"teaching-resource"}
     school = [e for e in events if e["rule"] == "school-account"]
     assert {e["school_account"] for e in school} == {SCHOOL_ACCOUNT["id"]}
+    assert {e["action"] for e in school} == {"browse", "post"}
     assert {e["account"] for e in school} == {"school"}
     status = worker.evaluate("chrome.storage.local.get('outbox.events')")
     assert status.get("outbox.events", []) == []
