@@ -189,9 +189,27 @@ def _check_status(status: Any, problems: Problems) -> dict[str, Any] | None:
 class Rollup:
     """Turns stored events into daily counts and per-day distinct-device rows (local days)."""
 
+    KEEP_DAYS = 3
+
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self._local: dict[str, tuple[str, str]] = {}
+        self._seen: dict[str, set[tuple[str, str, str]]] = {}
+        """Device rows this process has already committed, for the latest days: a school's few
+        hundred devices repeat all day, so after the first minutes almost none are new."""
+
+    def remember(self, device_rows: list[dict[str, Any]]) -> None:
+        """Call after the transaction holding `device_rows` committed."""
+        for row in device_rows:
+            day = row["day"]
+            seen = self._seen.get(day)
+            if seen is None:
+                seen = self._seen[day] = set()
+                for old in sorted(self._seen)[: -self.KEEP_DAYS]:
+                    del self._seen[old]
+                if day not in self._seen:
+                    continue
+            seen.add((row["dim"], row["value"], row["device"]))
 
     def local(self, time: str) -> tuple[str, str]:
         """(local day, 'weekday-hour') of a UTC time; cached since times are coarsened."""
@@ -233,7 +251,12 @@ class Rollup:
             if device:
                 devices.update((d, dim, val, device) for d, dim, val in keys)
         count_rows = [{"day": d, "dim": m, "value": v, "n": n} for (d, m, v), n in counts.items()]
-        device_rows = [{"day": d, "dim": m, "value": v, "device": x} for d, m, v, x in devices]
+        empty: set[tuple[str, str, str]] = set()
+        device_rows = [
+            {"day": d, "dim": m, "value": v, "device": x}
+            for d, m, v, x in devices
+            if (m, v, x) not in self._seen.get(d, empty)
+        ]
         return count_rows, device_rows
 
 
@@ -241,29 +264,75 @@ def _insert(conn: AsyncConnection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+_COLUMNS = ", ".join(FIELDS)
+_PLACEHOLDERS = ", ".join("?" * len(FIELDS))
+_SQLITE_EVENTS = (
+    f"INSERT INTO events ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) ON CONFLICT (id) DO NOTHING"  # noqa: E501, S608 - fixed names
+)
+_SQLITE_COUNTS = (
+    "INSERT INTO daily_counts (day, dim, value, n) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (day, dim, value) DO UPDATE SET n = daily_counts.n + excluded.n"
+)
+_SQLITE_DEVICES = (
+    "INSERT INTO daily_devices (day, dim, value, device) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
 async def store_rows(
     conn: AsyncConnection, rows: list[dict[str, Any]], rollup: Rollup
-) -> tuple[int, int]:
-    """Insert in the caller's transaction; returns (stored, duplicates)."""
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """Insert in the caller's transaction; returns (stored, duplicates, device rows written):
+    pass the device rows to `rollup.remember` once the transaction has committed.
+
+    SQLite (one writer, serialised by the caller) takes a fast path of plain `executemany`
+    statements: find the ids already stored, insert the rest. PostgreSQL, with concurrent
+    writers, uses `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: the ids returned are
+    exactly the events this batch stored."""
     if not rows:
-        return 0, 0
-    insert = _insert(conn)
-    result = await conn.execute(
-        insert(events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id),
-        rows,
-    )
-    stored_ids = {r[0] for r in result}
-    stored = [r for r in rows if r["id"] in stored_ids] if len(stored_ids) < len(rows) else rows
-    await add_to_rollups(conn, stored, rollup)
-    return len(stored), len(rows) - len(stored)
+        return 0, 0, []
+    if conn.dialect.name == "sqlite":
+        ids = tuple(r["id"] for r in rows)
+        placeholders = ", ".join("?" * len(ids))  # values are bound, never formatted in
+        found = await conn.exec_driver_sql(
+            f"SELECT id FROM events WHERE id IN ({placeholders})",  # noqa: S608
+            ids,
+        )
+        existing = {r[0] for r in found}
+        stored = [r for r in rows if r["id"] not in existing] if existing else rows
+        if stored:
+            await conn.exec_driver_sql(
+                _SQLITE_EVENTS, [tuple(r[f] for f in FIELDS) for r in stored]
+            )
+    else:
+        result = await conn.execute(
+            postgresql.insert(events)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(events.c.id),
+            rows,
+        )
+        stored_ids = {r[0] for r in result}
+        stored = [r for r in rows if r["id"] in stored_ids] if len(stored_ids) < len(rows) else rows
+    device_rows = await add_to_rollups(conn, stored, rollup)
+    return len(stored), len(rows) - len(stored), device_rows
 
 
-async def add_to_rollups(conn: AsyncConnection, rows: list[dict[str, Any]], rollup: Rollup) -> None:
+async def add_to_rollups(
+    conn: AsyncConnection, rows: list[dict[str, Any]], rollup: Rollup
+) -> list[dict[str, Any]]:
     if not rows:
-        return
-    insert = _insert(conn)
+        return []
     count_rows, device_rows = rollup.tally(rows)
-    stmt = insert(daily_counts)
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql(
+            _SQLITE_COUNTS, [(r["day"], r["dim"], r["value"], r["n"]) for r in count_rows]
+        )
+        if device_rows:
+            await conn.exec_driver_sql(
+                _SQLITE_DEVICES,
+                [(r["day"], r["dim"], r["value"], r["device"]) for r in device_rows],
+            )
+        return device_rows
+    stmt = postgresql.insert(daily_counts)
     await conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["day", "dim", "value"], set_={"n": daily_counts.c.n + stmt.excluded.n}
@@ -271,4 +340,5 @@ async def add_to_rollups(conn: AsyncConnection, rows: list[dict[str, Any]], roll
         count_rows,
     )
     if device_rows:
-        await conn.execute(insert(daily_devices).on_conflict_do_nothing(), device_rows)
+        await conn.execute(postgresql.insert(daily_devices).on_conflict_do_nothing(), device_rows)
+    return device_rows

@@ -2,6 +2,8 @@
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -37,6 +39,9 @@ class LoginLimiter:
             self.failures.clear()
 
 
+SENSOR_CACHE_SECONDS = 2.0
+
+
 @dataclass
 class Services:
     """What the handlers share, built once at start."""
@@ -49,6 +54,11 @@ class Services:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """SQLite has one writer: batches queue here instead of retrying on a busy database."""
     logins: LoginLimiter = field(default_factory=LoginLimiter)
+    sensor_cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    """token hash -> (monotonic expiry, sensor row): a token is looked up at most every
+    SENSOR_CACHE_SECONDS, so a revocation made elsewhere (the CLI) bites within that time."""
+    sensor_writes: dict[int, datetime] = field(default_factory=dict)
+    """When each sensor's last_seen was last written (it is written at most every 10 s)."""
 
 
 CONFIG = web.AppKey("config", Config)

@@ -348,6 +348,7 @@ async def sensor_revoke(request: web.Request) -> web.StreamResponse:
             )
     except store.StoreError as exc:
         raise _refuse(str(exc)) from None
+    request.app[SERVICES].sensor_cache.clear()  # revoked now, not in a few seconds
     raise web.HTTPSeeOther("/sensors")
 
 

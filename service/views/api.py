@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 from service import store
 from service.db import is_sqlite, school_accounts, sensors
 from service.ingest import MAX_BYTES, check_batch, store_rows
-from service.keys import CONFIG, ENGINE, SERVICES
+from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES
 from service.queries import (
     EVENT_COLUMNS,
     EventFilter,
@@ -23,7 +23,7 @@ from service.queries import (
     page_query,
     parse_cursor,
 )
-from service.security import ROLES
+from service.security import ROLES, token_hash
 
 
 def json_response(
@@ -52,8 +52,18 @@ def _bearer(request: web.Request) -> str:
 
 async def authenticate_sensor(request: web.Request) -> Any:
     token = _bearer(request)
-    async with request.app[ENGINE].connect() as conn:
-        sensor = await store.sensor_by_token(conn, token)
+    cache = request.app[SERVICES].sensor_cache
+    key = token_hash(token)
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        sensor = hit[1]
+    else:
+        async with request.app[ENGINE].connect() as conn:
+            sensor = await store.sensor_by_token(conn, token)
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = (now + SENSOR_CACHE_SECONDS, sensor)
     if sensor is None:
         raise json_error(401, "unknown token")
     if sensor.revoked_at is not None:
@@ -88,8 +98,11 @@ async def post_events(request: web.Request) -> web.Response:
         if isinstance(body, dict) and isinstance(body.get("events"), list):
             metrics.events_rejected += len(body["events"])
         raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
-    values: dict[str, Any] = {"last_seen": store.iso(now)}
-    if status is not None:
+    values: dict[str, Any] = {}
+    last = services.sensor_writes.get(sensor.id)
+    if last is None or abs((now - last).total_seconds()) >= 10:
+        values["last_seen"] = store.iso(now)  # written at most every 10 s per sensor
+    if status is not None and values:
         values["outbox_pending"] = status.get("outbox_pending", 0)
         values["outbox_dropped"] = status.get("outbox_dropped", 0)
         values["oldest_pending"] = status.get("oldest_pending")
@@ -98,8 +111,14 @@ async def post_events(request: web.Request) -> web.Response:
         await lock.acquire()
     try:
         async with engine.begin() as conn:
-            stored, duplicates = await store_rows(conn, rows, services.rollup)
-            await conn.execute(update(sensors).where(sensors.c.id == sensor.id).values(**values))
+            stored, duplicates, device_rows = await store_rows(conn, rows, services.rollup)
+            if values:
+                await conn.execute(
+                    update(sensors).where(sensors.c.id == sensor.id).values(**values)
+                )
+        services.rollup.remember(device_rows)
+        if values:
+            services.sensor_writes[sensor.id] = now
     finally:
         if lock is not None:
             lock.release()

@@ -43,6 +43,8 @@ async def test_revocation_and_bundle_etag(pg_or_sqlite_cli):
     assert again.status == 304
     async with cli.server.app[ENGINE].begin() as conn:
         await store.revoke_sensor(conn, "proxy1", actor="test", now=datetime.now(UTC))
+    # Revoked from outside the web pages (as the CLI does): the token cache lasts 2 seconds.
+    cli.server.app[SERVICES].sensor_cache.clear()
     assert (await cli.get("/api/v1/bundle", headers=bearer(token))).status == 403
 
 
