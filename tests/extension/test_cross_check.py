@@ -202,6 +202,44 @@ def random_fact(
     return fact
 
 
+TRICKY_URLS = [
+    "https://WWW.FaceBook.COM./",
+    "https://user:pw@www.facebook.com:8443/path?q=1#frag",
+    "https://www.facebook.com\\@evil.example/",
+    "https://evil.example\\@www.facebook.com/",
+    "https://[::1]:8080/",
+    "https://[fe80::1%25eth0]/",
+    "HTTPS://x.com",
+    "https://x.com?q",
+    "https://x.com#only-fragment",
+    "//www.facebook.com/no-scheme",
+    "https://www.facebook.com/messages/send/?a=%zz#x?y",
+    "https://www.facebook.com/%61pi/graphql/",
+    "\t https://www.face\nbook.com/",
+    "https://xn--fcebook-8va.com/",
+    "https://www.facebook.com:/",
+    "https://m.facebook.com/ajax/add_friend/action.php",
+    "mailto:someone@facebook.com",
+]
+
+
+def tricky_url_facts() -> list[dict[str, Any]]:
+    return [
+        {
+            "url": url,
+            "method": method,
+            "headers": {"sec-fetch-mode": "navigate"},
+            "cookies": {},
+            "body": None,
+            "at": "2026-11-25T10:00:00+00:00",
+            "client": None,
+            "device_group": None,
+        }
+        for url in TRICKY_URLS
+        for method in ("GET", "POST")
+    ]
+
+
 def long_body_facts() -> list[dict[str, Any]]:
     """Bodies longer than the peek, with a multi-byte character cut at its end."""
     out = []
@@ -292,7 +330,7 @@ def test_ten_thousand_random_facts_give_the_same_decision_in_python_and_javascri
     hosts = corpus_hosts() + catalogue + NON_SOCIAL
     assert len(corpus_hosts()) > 500, f"the corpora are missing from {CORPORA}"
     facts = [random_fact(rng, hosts, VECTORS["cases"]) for _ in range(RANDOM_FACTS)]
-    facts += long_body_facts()
+    facts += long_body_facts() + tricky_url_facts()
     policy = Policy.from_bundle(bundle)
     py = [python_decision(f, policy) for f in facts]
     result = run_js(node, bundle, facts, tmp_path)
