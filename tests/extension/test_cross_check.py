@@ -327,8 +327,9 @@ def test_ten_thousand_random_facts_give_the_same_decision_in_python_and_javascri
 ) -> None:
     rng = random.Random(SEED)  # noqa: S311 (reproducible test data, not secrets)
     catalogue = [d for p in bundle["platforms"] for d in (*p["domains"], *p.get("hosts", ()))]
-    hosts = corpus_hosts() + catalogue + NON_SOCIAL
-    assert len(corpus_hosts()) > 500, f"the corpora are missing from {CORPORA}"
+    corpus = corpus_hosts()  # empty on a checkout without ../shared/corpora: catalogue only then
+    assert len(corpus) > 500 or not CORPORA.is_dir(), f"too few hosts read from {CORPORA}"
+    hosts = corpus + catalogue + NON_SOCIAL
     facts = [random_fact(rng, hosts, VECTORS["cases"]) for _ in range(RANDOM_FACTS)]
     facts += long_body_facts() + tricky_url_facts()
     policy = Policy.from_bundle(bundle)
