@@ -27,8 +27,9 @@ import yaml
 from local_site import SITE_HOSTS, Site, resolver_rules
 
 from clausewarden.config_dir import load_config_dir
-from policy import Policy
+from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
+from proxy_addon import page as page_module
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop, wait_for_port
 
@@ -48,6 +49,7 @@ SCHOOL_ACCOUNT = {
     "actions": ["browse", "post", "message"],
 }
 SENSOR = "laptop-extension-test"
+NAVIGATION = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +248,54 @@ def test_opening_facebook_in_working_time_shows_the_warning_page_with_clause_7(
     assert site.hits.count(SITE_HOSTS[0]) == before
     page.screenshot(path=artifact_path("extension-warning-page.png"), full_page=True)
     print(f"navigation to warning page: {elapsed * 1000:.0f} ms")
+    page.close()
+
+
+def test_the_warning_page_says_what_the_proxys_page_says(
+    browser: tuple[Any, Any], config_dir: Path
+) -> None:
+    # The proxy's template, rendered for the same decision, read as text beside the extension's.
+    context, worker = browser
+    reset(context, worker)
+    policy = Policy.from_bundle(compile_bundle(load_config_dir(config_dir)))
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(
+        milliseconds=worker.evaluate("chrome.storage.local.get('test.clock_offset_ms')")[
+            "test.clock_offset_ms"
+        ]
+    )
+    decision = decide(
+        Facts.from_url("https://www.facebook.com/", headers=NAVIGATION, at=at), policy
+    )
+    proxy_html = page_module.render(
+        "warning.html",
+        school=policy.school_name,
+        platform_name="Facebook",
+        reason=decision.reason,
+        clauses=policy.clause_texts(decision.clauses),
+        blocked=False,
+        allow_continue=decision.allow_continue,
+        reasons=policy.settings["continue_reasons"],
+        ticket="",
+        return_to="/",
+        account_seen=False,
+        allowance_minutes=policy.settings["allowance_minutes"],
+        granularity=policy.settings["event_time_granularity_minutes"],
+        injection=False,
+    )
+    proxy = context.new_page()
+    proxy.set_content(proxy_html)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#reason:not(:empty)")
+    assert page.title() == proxy.title()
+    for selector in ("h1", ".why", "blockquote", "legend", "fieldset", ".school"):
+        assert page.locator(selector).all_inner_texts() == proxy.locator(selector).all_inner_texts()
+    texts = page.locator("p").all_inner_texts()
+    proxy_texts = proxy.locator("p").all_inner_texts()
+    shared = [t for t in proxy_texts if t.startswith(("An anonymised event", "Only the reason"))]
+    assert len(shared) == 2 and all(t in texts for t in shared)
+    assert page.locator("button").all_inner_texts() == proxy.locator("button").all_inner_texts()
+    proxy.close()
     page.close()
 
 
