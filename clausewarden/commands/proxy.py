@@ -50,38 +50,36 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def mitmdump_command(args: argparse.Namespace) -> list[str]:
     exe = Path(sys.executable).with_name("mitmdump")
     program = str(exe) if exe.exists() else (shutil.which("mitmdump") or "mitmdump")
-    command = [
-        program,
-        "--listen-host",
-        args.listen_host,
-        "--listen-port",
-        str(args.listen_port),
-        "-s",
-        str(ADDON),
-        "--set",
-        "connection_strategy=lazy",
-        "--set",
-        "flow_detail=0",  # mitmdump would otherwise print every URL
-        "--set",
-        "termlog_verbosity=warn",  # and every connection's addresses, tunnels included
-        "--set",
-        f"clausewarden_sensor={args.sensor_name}",
-    ]
+    options = {
+        "connection_strategy": "lazy",  # a warning page needs no upstream connection
+        "flow_detail": "0",  # mitmdump would otherwise print every URL
+        "termlog_verbosity": "warn",  # and every connection's addresses, tunnels included
+        "clausewarden_sensor": args.sensor_name,
+    }
     if args.confdir:
-        command += ["--set", f"confdir={args.confdir}"]
+        options["confdir"] = str(args.confdir)
     if args.config:
-        command += ["--set", f"clausewarden_config={args.config}"]
+        options["clausewarden_config"] = str(args.config)
     if args.service_url:
-        command += ["--set", f"clausewarden_service={args.service_url}"]
+        options["clausewarden_service"] = args.service_url
     if args.sensor_token_file:
-        command += ["--set", f"clausewarden_token_file={args.sensor_token_file}"]
+        options["clausewarden_token_file"] = str(args.sensor_token_file)
     if args.data_dir:
-        command += ["--set", f"clausewarden_data_dir={args.data_dir}"]
+        options["clausewarden_data_dir"] = str(args.data_dir)
+    extra: list[str] = []
+    for option in args.set:
+        name, sep, value = option.partition("=")
+        if sep and name in options:
+            options[name] = value  # mitmdump refuses two values for one option: --set wins
+        else:
+            extra += ["--set", option]
+    command = [program, "--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
+    command += ["-s", str(ADDON)]
     for script in args.script:
         command += ["-s", str(script)]
-    for option in args.set:
-        command += ["--set", option]
-    return command
+    for name, value in options.items():
+        command += ["--set", f"{name}={value}"]
+    return command + extra
 
 
 def run(args: argparse.Namespace) -> int:

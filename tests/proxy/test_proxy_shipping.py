@@ -196,3 +196,25 @@ def test_register_a_school_account_reaches_the_services_pending_list(tmp_path, u
         assert status == 202 and b"Request sent" in body
     finally:
         stop(proxy.process)
+
+
+def test_events_the_service_refuses_are_set_aside_and_never_block_the_rest(
+    tmp_path, upstream, service
+):
+    service.start()
+    wrong = ["clausewarden_sensor=not-registered", *FAST]  # --set overrides --sensor-name
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, recent_working_time(), wrong,
+        (service.url, service.token_file),
+    )  # fmt: skip
+    try:
+        warn_on_every_site(proxy)
+        deadline = time.monotonic() + 20
+        while len(outbox_ids(proxy, state=2)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(outbox_ids(proxy, state=2)) == 5  # rejected, kept locally, not retried
+        assert service.events() == []
+        assert "the service refused" in (tmp_path / "proxy.log").read_text()
+        assert proxy.process.poll() is None
+    finally:
+        stop(proxy.process)
