@@ -102,3 +102,22 @@ def test_outbox_export_prints_events_and_the_count_it_could_not_keep(run, tmp_pa
     csv_out = run("outbox", "export", "--format", "csv", "--data-dir", str(tmp_path)).stdout
     header, first = csv_out.splitlines()[:2]
     assert header.startswith("id,time,sensor,device,platform") and ",7 8.1," in first
+
+
+def test_proxy_command_runs_mitmdump_with_the_addon_and_lets_set_replace_its_defaults():
+    import argparse
+
+    from clausewarden.commands import proxy
+
+    parser = argparse.ArgumentParser()
+    proxy.register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["proxy", "--listen-port", "3128", "--config", "/etc/cw", "--set", "flow_detail=2",
+         "--set", "allow_hosts=extra", "--sensor-name", "office"]
+    )  # fmt: skip
+    command = proxy.mitmdump_command(args)
+    assert command[command.index("-s") + 1].endswith("proxy_addon/addon.py")
+    sets = [command[i + 1] for i, part in enumerate(command) if part == "--set"]
+    assert "connection_strategy=lazy" in sets and "clausewarden_config=/etc/cw" in sets
+    assert "flow_detail=2" in sets and "flow_detail=0" not in sets
+    assert "clausewarden_sensor=office" in sets and "allow_hosts=extra" in sets
