@@ -33,6 +33,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "--sample-data", action="store_true", help="fill the store with a term of sample events"
     )
     parser.add_argument("--no-proxy", action="store_true", help="start the service only")
+    parser.add_argument(
+        "--confdir",
+        type=Path,
+        default=Path.home() / ".mitmproxy",
+        help="the proxy's mitmproxy folder, where its CA lives (default ~/.mitmproxy)",
+    )
+    parser.add_argument(
+        "--proxy-set",
+        action="append",
+        default=[],
+        metavar="OPTION=VALUE",
+        help="pass an option to the proxy (mitmproxy --set)",
+    )
     add_store_options(parser)
     parser.set_defaults(run=run)
 
@@ -117,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         )
         processes.append(serve)
         _wait_for(args.port, serve)
-        confdir = Path.home() / ".mitmproxy"
+        confdir = args.confdir
         if not args.no_proxy:
             proxy_args = [
                 "--listen-host", "127.0.0.1",
@@ -126,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
                 "--sensor-token-file", str(token_file),
                 "--sensor-name", SENSOR,
                 "--data-dir", str(data / "proxy"),
+                "--confdir", str(confdir),
             ]  # fmt: skip
+            for option in args.proxy_set:
+                proxy_args += ["--set", option]
             if args.config:
                 proxy_args += ["--config", str(args.config)]
             proxy = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
