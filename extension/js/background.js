@@ -6,7 +6,7 @@
 import { META_KEY, SYNC_KEY, currentBundle, refreshBundle } from "./bundle-source.js";
 import { Policy, decide, splitUrl } from "./decide.js";
 import * as ext from "./ext.js";
-import { Outbox, SHIP_KEY, shipPending } from "./outbox.js";
+import { Outbox, SHIP_KEY, resetBackoff, shipPending } from "./outbox.js";
 import { devicePseudonym, eventFromDecision, installId, newEventId, privacyLevel, randomHex } from "./sensor-event.js";
 
 const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
@@ -455,7 +455,9 @@ ext.onAlarm((alarm) => {
 });
 ext.onCookieChanged(onCookie);
 ext.onStartup(() => {
-  wake().catch((err) => console.error("ClauseWarden startup", err));
+  resetBackoff(ext.local)
+    .then(wake)
+    .catch((err) => console.error("ClauseWarden startup", err));
 });
 refreshRules().catch((err) => console.error("ClauseWarden rules", err));
 ext.onLocalChanged(META_KEY, () => {
@@ -463,7 +465,9 @@ ext.onLocalChanged(META_KEY, () => {
 });
 ext.onManagedChanged(() => {
   settingsCache = null;
-  wake().catch((err) => console.error("ClauseWarden settings", err));
+  resetBackoff(ext.local)
+    .then(wake)
+    .catch((err) => console.error("ClauseWarden settings", err));
 });
 
 // For tests and the curious admin in the worker's console: recompute the redirect rules now.

@@ -161,3 +161,9 @@ export async function shipPending(outbox, storage, { serviceUrl, token, fetch, n
     return next;
   }
 }
+
+/** Try again at once (new settings, a browser start): keep the failure count, drop the wait. */
+export async function resetBackoff(storage) {
+  const state = (await storage.get([SHIP_KEY]))[SHIP_KEY];
+  if (state && state.next_at) await storage.set({ [SHIP_KEY]: { ...state, next_at: 0 } });
+}

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Outbox, shipPending } from "../js/outbox.js";
+import { Outbox, resetBackoff, shipPending } from "../js/outbox.js";
 import { FileStorage, serve } from "./helpers.js";
 
 const event = (n, time = "2026-11-25T10:00:00Z") => ({ id: `${n}`.padStart(32, "0"), time, platform: "facebook" });
@@ -114,4 +114,11 @@ test("without a service configured nothing is sent and nothing is lost", async (
   const state = await shipPending(outbox, storage, { serviceUrl: "", token: "", fetch, now: Date.now });
   assert.equal(state.skipped, "not configured");
   assert.equal((await outbox.status()).outbox_pending, 1);
+});
+
+test("new settings or a browser start end the wait but keep the failure count", async () => {
+  const storage = new FileStorage();
+  await storage.set({ "outbox.ship": { failures: 3, next_at: 9e15 } });
+  await resetBackoff(storage);
+  assert.deepEqual((await storage.get(["outbox.ship"]))["outbox.ship"], { failures: 3, next_at: 0 });
 });

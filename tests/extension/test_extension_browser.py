@@ -121,53 +121,61 @@ def latest_working_time(config_dir: Path) -> dt.datetime:
 
 
 @pytest.fixture(scope="module")
-def browser(
-    workdir: Path, site: Site, service: dict[str, Any], config_dir: Path
-) -> Iterator[tuple[Any, Any]]:
-    unpacked = packaged_extension(workdir)
+def unpacked(workdir: Path) -> Path:
+    return packaged_extension(workdir)
+
+
+def launch(p: Any, profile: Path, unpacked: Path, site: Site) -> tuple[Any, Any]:
+    """Chromium with the extension; returns (context, its service worker)."""
+    context = p.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=False,  # the extension needs the new headless mode, given below
+        ignore_https_errors=True,
+        args=chromium_args(
+            "--headless=new",
+            f"--disable-extensions-except={unpacked}",
+            f"--load-extension={unpacked}",
+            f"--host-resolver-rules={resolver_rules(site.port)}",
+        ),
+    )
+    worker = (
+        context.service_workers[0]
+        if context.service_workers
+        else context.wait_for_event("serviceworker", timeout=15_000)
+    )
+    return context, worker
+
+
+def configure(worker: Any, service_url: str, token: str, config_dir: Path) -> None:
+    """The test-only settings (managed storage is empty): service, token, working-time clock."""
+    offset = latest_working_time(config_dir) - dt.datetime.now(dt.UTC)
+    override = {"service_url": service_url, "sensor_token": token, "sensor_name": SENSOR}
+    worker.evaluate(
+        "([o, c]) => chrome.storage.local.set({'test.managed_override': o, "
+        "'test.clock_offset_ms': c})",
+        [override, int(offset.total_seconds() * 1000)],
+    )
+
+
+@pytest.fixture(scope="module")
+def pw() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(workdir / "profile"),
-            executable_path=CHROMIUM,
-            headless=False,  # the extension needs the new headless mode, given below
-            ignore_https_errors=True,
-            args=chromium_args(
-                "--headless=new",
-                f"--disable-extensions-except={unpacked}",
-                f"--load-extension={unpacked}",
-                f"--host-resolver-rules={resolver_rules(site.port)}",
-            ),
-        )
-        try:
-            worker = (
-                context.service_workers[0]
-                if context.service_workers
-                else context.wait_for_event("serviceworker", timeout=15_000)
-            )
-            offset = latest_working_time(config_dir) - dt.datetime.now(dt.UTC)
-            override = {
-                "service_url": service["url"],
-                "sensor_token": service["token"],
-                "sensor_name": SENSOR,
-            }
-            worker.evaluate(
-                "([o, c]) => chrome.storage.local.set({'test.managed_override': o, "
-                "'test.clock_offset_ms': c})",
-                [override, int(offset.total_seconds() * 1000)],
-            )
-            # The worker fetches the bundle (with the school account) from the service.
-            try:
-                wait_until(
-                    lambda: bundle_source(worker) == "service", "the bundle from the service"
-                )
-            except AssertionError:
-                print(
-                    worker.evaluate("chrome.storage.local.get(null).then(x => JSON.stringify(x))")
-                )
-                raise
-            yield context, worker
-        finally:
-            context.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(
+    pw: Any, workdir: Path, site: Site, service: dict[str, Any], config_dir: Path, unpacked: Path
+) -> Iterator[tuple[Any, Any]]:
+    context, worker = launch(pw, workdir / "profile", unpacked, site)
+    try:
+        configure(worker, service["url"], service["token"], config_dir)
+        # The worker fetches the bundle (with the school account) from the service.
+        wait_until(lambda: bundle_source(worker) == "service", "the bundle from the service")
+        yield context, worker
+    finally:
+        context.close()
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
@@ -429,6 +437,49 @@ def test_the_events_arrive_in_the_running_service_anonymised(
     assert {e["account"] for e in school} == {"school"}
     status = worker.evaluate("chrome.storage.local.get('outbox.events')")
     assert status.get("outbox.events", []) == []
+
+
+def test_events_wait_in_the_outbox_across_a_browser_restart_until_the_service_answers(
+    pw: Any, workdir: Path, site: Site, service: dict[str, Any], config_dir: Path, unpacked: Path
+) -> None:
+    profile = workdir / "restart-profile"
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    context, worker = launch(pw, profile, unpacked, site)
+    try:
+        configure(worker, down, service["token"], config_dir)
+        wait_until(lambda: facebook_redirected(worker), "the facebook redirect rule")
+        page = context.new_page()
+        page.goto("https://www.facebook.com/")
+        page.wait_for_selector("#reason:not(:empty)")
+        wait_until(lambda: outbox(worker), "the event in the outbox")
+        worker.evaluate("clausewarden.ship()")
+        wait_until(lambda: ship_state(worker).get("failures", 0) >= 1, "a failed delivery")
+        kept = outbox(worker)
+    finally:
+        context.close()
+    context, worker = launch(pw, profile, unpacked, site)
+    try:
+        assert [e["id"] for e in outbox(worker)] == [e["id"] for e in kept]
+        configure(worker, service["url"], service["token"], config_dir)
+        ids = {e["id"] for e in kept}
+        wait_until(
+            lambda: ids <= {e["id"] for e in exported_events(service)},
+            "the kept events in the service",
+            timeout=30,
+        )
+        wait_until(lambda: not outbox(worker), "an empty outbox")
+    finally:
+        context.close()
+
+
+def outbox(worker: Any) -> list[dict[str, Any]]:
+    got = worker.evaluate("chrome.storage.local.get('outbox.events')")
+    return list(got.get("outbox.events", []))
+
+
+def ship_state(worker: Any) -> dict[str, Any]:
+    got = worker.evaluate("chrome.storage.local.get('outbox.ship')")
+    return dict(got.get("outbox.ship") or {})
 
 
 def test_options_page_shows_the_state_only(browser: tuple[Any, Any]) -> None:
