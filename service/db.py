@@ -65,7 +65,7 @@ daily_counts = Table(
     Column("value", String(64), primary_key=True),
     Column("n", BigInteger, nullable=False),
     Column("devices", Integer),
-    # Distinct devices, frozen here when retention deletes that day's device rows.
+    # Distinct devices that day, counted at ingest (daily_devices says which were seen).
 )
 
 daily_devices = Table(

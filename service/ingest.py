@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -273,9 +274,12 @@ _SQLITE_COUNTS = (
     "INSERT INTO daily_counts (day, dim, value, n) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (day, dim, value) DO UPDATE SET n = daily_counts.n + excluded.n"
 )
-_SQLITE_DEVICES = (
-    "INSERT INTO daily_devices (day, dim, value, device) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+_SQLITE_DEVICE_COUNTS = (
+    "INSERT INTO daily_counts (day, dim, value, n, devices) VALUES (?, ?, ?, 0, ?) "
+    "ON CONFLICT (day, dim, value) DO UPDATE "
+    "SET devices = coalesce(daily_counts.devices, 0) + excluded.devices"
 )
+_DEVICE_CHUNK = 2000  # rows per multi-row INSERT (4 bound values each; SQLite allows 32,766)
 
 
 async def store_rows(
@@ -319,17 +323,30 @@ async def store_rows(
 async def add_to_rollups(
     conn: AsyncConnection, rows: list[dict[str, Any]], rollup: Rollup
 ) -> list[dict[str, Any]]:
+    """Add stored events to the daily counts. A device row inserted for the first time that day
+    (the INSERT returns only new rows) adds one to that figure's distinct-device count, so the
+    dashboard reads counts only and never aggregates devices at query time."""
     if not rows:
         return []
     count_rows, device_rows = rollup.tally(rows)
+    new_devices: Counter[tuple[str, str, str]] = Counter()
     if conn.dialect.name == "sqlite":
         await conn.exec_driver_sql(
             _SQLITE_COUNTS, [(r["day"], r["dim"], r["value"], r["n"]) for r in count_rows]
         )
-        if device_rows:
+        for start in range(0, len(device_rows), _DEVICE_CHUNK):
+            chunk = device_rows[start : start + _DEVICE_CHUNK]
+            values = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+            params = tuple(v for r in chunk for v in (r["day"], r["dim"], r["value"], r["device"]))
+            inserted = await conn.exec_driver_sql(
+                "INSERT INTO daily_devices (day, dim, value, device) "  # noqa: S608 - placeholders
+                f"VALUES {values} ON CONFLICT DO NOTHING RETURNING day, dim, value",
+                params,
+            )
+            new_devices.update((d, m, v) for d, m, v in inserted)
+        if new_devices:
             await conn.exec_driver_sql(
-                _SQLITE_DEVICES,
-                [(r["day"], r["dim"], r["value"], r["device"]) for r in device_rows],
+                _SQLITE_DEVICE_COUNTS, [(d, m, v, n) for (d, m, v), n in new_devices.items()]
             )
         return device_rows
     stmt = postgresql.insert(daily_counts)
@@ -340,5 +357,23 @@ async def add_to_rollups(
         count_rows,
     )
     if device_rows:
-        await conn.execute(postgresql.insert(daily_devices).on_conflict_do_nothing(), device_rows)
+        inserted = await conn.execute(
+            postgresql.insert(daily_devices)
+            .on_conflict_do_nothing()
+            .returning(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value),
+            device_rows,
+        )
+        new_devices.update((d, m, v) for d, m, v in inserted)
+    if new_devices:
+        stmt = postgresql.insert(daily_counts)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["day", "dim", "value"],
+                set_={"devices": func.coalesce(daily_counts.c.devices, 0) + stmt.excluded.devices},
+            ),
+            [
+                {"day": d, "dim": m, "value": v, "n": 0, "devices": n}
+                for (d, m, v), n in new_devices.items()
+            ],
+        )
     return device_rows

@@ -1,8 +1,9 @@
 """Dashboard figures from the daily rollups (fast at millions of events: they never scan events).
 
-k-anonymity: a figure resting on fewer than k distinct devices (per local day and value; for
-the heatmap, device-days) is shown to the viewer and admin roles as "fewer than k". With the
-privacy level `none` there are no devices, so the test is on the number of events instead.
+k-anonymity: a figure resting on fewer than k distinct devices (per local day and value, kept
+in daily_counts.devices at ingest; over several days, device-days) is shown to the viewer and
+admin roles as "fewer than k". With the privacy level `none` there are no devices, so the test
+is on the number of events instead.
 """
 
 from collections import defaultdict
@@ -10,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.db import daily_counts, daily_devices
+from service.db import daily_counts
 
 DIMS = ("all", "platform", "clause", "outcome", "response", "hour", "group", "working")
 
@@ -81,12 +82,6 @@ async def figures(
             daily_counts.c.devices,
         ).where(and_(daily_counts.c.day >= first, daily_counts.c.day <= last))
     )
-    live = await conn.execute(
-        select(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value, func.count())
-        .where(and_(daily_devices.c.day >= first, daily_devices.c.day <= last))
-        .group_by(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value)
-    )
-    live_devices = {(d, m, v): c for d, m, v, c in live}
     days = []
     day = start
     while day <= end:
@@ -94,9 +89,8 @@ async def figures(
         day += timedelta(days=1)
     result = Figures(start, end, days, k, suppress, by_events)
     cells: dict[str, dict[str, dict[str, Cell]]] = defaultdict(lambda: defaultdict(dict))
-    for d, m, v, n, frozen in counts:
-        devices = frozen if frozen is not None else live_devices.get((d, m, v), 0)
-        cells[m][v][d] = Cell(int(n), int(devices))
+    for d, m, v, n, devices in counts:
+        cells[m][v][d] = Cell(int(n), int(devices or 0))
     result.cells = {m: dict(vs) for m, vs in cells.items()}
     return result
 

@@ -1,17 +1,18 @@
 """Retention (clause 9.3): events older than the retention period are deleted; the daily
-rollups stay for trend charts (their distinct-device counts are frozen first); unapproved
+rollups stay for trend charts (with their distinct-device counts; only the per-device rows
+that kept those counts exact go); unapproved
 account requests go after 7 days; a replaced policy version is kept 7 years."""
 
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service import audit, store
 from service.bundle import BundleSource
-from service.db import daily_counts, daily_devices, events, policy_versions, school_accounts
+from service.db import daily_devices, events, policy_versions, school_accounts
 
 REQUEST_DAYS = 7
 POLICY_YEARS = 7
@@ -26,23 +27,6 @@ async def run(
     cutoff_time = store.iso(now - timedelta(days=days))
     cutoff_day = (now.astimezone(tz).date() - timedelta(days=days)).isoformat()
     async with engine.begin() as conn:
-        devices = (
-            select(func.count())
-            .select_from(daily_devices)
-            .where(
-                and_(
-                    daily_devices.c.day == daily_counts.c.day,
-                    daily_devices.c.dim == daily_counts.c.dim,
-                    daily_devices.c.value == daily_counts.c.value,
-                )
-            )
-            .scalar_subquery()
-        )
-        await conn.execute(
-            update(daily_counts)
-            .where(daily_counts.c.day < cutoff_day, daily_counts.c.devices.is_(None))
-            .values(devices=devices)
-        )
         await conn.execute(delete(daily_devices).where(daily_devices.c.day < cutoff_day))
         deleted = (await conn.execute(delete(events).where(events.c.time < cutoff_time))).rowcount
         stale = store.iso(now - timedelta(days=REQUEST_DAYS))
