@@ -354,13 +354,14 @@ def test_catalogue_domains_are_registrable_so_both_host_walks_agree(
     # JS walks every parent name; Python stops at the registrable domain. They agree only while
     # no catalogue domain is a public suffix (or under an unknown one).
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    bad = [
-        d
-        for p in bundle["platforms"]
-        for d in p["domains"]
-        if not extract(d).top_domain_under_public_suffix
-        or not d.endswith(extract(d).top_domain_under_public_suffix)
-    ]
+    bad = []
+    for d in (d for p in bundle["platforms"] for d in p["domains"]):
+        registrable = extract(d).top_domain_under_public_suffix
+        # d has a registrable domain at or above it, and so do the names under d.
+        if not registrable or not d.endswith(registrable):
+            bad.append(d)
+        elif extract(f"cw-probe.{d}").top_domain_under_public_suffix != registrable:
+            bad.append(d)
     assert bad == []
 
 
