@@ -1,6 +1,6 @@
 """What the ClauseWarden addon costs mitmproxy, measured side by side in one run.
 
-Run: .venv/bin/python bench/proxy_overhead.py [--seconds 3] [--rounds 2] [--memory 10000,50000]
+Run: .venv/bin/python bench/proxy_overhead.py [--seconds 1] [--rounds 8] [--memory 10000,50000]
 Prints, each time for bare mitmdump (A) and mitmdump with the addon (B), runs interleaved A/B:
   1. non-social plain HTTP keep-alive to a local upstream at c=1, 8, 32: requests/s (ratio B/A),
      p50 and p99 latency;
@@ -266,9 +266,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one A or B slice")
+    parser.add_argument("--rounds", type=int, default=8, help="A/B slice pairs per concurrency")
     parser.add_argument("--tls", type=int, default=150, help="new TLS connections per side")
+    parser.add_argument(
+        "--control", action="store_true", help="B without the addon too (shows the noise floor)"
+    )
     parser.add_argument(
         "--memory", default="10000,50000", help="request counts for RSS (200000 takes ~6 min)"
     )
@@ -287,15 +290,23 @@ def main() -> None:
     upstream.start()
     wait_port(up)
     pa, pb = free_port(), free_port()
+    label = "bare again, a control run" if args.control else "with the ClauseWarden addon"
     proc_a = start_mitmdump(pa, tmp / "conf", False, tmp / "a", up)
-    proc_b = start_mitmdump(pb, tmp / "conf", True, tmp / "b", up)
+    proc_b = start_mitmdump(pb, tmp / "conf", not args.control, tmp / "b", up)
+    if len(os.sched_getaffinity(0)) >= 2:
+        # Both proxies share the last core; the load generator and upstream get the others.
+        last = max(os.sched_getaffinity(0))
+        for pid in (proc_a.pid, proc_b.pid):
+            os.sched_setaffinity(pid, {last})
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - {last})
+        os.sched_setaffinity(upstream.pid or 0, os.sched_getaffinity(0))
     ca = str(tmp / "conf" / "mitmproxy-ca-cert.pem")
     plain = request_bytes(f"http://127.0.0.1:{up}/lesson/plan", f"127.0.0.1:{up}", ACCEPT_HTML)
     try:
         asyncio.run(load(pa, plain, 0.5, 4))  # warm up both
         asyncio.run(load(pb, plain, 0.5, 4))
         print(
-            "mitmdump bare (A) vs with the ClauseWarden addon (B); "
+            f"mitmdump bare (A) vs {label} (B), both on one core; "
             f"{args.rounds} interleaved rounds of {args.seconds}s"
         )
         print("\n1. Non-social plain HTTP, keep-alive, local upstream")
@@ -308,17 +319,20 @@ def main() -> None:
             rb: list[float] = []
             la: list[float] = []
             lb: list[float] = []
-            for _ in range(args.rounds):
-                r, lat = asyncio.run(load(pa, plain, args.seconds, c))
-                ra.append(r)
-                la += lat
-                r, lat = asyncio.run(load(pb, plain, args.seconds, c))
-                rb.append(r)
-                lb += lat
+            ratios: list[float] = []
+            for i in range(args.rounds):
+                # Alternate which side goes first; pair each A slice with the B slice beside it.
+                order = ((pa, ra, la), (pb, rb, lb)) if i % 2 == 0 else ((pb, rb, lb), (pa, ra, la))
+                for port, rates, lats in order:
+                    r, lat = asyncio.run(load(port, plain, args.seconds, c))
+                    rates.append(r)
+                    lats += lat
+                ratios.append(rb[-1] / ra[-1])
             a, b = statistics.mean(ra), statistics.mean(rb)
             print(
                 f"{c:>3} {a:>9.0f} {b:>9.0f} {b / a:>6.2f} {pct(la, 0.5):>7.2f} "
-                f"{pct(lb, 0.5):>7.2f} {pct(la, 0.99):>7.2f} {pct(lb, 0.99):>7.2f}"
+                f"{pct(lb, 0.5):>7.2f} {pct(la, 0.99):>7.2f} {pct(lb, 0.99):>7.2f}   "
+                f"median of paired B/A {statistics.median(ratios):.2f}"
             )
 
         print("\n2. Non-social HTTPS, proxy CPU per new connection (CONNECT + TLS + k GETs)")
