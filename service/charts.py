@@ -49,7 +49,7 @@ def stacked_bars(
         colour = (colours or {}).get(name, PALETTE[s % len(PALETTE)])
         legend.append({"name": name, "fill": colour})
     for i, day in enumerate(days):
-        y = top + plot_h
+        y: float = top + plot_h
         for s, (name, values) in enumerate(series):
             colour = legend[s]["fill"]
             value = values[i]

@@ -343,7 +343,7 @@ async def add_to_rollups(
                 f"VALUES {values} ON CONFLICT DO NOTHING RETURNING day, dim, value",
                 params,
             )
-            new_devices.update((d, m, v) for d, m, v in inserted)
+            new_devices.update((row[0], row[1], row[2]) for row in inserted)
         if new_devices:
             await conn.exec_driver_sql(
                 _SQLITE_DEVICE_COUNTS, [(d, m, v, n) for (d, m, v), n in new_devices.items()]
@@ -363,7 +363,7 @@ async def add_to_rollups(
             .returning(daily_devices.c.day, daily_devices.c.dim, daily_devices.c.value),
             device_rows,
         )
-        new_devices.update((d, m, v) for d, m, v in inserted)
+        new_devices.update((row[0], row[1], row[2]) for row in inserted)
     if new_devices:
         stmt = postgresql.insert(daily_counts)
         await conn.execute(

@@ -117,9 +117,6 @@ def reminders(school: Any, settings: Any, today: date) -> list[str]:
 
 
 def as_table(fig: Figures, dim: str) -> list[dict[str, Any]]:
-    rows = []
-    for value in fig.values(dim):
-        total = fig.summed(dim, value)
-        rows.append({"value": value, "total": total})
-    rows.sort(key=lambda r: -(r["total"] if r["total"] is not None else -1))
-    return rows
+    totals = [(value, fig.summed(dim, value)) for value in fig.values(dim)]
+    totals.sort(key=lambda item: -(item[1] if item[1] is not None else -1))
+    return [{"value": value, "total": total} for value, total in totals]

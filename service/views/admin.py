@@ -87,7 +87,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     heatmap = charts.heatmap(heat)
     went_back = fig.summed("response", "went_back")
     continued = fig.summed("response", "continued")
-    devices = []
+    devices: list[int | None] = []
     for d in days:
         cell = fig.cells.get("all", {}).get("", {}).get(d)
         if cell is None:
