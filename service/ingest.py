@@ -187,6 +187,10 @@ def _check_status(status: Any, problems: Problems) -> dict[str, Any] | None:
     return status
 
 
+_DEVICE_DIMS = frozenset({"all", "platform", "outcome", "hour", "response", "clause"})
+"""The breakdowns whose distinct devices are counted (what the dashboard shows or suppresses)."""
+
+
 class Rollup:
     """Turns stored events into daily counts and per-day distinct-device rows (local days)."""
 
@@ -250,7 +254,7 @@ class Rollup:
             counts.update(keys)
             device = row["device"]
             if device:
-                devices.update((d, dim, val, device) for d, dim, val in keys)
+                devices.update((d, dim, val, device) for d, dim, val in keys if dim in _DEVICE_DIMS)
         count_rows = [{"day": d, "dim": m, "value": v, "n": n} for (d, m, v), n in counts.items()]
         empty: set[tuple[str, str, str]] = set()
         device_rows = [
