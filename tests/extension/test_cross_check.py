@@ -107,6 +107,19 @@ def corpus_hosts() -> list[str]:
     return sorted(hosts)
 
 
+def random_host(rng: random.Random) -> str:
+    """A made-up host name: mostly not social media, sometimes under a brand TLD."""
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789-"
+    labels = [
+        "".join(rng.choice(letters) for _ in range(rng.randrange(1, 12)))
+        for _ in range(rng.randrange(1, 4))
+    ]
+    suffix = rng.choice(
+        ["com", "co.uk", "org", "net", "io", "sch.uk", "gov.uk", "youtube", "flickr", "invalid"]
+    )
+    return ".".join([*labels, suffix])
+
+
 def look_alike(rng: random.Random, host: str) -> str:
     labels = host.split(".")
     choice = rng.randrange(9)
@@ -160,7 +173,7 @@ def random_fact(
 ) -> dict[str, Any]:
     seed = rng.choice(seeds)["facts"]
     use_seed_request = rng.random() < 0.35
-    host = rng.choice(hosts)
+    host = rng.choice(hosts) if rng.random() < 0.85 else random_host(rng)
     if rng.random() < 0.25:
         host = look_alike(rng, host)
     fact: dict[str, Any] = {
