@@ -86,3 +86,22 @@ async def test_retention_deletes_events_keeps_rollups_and_audits(pg_or_sqlite_cl
         assert tuple(kept) == (1, 1)
         _count, problems = await audit.verify(conn)
     assert problems == []
+
+
+async def test_unapproved_account_requests_are_deleted_after_7_days(pg_or_sqlite_cli, clock):
+    cli = pg_or_sqlite_cli
+    token = await add_sensor(cli)
+    body = {"platform": "facebook", "account_id": "1000123", "label": "Year 6 page"}
+    resp = await cli.post("/api/v1/account-requests", json=body, headers=bearer(token))
+    assert resp.status == 202
+    services = cli.server.app[SERVICES]
+    engine = cli.server.app[ENGINE]
+    clock.now = clock.now + timedelta(days=6)
+    assert (await retention.run(engine, services.bundles, services.tz, clock.now))[
+        "requests_deleted"
+    ] == 0
+    clock.now = clock.now + timedelta(days=2)
+    summary = await retention.run(engine, services.bundles, services.tz, clock.now)
+    assert summary["requests_deleted"] == 1
+    async with engine.connect() as conn:
+        assert await store.list_accounts(conn, status="pending") == []
