@@ -138,6 +138,16 @@ async function decideNavigation(url, policy, ms) {
   return decide({ ...facts, method: "GET", headers: NAVIGATION, cookies, body: null, at: ms }, policy);
 }
 
+/** The account id the browser is signed in with on `url`'s platform (stays on the device). */
+async function signedInAccount(url, policy) {
+  const platformId = policy.platformFor(splitUrl(url).host);
+  if (platformId === null) return null;
+  const platform = policy.platforms.get(platformId);
+  if (!platform.accountCookies.length) return null;
+  const cookies = await ext.cookiesFor(url, platform.accountCookies.map(([name]) => name));
+  return { platform: platformId, accountId: policy.accountId(platform, cookies) };
+}
+
 async function allowanceFor(platform, ms) {
   const key = `allowance.${platform}`;
   const until = (await ext.session.get([key]))[key];
@@ -346,7 +356,42 @@ async function warningState({ url }) {
     allowance_minutes: policy.settings.allowance_minutes,
     granularity: policy.settings.event_time_granularity_minutes,
     privacy_level: privacyLevel(bundle, config.privacyLevel),
+    account_seen: Boolean((await signedInAccount(url, policy))?.accountId),
   };
+}
+
+/**
+ * "Register this as a school account": the only way a personal account id ever leaves the
+ * device, on purpose, asked for by the member of staff (POST /api/v1/account-requests).
+ */
+async function register({ ticket: id, label }) {
+  const ticket = await ticketOf(id);
+  if (!ticket) return { heading: "This warning has expired", message: "Reload the page you wanted to see." };
+  const name = String(label ?? "").split(/\s+/).filter(Boolean).join(" ").slice(0, 200);
+  if (!name) return { heading: "A name is needed", message: "Give the account a name." };
+  const { policy } = await policyNow();
+  const seen = await signedInAccount(ticket.url, policy);
+  if (!seen || !seen.accountId) {
+    return { heading: "No account to register", message: "You are not signed in to this platform in this browser." };
+  }
+  const config = await settings();
+  if (!config.serviceUrl || !config.token) {
+    return {
+      heading: "Not sent",
+      message: "This browser is not connected to a ClauseWarden service; ask the IT admin to add the account.",
+    };
+  }
+  try {
+    const response = await fetch(`${config.serviceUrl.replace(/\/+$/, "")}/api/v1/account-requests`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${config.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ platform: seen.platform, account_id: seen.accountId, label: name }),
+    });
+    if (response.status !== 202 && response.status !== 200) throw new Error(`answered ${response.status}`);
+  } catch {
+    return { heading: "Not sent", message: "The ClauseWarden service could not be reached; try later." };
+  }
+  return { heading: "Request sent", message: "The headteacher will be asked to approve this account.", sent: true };
 }
 
 async function continueTo({ ticket: id, reason }) {
@@ -443,6 +488,8 @@ ext.onMessage((request) => {
       return continueTo(request);
     case "back":
       return goBack(request);
+    case "register":
+      return register(request);
     case "state":
       return optionsState();
     default:

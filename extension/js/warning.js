@@ -60,6 +60,7 @@ async function show() {
       `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`;
     $("continue-form").hidden = false;
   }
+  $("register").hidden = !state.account_seen;
   $("recorded").textContent =
     `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`;
   $("content").hidden = false;
@@ -80,6 +81,21 @@ $("continue-form").addEventListener("submit", async (event) => {
     $("error").textContent = (answer && answer.error) || "Continue is not available.";
     $("error").hidden = false;
   }
+});
+
+$("register-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("register-form").hidden = false;
+  $("label").focus();
+});
+
+$("register-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const answer = await sendMessage({ what: "register", ticket, label: $("label").value });
+  $("register-heading").textContent = answer.heading;
+  $("register-message").textContent = answer.message;
+  $("register-result").hidden = false;
+  if (answer.sent) $("register-form").hidden = true;
 });
 
 show().catch((err) => {
