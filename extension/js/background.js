@@ -18,7 +18,6 @@ const REQUEST_HEADERS = {
   main_frame: NAVIGATION,
 };
 const TICKET_MS = 30 * 60_000;
-// The worker may have been asleep: make sure the rules exist as soon as it runs.
 // Honoured only while managed storage is empty: lets the Playwright test point an unpacked
 // extension at a local service (a browser can't be given managed policy from a test). On a
 // school deployment managed storage is set, so this key is ignored.
@@ -76,7 +75,14 @@ async function policyNow() {
   return loaded;
 }
 
-async function record(decision, ms, response = "none", reasonCategory = null) {
+let recording = Promise.resolve();
+/** Keep an event for `decision` (one at a time: the install id and the day's salt are made once). */
+function record(decision, ms, response = "none", reasonCategory = null) {
+  recording = recording.catch(() => {}).then(() => recordNow(decision, ms, response, reasonCategory));
+  return recording;
+}
+
+async function recordNow(decision, ms, response, reasonCategory) {
   const [config, { policy, bundle }, deviceId] = await Promise.all([settings(), policyNow(), installId(ext.local)]);
   const level = privacyLevel(bundle, config.privacyLevel);
   const day = policy.workingTime.local(ms).date;
@@ -506,6 +512,7 @@ ext.onStartup(() => {
     .then(wake)
     .catch((err) => console.error("ClauseWarden startup", err));
 });
+// The worker may have been asleep (session rules are lost when the browser closes): rules now.
 refreshRules().catch((err) => console.error("ClauseWarden rules", err));
 ext.onLocalChanged(META_KEY, () => {
   if (loaded) loaded.stale = true;
