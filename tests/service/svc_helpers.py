@@ -82,3 +82,29 @@ def csrf_from(html: str) -> str:
 
 def later(clock: Clock, **delta: float) -> None:
     clock.now = clock.now + timedelta(**delta)
+
+
+def seed_store(data: Any, users: dict[str, str], sensors: list[str]) -> dict[str, str]:
+    """Users (name -> role, password PASSWORD) and sensors in a data folder's store, in-process
+    (faster than one CLI process each); returns sensor name -> token."""
+    import asyncio
+    from pathlib import Path
+
+    from service.cli_support import open_store
+    from service.config import Config
+
+    async def run() -> dict[str, str]:
+        tokens = {}
+        async with open_store(Config(data_dir=Path(data))) as engine, engine.begin() as conn:
+            now = datetime.now(UTC)
+            for name, role in users.items():
+                await store.add_user(conn, name, role, PASSWORD, actor="test", now=now)
+            for name in sensors:
+                tokens[name] = await store.add_sensor(conn, name, actor="test", now=now)
+        return tokens
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Its own thread: a fixture may be set up while another event loop runs in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()

@@ -3,7 +3,6 @@ charts, filter the event log, export CSV, add a school account as admin and appr
 headteacher, and see it in /api/v1/bundle. A viewer cannot reach admin actions; a form posted
 without its CSRF token is refused. Screenshots go to test-artifacts/."""
 
-import os
 import subprocess
 import sys
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from svc_helpers import event
+from svc_helpers import PASSWORD, event, seed_store
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
@@ -22,20 +21,6 @@ from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_c
 from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
-PASSWORD = "a-long-password"
-
-
-def _cw(data: Path, *args: str) -> str:
-    env = {**os.environ, "CLAUSEWARDEN_PASSWORD": PASSWORD}
-    result = subprocess.run(
-        [sys.executable, "-m", "clausewarden", *args, "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=60,
-    )
-    return result.stdout
 
 
 def _api(url: str, token: str, body: dict | None = None) -> dict:
@@ -52,10 +37,8 @@ def _api(url: str, token: str, body: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("browser-service")
-    _cw(data, "user", "add", "alice", "--role", "admin")
-    _cw(data, "user", "add", "helen", "--role", "headteacher")
-    _cw(data, "user", "add", "victor", "--role", "viewer")
-    token = _cw(data, "sensor", "add", "proxy1").strip().splitlines()[-1]
+    users = {"alice": "admin", "helen": "headteacher", "victor": "viewer"}
+    token = seed_store(data, users, ["proxy1"])["proxy1"]
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]

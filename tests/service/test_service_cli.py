@@ -61,9 +61,9 @@ def test_user_add_takes_the_password_from_the_environment_never_an_argument(tmp_
 
 
 def test_audit_verify_passes_then_fails_after_an_entry_is_deleted(tmp_path):
-    cw("sensor", "add", "a", data=tmp_path)
-    cw("sensor", "add", "b", data=tmp_path)
-    cw("sensor", "add", "c", data=tmp_path)
+    from svc_helpers import seed_store
+
+    seed_store(tmp_path, {}, ["a", "b", "c"])
     ok = cw("audit", "verify", data=tmp_path)
     assert ok.returncode == 0 and "3 audit log entries verified" in ok.stdout
     db = sqlite3.connect(tmp_path / "clausewarden.db")
@@ -126,10 +126,8 @@ def test_events_export_streams_what_the_served_api_stored(served):
     assert sorted(r["outcome"] for r in rows) == ["block", "warn"]
     lines = cw("events", "export", "--format", "jsonl", data=data).stdout.splitlines()
     assert {orjson.loads(line)["id"] for line in lines} == {e["id"] for e in batch}
-    today = now[:10]
-    assert cw("events", "export", "--from", "2000-01-01", "--to", "2000-01-02", data=data).stdout
     empty = cw("events", "export", "--to", "2000-01-02", "--format", "jsonl", data=data)
-    assert empty.stdout == "" and today
+    assert empty.stdout == ""
 
 
 def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
