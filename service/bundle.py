@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.bundle import compile_bundle
-from policy.config import AccountsFile, SchoolAccount, Settings, SettingsFile
+from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
 from policy.school import SchoolConfig
 from service import store
 from service.config import write_secret_file
@@ -60,6 +60,14 @@ def effective_settings(base: Settings, overrides: dict[str, Any]) -> Settings:
     return Settings.model_validate({**base.model_dump(), **wanted})
 
 
+def effective_schedule(base: ScheduleFile, overrides: dict[str, Any]) -> ScheduleFile:
+    """Term dates and closures edited in the admin pages replace those of schedule.yaml."""
+    wanted = {k: overrides[k] for k in ("terms", "closures") if k in overrides}
+    if not wanted:
+        return base
+    return ScheduleFile.model_validate({**base.model_dump(), **wanted})
+
+
 def _account_model(row: Any) -> SchoolAccount:
     return SchoolAccount(
         id=row.id,
@@ -83,6 +91,7 @@ class BundleSource:
         self.salts = salts
         self._cached: dict[str, Any] | None = None
         self._settings: Settings = school.settings.settings
+        self._schedule: ScheduleFile = school.schedule
         self._at = 0.0
 
     def invalidate(self) -> None:
@@ -92,18 +101,26 @@ class BundleSource:
         await self._refresh(conn)
         return self._settings
 
+    async def schedule(self, conn: AsyncConnection) -> ScheduleFile:
+        """The schedule in force: config/schedule.yaml with term dates edited in the pages."""
+        await self._refresh(conn)
+        return self._schedule
+
     async def _refresh(self, conn: AsyncConnection) -> dict[str, Any]:
         if self._cached is not None and time.monotonic() - self._at < self.MAX_AGE:
             return self._cached
         rows = await store.list_accounts(conn, status="approved")
-        merged = effective_settings(self.school.settings.settings, await store.get_settings(conn))
+        overrides = await store.get_settings(conn)
+        merged = effective_settings(self.school.settings.settings, overrides)
         config = dataclasses.replace(
             self.school,
             accounts=AccountsFile(accounts=[_account_model(r) for r in rows]),
             settings=SettingsFile(settings=merged),
+            schedule=effective_schedule(self.school.schedule, overrides),
         )
         self._cached = compile_bundle(config)
         self._settings = merged
+        self._schedule = config.schedule
         self._at = time.monotonic()
         return self._cached
 

@@ -42,6 +42,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/tokens/{id}/revoke", admin.token_revoke)
     r.add_get("/settings", admin.settings_page)
     r.add_post("/settings", admin.settings_save)
+    r.add_post("/settings/schedule", admin.schedule_save)
     r.add_get("/audit", admin.audit_page)
     r.add_get("/dpia", admin.dpia_page)
     r.add_get("/investigations", admin.investigations_page)

@@ -455,13 +455,62 @@ async def token_revoke(request: web.Request) -> web.StreamResponse:
 @aiohttp_jinja2.template("settings.html")
 async def settings_page(request: web.Request) -> dict[str, Any]:
     await require(request, *ADMIN_ROLES)
+    async with request.app[ENGINE].connect() as conn:
+        schedule = await request.app[SERVICES].bundles.schedule(conn)
     return {
         "page": "settings",
         "settings": await _settings(request),
         "levels": PRIVACY_LEVELS,
-        "schedule": request.app[SERVICES].school.schedule,
+        "schedule": schedule,
+        "terms_text": _ranges_text(schedule.terms),
+        "closures_text": _ranges_text(schedule.closures),
         "message": request.query.get("message"),
     }
+
+
+def _ranges_text(ranges: Any) -> str:
+    return "\n".join(f"{r.name}, {r.start.isoformat()}, {r.end.isoformat()}" for r in ranges)
+
+
+def _parse_ranges(text: str, what: str) -> list[dict[str, str]]:
+    """One range a line: `name, YYYY-MM-DD, YYYY-MM-DD`."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.rsplit(",", 2)]
+        try:
+            name, start, end = parts
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError:
+            raise _refuse(
+                f"{what}, line {number}: expected 'name, YYYY-MM-DD, YYYY-MM-DD'"
+            ) from None
+        if not name or last < first:
+            raise _refuse(f"{what}, line {number}: a name, and an end not before the start")
+        out.append({"name": name[:100], "start": first.isoformat(), "end": last.isoformat()})
+    return out
+
+
+async def schedule_save(request: web.Request) -> web.StreamResponse:
+    user = await require(request, *ADMIN_ROLES)
+    form = await request.post()
+    terms = _parse_ranges(str(form.get("terms", "")), "terms")
+    closures = _parse_ranges(str(form.get("closures", "")), "closures")
+    if not terms:
+        raise _refuse("terms: at least one term")
+    async with request.app[ENGINE].begin() as conn:
+        await store.put_setting(conn, "terms", terms)
+        await store.put_setting(conn, "closures", closures)
+        await audit.record(
+            conn,
+            at=store.iso(_now(request)),
+            actor=user.name,
+            action="schedule.save",
+            detail={"terms": terms, "closures": closures},
+        )
+    request.app[SERVICES].bundles.invalidate()
+    raise web.HTTPSeeOther("/settings?message=term dates saved; sensors get them with the bundle")
 
 
 async def settings_save(request: web.Request) -> web.StreamResponse:

@@ -220,3 +220,31 @@ async def test_the_reporting_api_streams_ndjson_with_cursor_pages_for_an_api_tok
     resp = await cli.get(f"/api/v1/events?limit=3&cursor={cursor}", headers=bearer(token))
     rest = [orjson.loads(line) for line in (await resp.text()).splitlines()]
     assert [e["time"][11:13] for e in rest] == ["03", "04"]
+
+
+async def test_term_dates_edited_in_the_settings_reach_the_bundle(cli):
+    await add_user(cli, "alice", "admin")
+    token = await add_sensor(cli)
+    await login(cli, "alice")
+    html = await (await cli.get("/settings")).text()
+    assert "Autumn term 2026, 2026-09-02, 2026-12-18" in html
+    resp = await form_post(
+        cli,
+        "/settings",
+        "/settings/schedule",
+        {
+            "terms": "Autumn term 2026, 2026-09-03, 2026-12-17\n"
+            "Spring term 2027, 2027-01-06, 2027-03-26",
+            "closures": "Autumn half term, 2026-10-26, 2026-10-30",
+        },
+    )
+    assert resp.status == 303
+    bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
+    assert bundle["schedule"]["terms"][0] == {
+        "name": "Autumn term 2026",
+        "start": "2026-09-03",
+        "end": "2026-12-17",
+    }
+    assert [c["name"] for c in bundle["schedule"]["closures"]] == ["Autumn half term"]
+    bad = await form_post(cli, "/settings", "/settings/schedule", {"terms": "Autumn, soon, later"})
+    assert bad.status == 400
