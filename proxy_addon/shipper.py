@@ -4,6 +4,7 @@ jitter; each event has a unique id, so a batch resent after a timeout is stored 
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -14,7 +15,11 @@ log = logging.getLogger("clausewarden.shipper")
 
 
 class Shipper:
-    """A background asyncio task; `wake()` after an event is written to ship it promptly."""
+    """A background asyncio task; `wake()` after an event is written to ship it promptly.
+
+    When idle it still posts the outbox status (`events: []`) when it changes, and at least
+    every `heartbeat` seconds, so the service sees the sensor alive and its outbox as it is.
+    """
 
     def __init__(
         self,
@@ -27,6 +32,7 @@ class Shipper:
         max_delay: float = 60.0,
         idle_delay: float = 5.0,
         on_rejected: Callable[[int], None] | None = None,
+        heartbeat: float = 60.0,
     ) -> None:
         self.outbox = outbox
         self.url = service_url.rstrip("/") + "/api/v1/events"
@@ -38,6 +44,9 @@ class Shipper:
         self.on_rejected = on_rejected
         self.shipped = 0
         self.failures = 0
+        self._last_status: dict[str, object] | None = None
+        self._last_post = 0.0
+        self.heartbeat = heartbeat
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -76,6 +85,8 @@ class Shipper:
                     cap = min(self.max_delay, self.base_delay * 2**attempt)
                     delay = random.uniform(self.base_delay, cap)  # noqa: S311 (jitter)
                     log.warning("shipping events failed (%s); retrying in %.1fs", exc, delay)
+                    await asyncio.sleep(delay)  # new events do not cut a backoff short
+                    continue
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), delay)
@@ -85,13 +96,22 @@ class Shipper:
     async def ship_once(self, session: aiohttp.ClientSession) -> bool:
         """Send one batch; True if more may be waiting. Raises on a failure worth retrying."""
         batch = await asyncio.to_thread(self.outbox.pending, self.batch_size)
-        if not batch:
-            return False
         status = await asyncio.to_thread(self.outbox.status)
+        if not batch:
+            if status != self._last_status or time.monotonic() - self._last_post > self.heartbeat:
+                # Nothing to send, but the service should see the outbox as it is now.
+                async with session.post(
+                    self.url, json={"events": [], "sensor_status": status}
+                ) as r:
+                    if r.status not in (200, 201, 202):
+                        raise RuntimeError(f"POST {self.url} answered {r.status}")
+                self._last_status, self._last_post = status, time.monotonic()
+            return False
         payload = {"events": [e for _, e in batch], "sensor_status": status}
         async with session.post(self.url, json=payload) as response:
             body = await response.json(content_type=None) if response.status != 204 else {}
             if response.status in (200, 201, 202):
+                self._last_status, self._last_post = status, time.monotonic()
                 await asyncio.to_thread(self.outbox.mark, [s for s, _ in batch], SHIPPED)
                 self.shipped += len(batch)
                 return len(batch) == self.batch_size

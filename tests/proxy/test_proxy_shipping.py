@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,5 +217,23 @@ def test_events_the_service_refuses_are_set_aside_and_never_block_the_rest(
         assert service.events() == []
         assert "the service refused" in (tmp_path / "proxy.log").read_text()
         assert proxy.process.poll() is None
+    finally:
+        stop(proxy.process)
+
+
+def test_a_full_outbox_reports_what_it_could_not_keep_to_the_service(tmp_path, upstream, service):
+    now = recent_working_time()
+    small = ["clausewarden_outbox_max=3", *FAST]
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, now, small, (service.url, service.token_file)
+    )
+    try:
+        warn_on_every_site(proxy)  # 5 warnings, room for 3: the service is not up yet
+        assert "the outbox is full" in (tmp_path / "proxy.log").read_text()
+        service.start()
+        assert len(service.wait_for(3)) == 3
+        with urllib.request.urlopen(f"{service.url}/metrics", timeout=5) as response:  # noqa: S310
+            metrics = response.read().decode()
+        assert 'clausewarden_sensor_outbox_dropped{sensor="proxy"} 2' in metrics
     finally:
         stop(proxy.process)
