@@ -101,6 +101,12 @@ class BundleSource:
         await self._refresh(conn)
         return self._settings
 
+    def fresh_settings(self) -> Settings | None:
+        """The settings without touching the database, if the cache is fresh (the ingest path)."""
+        if self._cached is not None and time.monotonic() - self._at < self.MAX_AGE:
+            return self._settings
+        return None
+
     async def schedule(self, conn: AsyncConnection) -> ScheduleFile:
         """The schedule in force: config/schedule.yaml with term dates edited in the pages."""
         await self._refresh(conn)

@@ -85,8 +85,10 @@ async def post_events(request: web.Request) -> web.Response:
         raise json_error(400, "the body is not valid JSON", problems=[]) from None
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
-    async with engine.connect() as conn:
-        settings = await services.bundles.settings(conn)
+    settings = services.bundles.fresh_settings()
+    if settings is None:
+        async with engine.connect() as conn:
+            settings = await services.bundles.settings(conn)
     if isinstance(body, dict) and isinstance(body.get("events"), list):
         if len(body["events"]) > 1000:
             raise json_error(413, "a batch is at most 1000 events")
