@@ -131,8 +131,13 @@ async def load(
 ) -> int:
     """Generate and store (through the same checks and inserts as the API); returns the count."""
     tz = ZoneInfo(school.schedule.time_zone)
+    today = now.astimezone(tz).date()
+    days = 60
+    for term in school.schedule.terms:  # from the start of the current term, if in one
+        if term.start <= today <= term.end:
+            days = (today - term.start).days + 1
     events = generate(
-        school, bundle, sensor=sensor, today=now.astimezone(tz).date(), days=min(60, retention_days)
+        school, bundle, sensor=sensor, today=today, days=min(days, retention_days - 1)
     )
     rollup = Rollup(tz)
     stored = 0
