@@ -201,3 +201,21 @@ async def test_openapi_describes_exactly_the_api_routes(cli):
             if route.method != "HEAD":
                 served.add((path, route.method))
     assert described == served
+
+
+async def test_sample_data_is_a_term_of_valid_events_decided_by_the_policy(cli, clock):
+    from service import sample
+    from service.keys import SERVICES
+
+    services = cli.server.app[SERVICES]
+    engine = cli.server.app[ENGINE]
+    async with engine.connect() as conn:
+        bundle, _etag = await services.bundles.bundle(conn, clock.now)
+    stored = await sample.load(
+        engine, services.school, bundle, sensor="demo", now=clock.now, retention_days=90
+    )
+    assert stored > 1000
+    assert await count_events(cli) == stored
+    async with engine.connect() as conn:
+        first = (await conn.execute(select(func.min(events.c.time)))).scalar_one()
+    assert first >= "2026-09-02"  # the autumn term began on 2 September
