@@ -4,6 +4,7 @@ kill -9 of the proxy with events in its outbox, the service down for a while: ev
 reaches the service, each once.
 """
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -70,23 +72,33 @@ class Service:
             stop(self.process)
             self.process = None
 
+    async def pending_accounts(self) -> list[Any]:
+        """The service's pending school accounts, read through its own store functions."""
+        from service import store
+        from service.cli_support import open_store
+        from service.config import Config
+
+        config = Config(data_dir=self.folder.resolve(), config_dir=None, database_url=None)
+        async with open_store(config) as engine, engine.connect() as conn:
+            return await store.list_accounts(conn, "pending")
+
     def events(self) -> list[dict[str, object]]:
         out = self.cli("events", "export", "--format", "jsonl")
         return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-    def wait_for(self, count: int, timeout: float = 30) -> list[dict[str, object]]:
-        deadline = time.monotonic() + timeout
-        while True:
-            events = self.events()
-            if len(events) >= count or time.monotonic() > deadline:
-                return events
-            time.sleep(0.3)
 
 
 def outbox_ids(proxy: Proxy, state: int) -> list[str]:
     """Ids of the outbox's events in `state` (0 pending, 1 shipped), read from the file itself."""
     with sqlite3.connect(proxy.data / "outbox.sqlite3") as db:
         return [row[0] for row in db.execute("SELECT id FROM events WHERE state = ?", (state,))]
+
+
+def wait_shipped(proxy: Proxy, count: int, timeout: float = 60) -> None:
+    """Until the proxy's outbox says `count` events were accepted by the service."""
+    deadline = time.monotonic() + timeout
+    while len(outbox_ids(proxy, state=1)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(outbox_ids(proxy, state=1)) == count
 
 
 def warn_on_every_site(proxy: Proxy, rounds: int = 1) -> None:
@@ -127,7 +139,7 @@ def test_kill_9_with_events_in_the_outbox_then_restart_delivers_each_event_once(
     service.start()
     proxy = start_proxy(tmp_path, upstream.port, None, now, FAST, (service.url, service.token_file))
     try:
-        events = service.wait_for(15)
+        wait_shipped(proxy, 15)
         time.sleep(1.0)  # anything sent twice would have arrived by now
         events = service.events()
         ids = [e["id"] for e in events]
@@ -143,13 +155,13 @@ def test_service_down_for_a_while_then_up_gets_the_backlog_none_twice(tmp_path, 
     proxy = start_proxy(tmp_path, upstream.port, None, now, FAST, (service.url, service.token_file))
     try:
         warn_on_every_site(proxy)
-        assert len(service.wait_for(5)) == 5
+        wait_shipped(proxy, 5)
         service.stop()
         warn_on_every_site(proxy, rounds=2)
         time.sleep(1.5)  # the shipper fails and backs off meanwhile
         assert len(outbox_ids(proxy, state=0)) == 10
         service.start()
-        events = service.wait_for(15)
+        wait_shipped(proxy, 15)
         time.sleep(1.0)
         events = service.events()
         ids = [e["id"] for e in events]
@@ -195,6 +207,10 @@ def test_register_a_school_account_reaches_the_services_pending_list(tmp_path, u
             "http", "www.facebook.com", "/.clausewarden/register", headers, "POST", form
         )
         assert status == 202 and b"Request sent" in body
+        pending = asyncio.run(service.pending_accounts())
+        assert [(a.platform, a.account_id, a.label) for a in pending] == [
+            ("facebook", "1000777", "Year 6 class page")
+        ]
     finally:
         stop(proxy.process)
 
@@ -231,7 +247,8 @@ def test_a_full_outbox_reports_what_it_could_not_keep_to_the_service(tmp_path, u
         warn_on_every_site(proxy)  # 5 warnings, room for 3: the service is not up yet
         assert "the outbox is full" in (tmp_path / "proxy.log").read_text()
         service.start()
-        assert len(service.wait_for(3)) == 3
+        wait_shipped(proxy, 3)
+        assert len(service.events()) == 3
         with urllib.request.urlopen(f"{service.url}/metrics", timeout=5) as response:  # noqa: S310
             metrics = response.read().decode()
         assert 'clausewarden_sensor_outbox_dropped{sensor="proxy"} 2' in metrics
