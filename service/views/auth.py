@@ -43,7 +43,7 @@ async def login_form(request: web.Request) -> dict[str, Any]:
 
 
 def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//"):
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     return "/"
 

@@ -219,3 +219,11 @@ async def test_sample_data_is_a_term_of_valid_events_decided_by_the_policy(cli, 
     async with engine.connect() as conn:
         first = (await conn.execute(select(func.min(events.c.time)))).scalar_one()
     assert first >= "2026-09-02"  # the autumn term began on 2 September
+
+
+async def test_the_same_event_twice_in_one_batch_is_stored_once_and_counted(cli):
+    token = await add_sensor(cli)
+    one = event()
+    resp = await cli.post("/api/v1/events", json={"events": [one, one]}, headers=bearer(token))
+    assert await resp.json() == {"stored": 1, "duplicates": 1}
+    assert await count_events(cli) == 1
