@@ -512,3 +512,43 @@ def test_shipped_events_of_past_days_are_pruned_but_pending_ones_kept(tctx):
     addon.outbox.mark([first], SHIPPED)
     assert addon.outbox.prune("2026-11-26") == 1
     assert [e["platform"] for e in events(addon)] == ["instagram"]
+
+
+def test_stable_privacy_keeps_one_pseudonym_across_days(tctx, make_config):
+    addon, ctx = tctx
+    settings = Path("config/settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("privacy_level: daily", "privacy_level: stable")
+    ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
+    addon.request(flow("https://www.facebook.com/"))
+    ctx.configure(addon, clausewarden_now="2026-11-26T10:00:00+00:00")
+    addon.request(flow("https://www.facebook.com/"))
+    first, second = events(addon)
+    assert first["device"] == second["device"] is not None
+    assert (addon.data_dir / "device.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(tctx, tmp_path):
+    from clausewarden.config_dir import load_config_dir
+    from policy.bundle import compile_bundle
+    from policy.event import pseudonym
+    from proxy_addon.secrets import write_private
+
+    addon, ctx = tctx
+    salt = "ab" * 32
+    bundle = compile_bundle(load_config_dir(None))
+    bundle["privacy"] = {"level": "daily", "salt": salt, "salt_date": "2026-11-25"}
+    data = tmp_path / "with-service"
+    data.mkdir()
+    write_private(data / "bundle.json", json.dumps({"etag": '"x"', "bundle": bundle}).encode())
+    token = tmp_path / "token"
+    token.write_text("cws_test\n")
+    # The service cannot be reached: the proxy starts on its last good copy of the bundle.
+    ctx.configure(
+        addon,
+        clausewarden_data_dir=str(data),
+        clausewarden_service="http://127.0.0.1:9",
+        clausewarden_token_file=str(token),
+    )
+    addon.request(flow("https://www.facebook.com/"))
+    [event] = events(addon)
+    assert event["device"] == pseudonym(bytes.fromhex(salt), "127.0.0.1")
