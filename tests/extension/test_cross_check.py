@@ -354,6 +354,71 @@ def test_ten_thousand_random_facts_give_the_same_decision_in_python_and_javascri
     assert sum(1 for d in py if d.get("platform")) > RANDOM_FACTS // 3
 
 
+ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+]
+
+
+def test_working_time_and_school_days_agree_across_clock_changes_in_any_time_zone(
+    bundle: dict[str, Any], node: str, tmp_path: Path
+) -> None:
+    # Hours that start and end near the changes (and local midnight), in zones with 30- and
+    # 45-minute offsets; an account approved from one local day to another.
+    rng = random.Random(SEED + 1)  # noqa: S311 (reproducible test data, not secrets)
+    hours = [["00:00", "01:30"], ["01:59", "03:01"], ["07:00", "08:00"], ["23:00", "23:59"]]
+    for zone in ZONES:
+        variant = {
+            **bundle,
+            "schedule": {
+                **bundle["schedule"],
+                "time_zone": zone,
+                "working_hours": {day: hours for day in bundle["schedule"]["working_hours"]},
+            },
+            "accounts": [
+                {**VECTORS["accounts"][0], "approved_on": "2026-03-29", "expires_on": "2026-10-04"}
+            ],
+        }
+        policy = Policy.from_bundle(variant)
+        zone_facts = []
+        for _ in range(800):
+            # Within six hours of the 2026 clock changes of these zones, and local midnights.
+            centre = rng.choice(
+                [
+                    datetime(2026, 3, 8, 7, tzinfo=UTC),
+                    datetime(2026, 3, 29, 1, tzinfo=UTC),
+                    datetime(2026, 4, 4, 15, tzinfo=UTC),
+                    datetime(2026, 9, 26, 14, tzinfo=UTC),
+                    datetime(2026, 10, 3, 16, tzinfo=UTC),
+                    datetime(2026, 10, 25, 1, tzinfo=UTC),
+                    datetime(2026, 11, 1, 6, tzinfo=UTC),
+                    datetime(2026, 3, 28, 13, tzinfo=UTC),
+                    datetime(2026, 10, 4, 13, tzinfo=UTC),
+                ]
+            )
+            at = centre + timedelta(seconds=rng.randrange(-6 * 3600, 6 * 3600))
+            zone_facts.append(
+                {
+                    "url": "https://www.facebook.com/",
+                    "method": "GET",
+                    "headers": {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"},
+                    "cookies": {"c_user": "100000000000001"},
+                    "body": None,
+                    "at": at.astimezone(timezone(rng.choice(OFFSETS))).isoformat(),
+                    "client": None,
+                    "device_group": None,
+                }
+            )
+        js = run_js(node, variant, zone_facts, tmp_path)["decisions"]
+        py = [python_decision(f, policy) for f in zone_facts]
+        assert_same(zone_facts, py, js)
+        assert {d["working_time"] for d in py} == {True, False}, zone
+        assert {d["account"] for d in py} == {"school", "personal"}, zone
+
+
 def test_javascript_labels_match_the_python_vocabulary(
     bundle: dict[str, Any], node: str, tmp_path: Path
 ) -> None:
