@@ -258,11 +258,21 @@ def test_non_social_https_is_tunnelled_not_decrypted(proxy, tmp_path):
     server = Upstream(context)
     try:
         conn = proxy.connect("https", f"localhost:{server.port}", trust=ca)
-        conn.request("GET", "/secret?q=1", headers={"X-Check": "1"})
+        conn.putrequest("GET", "/secret?q=1", skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", f"localhost:{server.port}")
+        conn.putheader("X-Odd-Header", "Mixed\tCase  value")
+        conn.putheader("Cookie", "a=1; b=2")
+        conn.endheaders()
         response = conn.getresponse()
         # Verified against the upstream's own CA: the proxy did not decrypt this connection.
         assert response.status == 200 and response.read() == BODY
-        assert server.requests[-1].startswith(b"GET /secret?q=1 HTTP/1.1\r\nHost: localhost:")
+        assert (
+            server.requests[-1]
+            == (
+                f"GET /secret?q=1 HTTP/1.1\r\nHost: localhost:{server.port}\r\n"
+                "X-Odd-Header: Mixed\tCase  value\r\nCookie: a=1; b=2\r\n\r\n"
+            ).encode()
+        )
     finally:
         server.close()
 
