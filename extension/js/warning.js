@@ -28,7 +28,7 @@ async function show() {
   $("school").textContent = (state && state.school) ?? "";
   if (!state || !state.ticket) {
     $("heading").textContent = "This warning has expired";
-    document.body.append(el("p", "Reload the page you wanted to see; the warning will show again."));
+    $("heading").after(el("p", "Reload the page you wanted to see; the warning will show again."));
     return;
   }
   ticket = state.ticket;
@@ -100,5 +100,5 @@ $("register-form").addEventListener("submit", async (event) => {
 
 show().catch((err) => {
   $("heading").textContent = "The warning could not be shown";
-  document.body.append(el("p", String(err)));
+  $("heading").after(el("p", String(err)));
 });
