@@ -584,6 +584,9 @@ class ClauseWarden:
         if name == "mine" and method == "GET":
             day = policy.working_time.local(at).date().isoformat()
             rows = self.outbox.for_self(tag, day) if self.outbox else []
+            for row in rows:  # shown in the school's time, from the coarsened UTC time
+                utc = datetime.fromisoformat(row["time"].replace("Z", "+00:00"))
+                row["local_time"] = policy.working_time.local(utc).strftime("%H:%M")
             flow.response = page.notice(
                 200,
                 school,

@@ -283,6 +283,7 @@ def test_staff_self_view_lists_only_this_devices_events(tctx):
     addon.request(mine)
     page = mine.response.get_text()
     assert "facebook" in page and "instagram" not in page
+    assert "<td>10:00</td>" in page  # in the school's time zone (London, UTC in November)
 
 
 def test_privacy_page_says_other_connections_are_not_decrypted(tctx):
