@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-SITE_HOSTS = ("www.facebook.com", "www.bbc.co.uk")
+SITE_HOSTS = ("www.facebook.com", "www.bbc.co.uk", "www.tiktok.com")
 
 
 class Site:

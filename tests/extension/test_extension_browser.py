@@ -50,6 +50,14 @@ SCHOOL_ACCOUNT = {
     "actions": ["browse", "post", "message"],
 }
 SENSOR = "laptop-extension-test"
+BLOCK_TIKTOK = """\
+  - id: block-tiktok
+    description: TikTok is blocked on school systems.
+    match: {platforms: [tiktok], actions: [browse]}
+    outcome: block
+    clauses: ["7"]
+
+"""
 NAVIGATION = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 
 
@@ -65,6 +73,10 @@ def config_dir(workdir: Path) -> Path:
     (folder / "accounts.yaml").write_text(
         yaml.safe_dump({"accounts": [SCHOOL_ACCOUNT]}, sort_keys=False), encoding="utf-8"
     )
+    rules = (folder / "rules.yaml").read_text(encoding="utf-8")
+    first = "  - id: school-account\n"
+    assert first in rules
+    (folder / "rules.yaml").write_text(rules.replace(first, BLOCK_TIKTOK + first, 1))
     return folder
 
 
@@ -406,6 +418,24 @@ def posted_in_service(worker: Any) -> bool:
     return bool(ship.get("sent"))
 
 
+def test_a_blocked_platform_gets_the_blocked_page_without_continue(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    context, worker = browser
+    reset(context, worker)
+    before = site.hits.count("www.tiktok.com")
+    page = context.new_page()
+    page.goto("https://www.tiktok.com/")
+    page.wait_for_selector("#reason:not(:empty)")
+    assert page.locator("h1").inner_text() == "TikTok is not available here"
+    assert "rule block-tiktok" in page.locator("#reason").inner_text()
+    assert page.locator("#continue").is_hidden()
+    assert page.locator("#go-back").get_attribute("class") == "primary"
+    assert page.evaluate("document.body.className") == "block"
+    assert site.hits.count("www.tiktok.com") == before
+    page.close()
+
+
 def test_a_personal_account_can_be_put_forward_for_approval_from_the_warning_page(
     browser: tuple[Any, Any], service: dict[str, Any], workdir: Path
 ) -> None:
@@ -444,13 +474,14 @@ def test_the_events_arrive_in_the_running_service_anonymised(
             ("social-working-time", "went_back"),
             ("school-account", "none"),
             ("connect-working-time", "none"),
+            ("block-tiktok", "none"),
         }
         return events if wanted <= kinds else None
 
     events = wait_until(arrived, "the extension's events in the service", timeout=30)
     for event in events:
         assert event["sensor"] == SENSOR
-        assert event["platform"] == "facebook"
+        assert event["platform"] in ("facebook", "tiktok")
         assert event["device"] is None or len(event["device"]) == 32
         text = json.dumps(event)
         assert "www.facebook.com" not in text and SCHOOL_ACCOUNT["account_id"] not in text
