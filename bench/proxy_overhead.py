@@ -314,6 +314,9 @@ def main() -> None:
             f"{'c':>3} {'A req/s':>9} {'B req/s':>9} {'B/A':>6} {'A p50':>7} {'B p50':>7} "
             f"{'A p99':>7} {'B p99':>7}  (ms)"
         )
+        cpu = {"A": 0.0, "B": 0.0}
+        count = {"A": 0, "B": 0}
+        pids = {pa: ("A", proc_a.pid), pb: ("B", proc_b.pid)}
         for c in (1, 8, 32):
             ra: list[float] = []
             rb: list[float] = []
@@ -324,7 +327,11 @@ def main() -> None:
                 # Alternate which side goes first; pair each A slice with the B slice beside it.
                 order = ((pa, ra, la), (pb, rb, lb)) if i % 2 == 0 else ((pb, rb, lb), (pa, ra, la))
                 for port, rates, lats in order:
+                    side, pid = pids[port]
+                    before = cpu_seconds(pid)
                     r, lat = asyncio.run(load(port, plain, args.seconds, c))
+                    cpu[side] += cpu_seconds(pid) - before
+                    count[side] += len(lat)
                     rates.append(r)
                     lats += lat
                 ratios.append(rb[-1] / ra[-1])
@@ -334,6 +341,13 @@ def main() -> None:
                 f"{pct(lb, 0.5):>7.2f} {pct(la, 0.99):>7.2f} {pct(lb, 0.99):>7.2f}   "
                 f"median of paired B/A {statistics.median(ratios):.2f}"
             )
+        per_a = cpu["A"] / count["A"] * 1e6
+        per_b = cpu["B"] / count["B"] * 1e6
+        print(
+            f"    proxy CPU per request, all slices: A {per_a:.0f} us, B {per_b:.0f} us "
+            f"(B/A {per_b / per_a:.2f}; requests/s per core A {1e6 / per_a:.0f}, "
+            f"B {1e6 / per_b:.0f})"
+        )
 
         print("\n2. Non-social HTTPS, proxy CPU per new connection (CONNECT + TLS + k GETs)")
         for k in (1, 10):

@@ -6,6 +6,7 @@ Run:  mitmdump -s proxy_addon/addon.py --set connection_strategy=lazy --set flow
 """
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -296,6 +297,11 @@ class ClauseWarden:
         pattern = allow_hosts_pattern(policy.bundle, self.injections)
         if list(ctx.options.allow_hosts) != [pattern]:
             ctx.options.update(allow_hosts=[pattern])  # type: ignore[no-untyped-call]
+        # The policy's many long-lived objects need no garbage collection passes; the last
+        # policy (unfrozen first) is collected now, once, not scanned on every pass.
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     # --- lifecycle -------------------------------------------------------------------------
 
