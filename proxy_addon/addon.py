@@ -7,6 +7,7 @@ Run:  mitmdump -s proxy_addon/addon.py --set connection_strategy=lazy --set flow
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import re
@@ -339,11 +340,28 @@ class ClauseWarden:
                 if self.outbox is not None and self.policy is not None:
                     today = self.policy.working_time.local(self.now()).date().isoformat()
                     await asyncio.to_thread(self.outbox.prune, today)
+                    await asyncio.to_thread(self.forget_old_salts, today)
                 bundle = await asyncio.to_thread(self._candidate)
                 if bundle is not None:
                     self._adopt(bundle)  # options change on the event loop, never in a thread
             except Exception:
                 log.exception("policy refresh failed; keeping the policy in force")
+
+    def forget_old_salts(self, today: str) -> None:
+        """A day's salt is destroyed once the day is over: the local one and the bundle's copy."""
+        local = self.data_dir / "salt.json"
+        try:
+            if json.loads(local.read_text()).get("date") != today:
+                local.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
+        if self.source is None:
+            return
+        saved = self.source.last_known_good()
+        privacy = (saved or {}).get("privacy") or {}
+        if saved is not None and privacy.get("salt") and privacy.get("salt_date") != today:
+            saved["privacy"] = {k: v for k, v in privacy.items() if k != "salt"}
+            self.source.save(saved)
 
     def refresh(self) -> bool:
         """Look for a new policy; install it if it is good, else keep the last good and say why."""

@@ -553,3 +553,31 @@ def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(t
     addon.request(flow("https://www.facebook.com/"))
     [event] = events(addon)
     assert event["device"] == pseudonym(bytes.fromhex(salt), "127.0.0.1")
+
+
+def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
+    from clausewarden.config_dir import load_config_dir
+    from policy.bundle import compile_bundle
+    from proxy_addon.secrets import write_private
+
+    addon, ctx = tctx
+    bundle = compile_bundle(load_config_dir(None))
+    bundle["privacy"] = {"level": "daily", "salt": "cd" * 32, "salt_date": "2026-11-25"}
+    data = tmp_path / "with-service"
+    data.mkdir()
+    write_private(data / "bundle.json", json.dumps({"etag": '"x"', "bundle": bundle}).encode())
+    token = tmp_path / "token"
+    token.write_text("cws_test\n")
+    ctx.configure(
+        addon,
+        clausewarden_data_dir=str(data),
+        clausewarden_service="http://127.0.0.1:9",
+        clausewarden_token_file=str(token),
+    )
+    write_private(data / "salt.json", b'{"date": "2026-11-25", "salt": "00"}')
+    addon.forget_old_salts("2026-11-25")
+    assert (data / "salt.json").exists() and "cd" * 32 in (data / "bundle.json").read_text()
+    addon.forget_old_salts("2026-11-26")
+    assert not (data / "salt.json").exists()
+    saved = json.loads((data / "bundle.json").read_text())["bundle"]
+    assert "salt" not in saved["privacy"] and saved["privacy"]["level"] == "daily"
