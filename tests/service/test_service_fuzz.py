@@ -105,3 +105,15 @@ async def test_login_form_never_fails_with_5xx(cli, name, password, extra):
     resp = await cli.post("/login", data=data, allow_redirects=False)
     assert resp.status in (303, 401, 429)
     assert resp.status != 303  # no random guess gets in
+
+
+@settings(max_examples=400, deadline=None)
+@given(ev=mutated_event())
+def test_the_fast_check_never_passes_an_event_the_full_check_refuses(ev):
+    from service.ingest import Problems, check_event, fast_valid
+
+    bounds = {"oldest": "2026-08-27T00:00:00Z", "newest": "2026-11-26T10:00:00Z"}
+    problems = Problems()
+    row = check_event(0, ev, sensor="proxy1", problems=problems, **bounds)
+    if fast_valid(ev, sensor="proxy1", **bounds):
+        assert row is not None and not problems
