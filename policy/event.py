@@ -3,7 +3,7 @@ no personal account id, no name: the fields below are all there is."""
 
 import hashlib
 import hmac
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 from policy.facts import Decision
@@ -92,3 +92,7 @@ def event_from_decision(
         response=response,
         reason_category=reason_category if response == "continued" else None,
     )
+
+
+EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event))
+"""The event's field names, in order: the one list the outbox, the API and the exports share."""

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.event import RESPONSES
+from policy.event import EVENT_FIELDS, RESPONSES
 from policy.vocabulary import ACCOUNT_KINDS, ACTIONS, CATEGORIES, OUTCOMES
 from service.db import daily_counts, daily_devices, events
 
@@ -28,25 +28,7 @@ _IDENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CLAUSE = re.compile(r"\d{1,3}(\.\d{1,3}){0,4}")
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}")
 
-FIELDS = (
-    "id",
-    "time",
-    "sensor",
-    "device",
-    "platform",
-    "category",
-    "action",
-    "outcome",
-    "clauses",
-    "rule",
-    "working_time",
-    "device_group",
-    "account",
-    "school_account",
-    "policy_version",
-    "response",
-    "reason_category",
-)
+FIELDS = EVENT_FIELDS
 _FIELD_SET = frozenset(FIELDS)
 _ENUMS: dict[str, frozenset[str]] = {
     "category": frozenset(CATEGORIES),

@@ -6,28 +6,11 @@ import json
 import sys
 from pathlib import Path
 
+from policy.event import EVENT_FIELDS
 from proxy_addon.addon import default_data_dir
 from proxy_addon.outbox import Outbox
 
-FIELDS = (
-    "id",
-    "time",
-    "sensor",
-    "device",
-    "platform",
-    "category",
-    "action",
-    "outcome",
-    "clauses",
-    "rule",
-    "working_time",
-    "device_group",
-    "account",
-    "school_account",
-    "policy_version",
-    "response",
-    "reason_category",
-)
+FIELDS = EVENT_FIELDS
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
