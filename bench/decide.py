@@ -12,7 +12,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
 from policy.hosts import _split

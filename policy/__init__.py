@@ -1,7 +1,7 @@
 """The pure core of ClauseWarden: the policy, the catalogue, the schedule, the rules, decide().
 
-Nothing in this package reads files, the clock or the network: callers pass text, times and
-addresses in, and get values out.
+Nothing in this package reads the clock or the network, and only `policy.configdir` (the one
+read-only loader) reads files: callers pass text, times and addresses in, and get values out.
 """
 
 from policy.decide import decide

@@ -19,7 +19,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http, tls
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
 from policy.decide import decide, is_top_level_navigation
 from policy.engine import PlatformSpec, Policy

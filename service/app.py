@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from jinja2 import PackageLoader
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from service import retention
 from service.bundle import BundleSource, SaltKeeper, seed
 from service.config import Config, read_or_create_secret

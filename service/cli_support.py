@@ -52,7 +52,7 @@ async def open_store(config: Config) -> AsyncIterator[AsyncEngine]:
 
 def bundle_source(config: Config) -> tuple[Any, Any, ZoneInfo]:
     """(school config, BundleSource, time zone) for a command working on the store."""
-    from clausewarden.config_dir import load_config_dir
+    from policy.configdir import load_config_dir
     from service.bundle import BundleSource, SaltKeeper
 
     school = load_config_dir(config.config_dir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clausewarden.config_dir import DEFAULT_CONFIG_DIR, load_config_dir
+from policy.configdir import DEFAULT_CONFIG_DIR, load_config_dir
 from policy.errors import ConfigError, Problem
 
 

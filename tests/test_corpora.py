@@ -31,7 +31,7 @@ import pytest
 import tldextract
 import yaml
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
 from policy.engine import Policy
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clausewarden.config_dir import load_policy
+from policy.configdir import load_policy
 from policy import Facts, Policy, decide
 from policy.vocabulary import ACCOUNT_KINDS, ACTIONS, OUTCOMES
 

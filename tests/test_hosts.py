@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clausewarden.config_dir import load_config_dir, load_policy
+from policy.configdir import load_config_dir, load_policy
 from policy import Policy
 
 LABEL = st.from_regex(r"zz[a-z0-9]{1,12}", fullmatch=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "policy" / "social-media-policy.txt"
 

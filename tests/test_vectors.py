@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
 

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
 
 

@@ -7,7 +7,7 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-from clausewarden.config_dir import load_policy
+from policy.configdir import load_policy
 from policy import Facts, decide
 
 

@@ -2,7 +2,7 @@
 
 import argparse
 
-from clausewarden.config_dir import default_config_dir, load_config_dir
+from policy.configdir import default_config_dir, load_config_dir
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

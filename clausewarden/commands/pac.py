@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
 from policy.engine import Policy
 from proxy_addon.headers import injections

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
 
 ROOT = Path(__file__).resolve().parents[2]

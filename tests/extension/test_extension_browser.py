@@ -27,7 +27,7 @@ import pytest
 import yaml
 from local_site import SITE_HOSTS, Site, resolver_rules
 
-from clausewarden.config_dir import load_config_dir
+from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
 from proxy_addon import page as page_module

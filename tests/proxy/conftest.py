@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
 
-from clausewarden.config_dir import DEFAULT_CONFIG_DIR
+from policy.configdir import DEFAULT_CONFIG_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:

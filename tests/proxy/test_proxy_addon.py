@@ -529,7 +529,7 @@ def test_stable_privacy_keeps_one_pseudonym_across_days(tctx, make_config):
 
 
 def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(tctx, tmp_path):
-    from clausewarden.config_dir import load_config_dir
+    from policy.configdir import load_config_dir
     from policy.bundle import compile_bundle
     from policy.event import pseudonym
     from proxy_addon.secrets import write_private
@@ -556,7 +556,7 @@ def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(t
 
 
 def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
-    from clausewarden.config_dir import load_config_dir
+    from policy.configdir import load_config_dir
     from policy.bundle import compile_bundle
     from proxy_addon.secrets import write_private
 

@@ -111,7 +111,7 @@ def upstream() -> Iterator[Upstream]:
 def proxy(tmp_path_factory, upstream, request) -> Iterator[Proxy]:
     from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
 
-    from clausewarden.config_dir import DEFAULT_CONFIG_DIR
+    from policy.configdir import DEFAULT_CONFIG_DIR
     from tests.support.net import stop
 
     tmp = tmp_path_factory.mktemp("proxy")
@@ -305,7 +305,7 @@ def test_proxy_refuses_to_start_on_a_bad_option_naming_it(tmp_path):
 
 
 def test_a_broken_config_on_reload_keeps_the_last_good_policy_and_says_why(tmp_path, upstream):
-    from clausewarden.config_dir import DEFAULT_CONFIG_DIR
+    from policy.configdir import DEFAULT_CONFIG_DIR
     from tests.support.net import stop
 
     config = tmp_path / "config"

@@ -21,7 +21,7 @@ import pytest
 from test_proxy_end_to_end import Proxy, start_proxy
 from upstream import Upstream
 
-from clausewarden.config_dir import load_policy
+from policy.configdir import load_policy
 from tests.support.net import free_port, stop, wait_for_port
 
 SITES = ("www.facebook.com", "www.instagram.com", "www.linkedin.com", "x.com", "www.reddit.com")

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from clausewarden.config_dir import load_policy
+from policy.configdir import load_policy
 from tests.support.net import free_port, wait_for_port
 
 

@@ -1,4 +1,8 @@
-"""Reading a configuration folder from disk (the only place config files are read)."""
+"""Reading a configuration folder from disk.
+
+The one read-only loader of the core: everything else in `policy/` is pure. It reads the
+school's YAML files and hands their text to `parse_config`; it never writes.
+"""
 
 import os
 from pathlib import Path
