@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from policy import ids
 from policy.errors import ConfigError, Problem
 from policy.vocabulary import Action, Category, EndpointAction, Outcome, PrivacyLevel
 from policy.yamlsource import LocatedYaml, parse_yaml
@@ -31,15 +32,9 @@ def _clause_id(value: Any) -> Any:
     return value
 
 
-ClauseId = Annotated[str, BeforeValidator(_clause_id), Field(pattern=r"^\d+(\.\d+)*$")]
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-Hostname = Annotated[
-    str,
-    Field(
-        max_length=253,
-        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
-    ),
-]
+ClauseId = Annotated[str, BeforeValidator(_clause_id), Field(pattern=ids.CLAUSE_ID.pattern)]
+Identifier = Annotated[str, Field(pattern=ids.IDENTIFIER.pattern)]
+Hostname = Annotated[str, Field(max_length=253, pattern=ids.HOSTNAME.pattern)]
 
 _UNPORTABLE_REGEX = re.compile(r"\(\?P<|\(\?<[=!]|\(\?[aiLmsux]|\\[AZ]|[*+?}]\+")
 
