@@ -1,48 +1,322 @@
 """The anonymised event: what leaves a sensor. No URL path or query, no address, no content,
-no personal account id, no name: the fields below are all there is."""
+no personal account id, no name: the fields below are all there is.
+
+This is the one definition of the event contract. Each field of `Event` carries its `FieldSpec`
+(pattern from policy.ids, stored width, description, what a refused value is told); its type
+annotation gives the JSON type, whether it may be null and its closed vocabulary. Everything else
+is derived: `EVENT_FIELDS` (the outbox, the API, the exports), `EVENT_SPECS` (the store's columns,
+the ingest validator), `EVENT_SCHEMA` (the OpenAPI document), `event_problems` (the check every
+incoming event passes) and the field table of docs/sensor-api.md (a test compares them).
+"""
 
 import hashlib
 import hmac
-from dataclasses import asdict, dataclass, fields
+import re
+import types
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast, get_args, get_origin, get_type_hints
 
+from policy import ids
 from policy.facts import Decision
+from policy.vocabulary import AccountKind, Action, Category, Outcome
 
-RESPONSES = ("none", "continued", "went_back")
+Response = Literal["none", "continued", "went_back"]
+RESPONSES: tuple[str, ...] = get_args(Response)
+
+MAX_CLAUSES = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldSpec:
+    """How one event field travels and rests. Written once per field (`_spec`); `name`,
+    `json_type`, `nullable` and `enum` are filled in from the field and its annotation."""
+
+    doc: str
+    problem: str = ""
+    """What ingest says of a refused value (enums: the allowed values)."""
+    max_length: int = 0
+    """The widest stored value: the store's column width (clauses: the joined `,6.2,7,`)."""
+    pattern: re.Pattern[str] | None = None
+    """For a list, the pattern of each item."""
+    max_items: int | None = None
+    name: str = ""
+    json_type: Literal["string", "boolean", "array"] = "string"
+    nullable: bool = False
+    enum: tuple[str, ...] = ()
+
+    def accepts(self, value: object) -> bool:
+        """True if `value` (as parsed from JSON) is a good value for this field."""
+        if value is None:
+            return self.nullable
+        if self.json_type == "boolean":
+            return type(value) is bool
+        if self.json_type == "array":
+            return (
+                type(value) is list
+                and (self.max_items is None or len(value) <= self.max_items)
+                and all(self._accepts_string(item) for item in value)
+            )
+        return self._accepts_string(value)
+
+    def _accepts_string(self, value: object) -> bool:
+        if type(value) is not str:
+            return False
+        if self.enum:
+            return value in self.enum
+        return self.pattern is None or self.pattern.fullmatch(value) is not None
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field as JSON Schema (2020-12, as OpenAPI 3.1 uses)."""
+        item: dict[str, Any]
+        if self.enum:
+            item = {"enum": list(self.enum)}
+        elif self.json_type == "boolean":
+            item = {"type": "boolean"}
+        else:
+            item = {"type": "string"}
+            if self.pattern is not None:
+                item["pattern"] = self.pattern.pattern
+        if self.json_type == "array":
+            item = {"type": "array", "items": item}
+            if self.max_items is not None:
+                item["maxItems"] = self.max_items
+        schema = {"oneOf": [item, {"type": "null"}]} if self.nullable else item
+        return {"description": self.doc, **schema}
+
+
+def _spec(
+    doc: str,
+    *,
+    problem: str = "",
+    max_length: int = 0,
+    pattern: re.Pattern[str] | None = None,
+    max_items: int | None = None,
+) -> dict[str, FieldSpec]:
+    return {
+        "spec": FieldSpec(
+            doc=doc, problem=problem, max_length=max_length, pattern=pattern, max_items=max_items
+        )
+    }
+
+
+_ID_PROBLEM = "expected an id like 'facebook' (a-z, 0-9, '_', '.', '-')"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    """One decision worth recording, anonymised by construction."""
+    """One decision worth recording, anonymised by construction (built by the sensors, unchecked:
+    `Event.from_json` and `event_problems` check what arrives)."""
 
-    id: str
-    """Unique (uuid4 hex): a batch resent after a timeout is stored once."""
-    time: str
-    """UTC, ISO-8601 with Z, rounded down to the configured granularity."""
-    sensor: str
-    device: str | None
-    """HMAC pseudonym of the device (privacy level daily or stable), or None (level none)."""
-    platform: str
-    category: str
-    action: str
-    outcome: str
-    clauses: tuple[str, ...]
-    rule: str
-    working_time: bool
-    device_group: str
-    account: str
-    school_account: str | None
-    """The school's own approved account id in the catalogue (not a person's)."""
-    policy_version: str
-    response: str = "none"
-    """none | continued (said it was school business) | went_back (heeded the warning)."""
-    reason_category: str | None = None
-    """For `continued`: the id of the reason chosen from settings.continue_reasons."""
+    id: str = field(
+        metadata=_spec(
+            "Unique (uuid4 hex): a batch resent after a timeout is stored once.",
+            problem="expected 32 lowercase hex digits",
+            max_length=32,
+            pattern=ids.EVENT_ID,
+        )
+    )
+    time: str = field(
+        metadata=_spec(
+            "UTC, `YYYY-MM-DDTHH:MM:SSZ`, rounded down to the configured granularity.",
+            problem="expected YYYY-MM-DDTHH:MM:SSZ",
+            max_length=20,
+            pattern=ids.UTC_TIME,
+        )
+    )
+    sensor: str = field(
+        metadata=_spec(
+            "The sensor's name; must be the name of the sensor whose token is used.",
+            problem="expected a sensor name",
+            max_length=64,
+            pattern=ids.SENSOR_NAME,
+        )
+    )
+    device: str | None = field(
+        metadata=_spec(
+            "HMAC pseudonym of the device (privacy level daily or stable), or null (none).",
+            problem="expected 32 lowercase hex digits or null",
+            max_length=32,
+            pattern=ids.DEVICE_PSEUDONYM,
+        )
+    )
+    platform: str = field(
+        metadata=_spec(
+            "Catalogue platform id.", problem=_ID_PROBLEM, max_length=64, pattern=ids.PLATFORM_ID
+        )
+    )
+    category: Category = field(metadata=_spec("The platform's category.", max_length=32))
+    action: Action = field(metadata=_spec("What the request did.", max_length=16))
+    outcome: Outcome = field(metadata=_spec("What the rules decided.", max_length=8))
+    clauses: tuple[str, ...] = field(
+        metadata=_spec(
+            'The clause ids that apply, most specific first, like `"8.1"`.',
+            problem='expected a list of clause ids like "8.1"',
+            max_length=200,
+            pattern=ids.CLAUSE_ID,
+            max_items=MAX_CLAUSES,
+        )
+    )
+    rule: str = field(
+        metadata=_spec(
+            "The id of the rule that decided.",
+            problem=_ID_PROBLEM,
+            max_length=64,
+            pattern=ids.RULE_ID,
+        )
+    )
+    working_time: bool = field(
+        metadata=_spec(
+            "In working time by the school's schedule.", problem="expected true or false"
+        )
+    )
+    device_group: str = field(
+        metadata=_spec(
+            "The configured device group id.",
+            problem=_ID_PROBLEM,
+            max_length=64,
+            pattern=ids.DEVICE_GROUP_ID,
+        )
+    )
+    account: AccountKind = field(metadata=_spec("Whose account was used.", max_length=8))
+    school_account: str | None = field(
+        metadata=_spec(
+            "The approved school account's id (the school's, not a person's), or null.",
+            problem="expected a school account id or null",
+            max_length=64,
+            pattern=ids.ACCOUNT_ID,
+        )
+    )
+    policy_version: str = field(
+        metadata=_spec(
+            "The version of the policy document in force.",
+            problem="expected a policy version id",
+            max_length=64,
+            pattern=ids.POLICY_VERSION,
+        )
+    )
+    response: Response = field(
+        default="none",
+        metadata=_spec(
+            "none, continued (said it was school business), went_back (heeded the warning).",
+            max_length=16,
+        ),
+    )
+    reason_category: str | None = field(
+        default=None,
+        metadata=_spec(
+            "For `continued` only, else null: the id of the reason chosen from the settings' "
+            "continue reasons (never free text).",
+            problem="expected a continue reason id or null",
+            max_length=64,
+            pattern=ids.REASON_ID,
+        ),
+    )
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["clauses"] = list(self.clauses)
         return data
+
+    @classmethod
+    def from_json(cls, data: object) -> "Event":
+        """Parse an event at the edge; ValueError names every problem."""
+        problems = event_problems(data)
+        if problems:
+            raise ValueError(
+                "; ".join(f"{name or 'event'}: {message}" for name, message in problems)
+            )
+        values = dict(cast(Mapping[str, Any], data))
+        values["clauses"] = tuple(values["clauses"])
+        return cls(**values)
+
+
+def _shape(annotation: Any) -> tuple[Literal["string", "boolean", "array"], bool, tuple[str, ...]]:
+    """(JSON type, nullable, closed vocabulary) of a field's annotation."""
+    args = get_args(annotation)
+    nullable = isinstance(annotation, types.UnionType) and type(None) in args
+    if nullable:
+        (annotation,) = (a for a in args if a is not type(None))
+    if get_origin(annotation) is Literal:
+        return "string", nullable, tuple(get_args(annotation))
+    if annotation is bool:
+        return "boolean", nullable, ()
+    if get_origin(annotation) is tuple:
+        return "array", nullable, ()
+    if annotation is str:
+        return "string", nullable, ()
+    raise TypeError(f"an event field cannot be {annotation!r}")
+
+
+def _specs() -> tuple[FieldSpec, ...]:
+    hints = get_type_hints(Event)
+    specs = []
+    for f in fields(Event):
+        json_type, nullable, enum = _shape(hints[f.name])
+        spec = replace(
+            f.metadata["spec"], name=f.name, json_type=json_type, nullable=nullable, enum=enum
+        )
+        if enum and not spec.problem:
+            spec = replace(spec, problem=f"expected one of {', '.join(sorted(enum))}")
+        specs.append(spec)
+    return tuple(specs)
+
+
+EVENT_SPECS: tuple[FieldSpec, ...] = _specs()
+"""Every field's spec, in the event's order."""
+EVENT_FIELDS: tuple[str, ...] = tuple(s.name for s in EVENT_SPECS)
+"""The event's field names, in order: the one list the outbox, the API and the exports share."""
+SPECS: Mapping[str, FieldSpec] = {s.name: s for s in EVENT_SPECS}
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An anonymised event (policy.event.Event).",
+    "additionalProperties": False,
+    "required": list(EVENT_FIELDS),
+    "properties": {s.name: s.json_schema() for s in EVENT_SPECS},
+    "if": {"properties": {"response": {"not": {"const": "continued"}}}},
+    "then": {"properties": {"reason_category": {"type": "null"}}},
+}
+"""The event as JSON Schema: the OpenAPI document's `Event`. Checks beyond it: `time` is a real
+date and time, within the service's window, and `sensor` is the token's sensor."""
+
+_FIELD_SET = frozenset(EVENT_FIELDS)
+
+
+def event_problems(data: object) -> list[tuple[str, str]]:
+    """Everything wrong with one JSON event against the contract, as (field, message); empty
+    when it is a good event. Every field is checked, so a sensor learns all its mistakes at once.
+    """
+    if not isinstance(data, dict):
+        return [("", "an event is a JSON object")]
+    problems: list[tuple[str, str]] = []
+    keys = data.keys()
+    if keys != _FIELD_SET:
+        problems += [(str(extra)[:64], "unknown field") for extra in sorted(keys - _FIELD_SET)]
+        problems += [
+            (name, "required field is missing") for name in EVENT_FIELDS if name not in data
+        ]
+    for spec in EVENT_SPECS:
+        if spec.name in data and not spec.accepts(data[spec.name]):
+            problems.append((spec.name, spec.problem))
+    time = data.get("time")
+    if SPECS["time"].accepts(time) and not real_time(cast(str, time)):
+        problems.append(("time", "not a real date and time"))
+    reason = data.get("reason_category")
+    if reason is not None and SPECS["reason_category"].accepts(reason):
+        if data.get("response") != "continued":
+            problems.append(("reason_category", "only an event with response 'continued' has one"))
+    return problems
+
+
+def real_time(value: str) -> bool:
+    """True if a time of the right form is a real date and time (not the 30th of February)."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def coarsen(at: datetime, minutes: int) -> str:
@@ -79,7 +353,8 @@ def event_from_decision(
         sensor=sensor,
         device=device,
         platform=decision.platform,
-        category=decision.category,
+        # The bundle's catalogue was validated against the Category vocabulary when compiled.
+        category=cast(Category, decision.category),
         action=decision.action,
         outcome=decision.outcome,
         clauses=decision.clauses,
@@ -89,10 +364,6 @@ def event_from_decision(
         account=decision.account,
         school_account=decision.school_account,
         policy_version=policy_version,
-        response=response,
+        response=cast(Response, response),
         reason_category=reason_category if response == "continued" else None,
     )
-
-
-EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event))
-"""The event's field names, in order: the one list the outbox, the API and the exports share."""
