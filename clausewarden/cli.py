@@ -26,19 +26,27 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's module is imported (a command's imports
+    are its own cost: `check` need not load mitmproxy or the service)."""
     parser = argparse.ArgumentParser(
         prog="clausewarden",
         description="Puts the school's Social Media Policy to work on its network, privately.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in (only,) if only in COMMAND_MODULES else COMMAND_MODULES:
         importlib.import_module(f"clausewarden.commands.{name}").register(sub)
     return parser
 
 
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command word, when it comes first (anything else gets the full parser and its help)."""
+    return argv[0] if argv and argv[0] in COMMAND_MODULES else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_named(argv)).parse_args(argv)
     try:
         result: int = args.run(args)
     except ConfigError as exc:

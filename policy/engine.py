@@ -175,7 +175,6 @@ class Policy:
             (g["id"], tuple(ipaddress.ip_network(n) for n in g["networks"]))
             for g in bundle["device_groups"]
         )
-        self.group_labels = {g["id"]: g["label"] for g in bundle["device_groups"]}
         self.staff_group: str = bundle["staff_group"]
         self.group_for_client = lru_cache(maxsize=4096)(self._group_for_client)
 
@@ -196,7 +195,6 @@ class Policy:
             )
             for r in bundle["rules"]
         )
-        self.rules_by_id = {r.id: r for r in self.rules}
 
         self.accounts: dict[tuple[str, str], tuple[AccountSpec, ...]] = {}
         for a in bundle["accounts"]:

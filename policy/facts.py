@@ -53,7 +53,7 @@ class Decision:
     school_account: str | None = None
 
     def contract(self) -> dict[str, object]:
-        """The Decision fields of ARCHITECTURE.md plus the rule that matched (JSON-ready)."""
+        """The Decision fields (docs/architecture.md) plus the rule that matched (JSON-ready)."""
         return {
             "platform": self.platform,
             "category": self.category,

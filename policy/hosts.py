@@ -6,13 +6,23 @@ registrable domain (`a.b.facebook.com`, `b.facebook.com`, `facebook.com`): the m
 catalogue entry wins, and `facebook.com.example.org` or `notfacebook.com` never match.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract.tldextract
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 HOST_CACHE_SIZE = 8192
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Callable[[str], "tldextract.tldextract.ExtractResult"]:
+    """Made on first use: tldextract's import and trie cost a command that classifies no host
+    (`config validate`) about 0.15 s of CPU."""
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def normalise_host(host: str) -> str:
@@ -22,7 +32,7 @@ def normalise_host(host: str) -> str:
 @lru_cache(maxsize=HOST_CACHE_SIZE)
 def _split(host: str) -> tuple[str, str]:
     """(registrable domain, public suffix); ('', '') for IP addresses and unknown suffixes."""
-    parts = _EXTRACT(host)
+    parts = _extractor()(host)
     return parts.top_domain_under_public_suffix, parts.suffix
 
 
