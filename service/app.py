@@ -7,11 +7,10 @@ Run it with `clausewarden serve` (see clausewarden/commands/serve.py), or in tes
 import asyncio
 import base64
 import contextlib
-import hmac
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
@@ -27,74 +26,17 @@ from service.config import Config, read_or_create_secret
 from service.db import make_engine, migrate
 from service.ingest import MAX_BYTES, Rollup
 from service.keys import CONFIG, ENGINE, SERVICES, Services
+from service.middleware import (
+    csrf_middleware,
+    csrf_token,
+    security_headers_middleware,
+    store_error_middleware,
+    timing_middleware,
+)
 from service.routes import setup_routes
+from service.views.common import current_user
 
 log = logging.getLogger("clausewarden.service")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@web.middleware
-async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    try:
-        return await handler(request)
-    finally:
-        route = request.match_info.route.resource
-        name = route.canonical if route is not None else "other"
-        request.app[SERVICES].metrics.latency[name].observe(time.perf_counter() - started)
-
-
-@web.middleware
-async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        _secure_headers(exc)
-        raise
-    _secure_headers(response)
-    return response
-
-
-def _secure_headers(response: web.StreamResponse) -> None:
-    if response.prepared:
-        return
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-
-
-async def csrf_token(request: web.Request) -> str:
-    session = await aiohttp_session.get_session(request)
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
-
-
-@web.middleware
-async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every form post must carry the session's CSRF token (the JSON API uses bearer tokens)."""
-    if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
-        session = await aiohttp_session.get_session(request)
-        expected = session.get("csrf")
-        form = await request.post()
-        given = form.get("csrf_token")
-        if (
-            not isinstance(expected, str)
-            or not isinstance(given, str)
-            or not hmac.compare_digest(expected.encode(), given.encode())
-        ):
-            raise web.HTTPForbidden(text="This form has expired or did not come from this site.")
-    return await handler(request)
 
 
 def create_app(config: Config) -> web.Application:
@@ -119,6 +61,7 @@ def create_app(config: Config) -> web.Application:
             security_headers_middleware,
             aiohttp_session.session_middleware(storage),
             csrf_middleware,
+            store_error_middleware,
         ],
     )
     app[CONFIG] = config
@@ -143,8 +86,6 @@ def create_app(config: Config) -> web.Application:
 
 
 async def _template_context(request: web.Request) -> dict[str, object]:
-    from service.views.auth import current_user
-
     return {"user": await current_user(request), "csrf_token": await csrf_token(request)}
 
 

@@ -1,43 +1,16 @@
-"""What the service's commands share: the common options and a store opened with migrations."""
+"""What code outside the running service (the CLI's commands, tests, benchmarks) needs from it:
+the store opened with its migrations applied, and the policy bundle's source. The command-line
+options that build a Config live with the CLI (clausewarden/commands/service_args.py)."""
 
-import argparse
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.config import DEFAULT_DATA_DIR, Config
+from service.config import Config
 from service.db import make_engine, migrate
-
-
-def add_store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(os.environ.get("CLAUSEWARDEN_DATA", DEFAULT_DATA_DIR)),
-        help="data folder: SQLite file, session key, salts (default: ./data in the checkout)",
-    )
-    parser.add_argument(
-        "--database",
-        default=os.environ.get("CLAUSEWARDEN_DATABASE"),
-        metavar="URL",
-        help="SQLAlchemy URL, e.g. postgresql+asyncpg://user@host/db (default: SQLite in the "
-        "data folder)",
-    )
-    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
-
-
-def config_from(args: argparse.Namespace, **extra: object) -> Config:
-    return Config(
-        data_dir=args.data_dir.resolve(),
-        config_dir=args.config,
-        database_url=args.database,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 @asynccontextmanager

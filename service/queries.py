@@ -3,38 +3,23 @@ API and the exports. Pages stay fast at millions of rows: (time, id) is indexed 
 the last row seen, never an offset."""
 
 import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, select, tuple_
+from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from policy.event import EVENT_FIELDS
+from policy.ids import CLAUSE_ID, IDENTIFIER
+from policy.vocabulary import OUTCOMES
 from service.db import events
 
-EVENT_COLUMNS = (
-    "id",
-    "time",
-    "sensor",
-    "device",
-    "platform",
-    "category",
-    "action",
-    "outcome",
-    "clauses",
-    "rule",
-    "working_time",
-    "device_group",
-    "account",
-    "school_account",
-    "policy_version",
-    "response",
-    "reason_category",
-)
+EVENT_COLUMNS = EVENT_FIELDS
+"""The events table's columns as the pages, the API and the exports read them: the Event's
+fields, in order."""
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z),([0-9a-f]{32})")
-_IDENT = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_CLAUSE = re.compile(r"\d{1,3}(\.\d{1,3}){0,4}")
-_OUTCOMES = ("allow", "log", "warn", "block")
 
 
 class FilterError(ValueError):
@@ -69,18 +54,18 @@ class EventFilter:
             return value
 
         outcome = query.get("outcome") or None
-        if outcome is not None and outcome not in _OUTCOMES:
-            raise FilterError(f"outcome: expected one of {', '.join(_OUTCOMES)}")
+        if outcome is not None and outcome not in OUTCOMES:
+            raise FilterError(f"outcome: expected one of {', '.join(OUTCOMES)}")
         working = query.get("working_time") or None
         if working not in (None, "yes", "no", "true", "false"):
             raise FilterError("working_time: expected yes or no")
         return cls(
             start=day("from"),
             end=day("to"),
-            platform=ident("platform", _IDENT),
-            clause=ident("clause", _CLAUSE),
+            platform=ident("platform", IDENTIFIER),
+            clause=ident("clause", CLAUSE_ID),
             outcome=outcome,
-            device_group=ident("device_group", _IDENT),
+            device_group=ident("device_group", IDENTIFIER),
             working_time=None if working is None else working in ("yes", "true"),
         )
 
@@ -149,23 +134,6 @@ def event_json(row: Any) -> dict[str, Any]:
     return data
 
 
-def csv_cells(row: Any) -> list[str]:
-    """One event as CSV cells; clause ids space-separated; formula-like text defused."""
-    data = event_json(row)
-    data["clauses"] = " ".join(data["clauses"])
-    return [_csv_cell(data[c]) for c in EVENT_COLUMNS]
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text_value = str(value)
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + text_value if text_value[:1] in ("=", "+", "-", "@") else text_value
-
-
 async def page(
     conn: AsyncConnection, flt: EventFilter, *, cursor: tuple[str, str] | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -177,3 +145,23 @@ async def page(
     items = [event_json(r) for r in rows[:limit]]
     next_cursor = f"{items[-1]['time']},{items[-1]['id']}" if more and items else None
     return items, next_cursor
+
+
+async def stream_rows(
+    conn: AsyncConnection,
+    flt: EventFilter,
+    *,
+    cursor: tuple[str, str] | None = None,
+    limit: int | None = None,
+    size: int = 1000,
+) -> AsyncIterator[Sequence[Any]]:
+    """The filtered events, oldest first, in parts of `size` rows (never all in memory)."""
+    result = await conn.stream(page_query(flt, cursor=cursor, newest_first=False, limit=limit))
+    async for part in result.partitions(size):
+        yield part
+
+
+async def count_device_events(conn: AsyncConnection, device: str) -> int:
+    """How many stored events carry this device pseudonym (an investigation's one test)."""
+    query = select(func.count()).select_from(events).where(events.c.device == device)
+    return int((await conn.execute(query)).scalar_one())

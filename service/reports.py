@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import daily_counts
 
-DIMS = ("all", "platform", "clause", "outcome", "response", "hour", "group", "working")
-
 
 @dataclass
 class Cell:
@@ -49,16 +47,6 @@ class Figures:
     def values(self, dim: str) -> list[str]:
         return sorted(self.cells.get(dim, {}))
 
-    def total(self, dim: str, value: str) -> tuple[int, int]:
-        """(shown total over the range, number of suppressed day cells)."""
-        shown = hidden = 0
-        for cell in self.cells.get(dim, {}).get(value, {}).values():
-            if cell.hidden(self.k, self.suppress, self.by_events):
-                hidden += 1
-            else:
-                shown += cell.n
-        return shown, hidden
-
     def summed(self, dim: str, value: str) -> int | None:
         """Over the whole range: devices summed as device-days for the suppression test."""
         cells = self.cells.get(dim, {}).get(value, {}).values()
@@ -67,6 +55,27 @@ class Figures:
         if self.suppress and (n if self.by_events else devices) < self.k and n:
             return None
         return n
+
+    def by_hour(self) -> dict[tuple[int, int], int | None]:
+        """(weekday, hour) -> the count over the range, or None if it must be suppressed."""
+        heat: dict[tuple[int, int], int | None] = {}
+        for value in self.values("hour"):
+            wd, hour = value.split("-")
+            heat[(int(wd), int(hour))] = self.summed("hour", value)
+        return heat
+
+    def devices_per_day(self) -> list[int | None]:
+        """Distinct devices each day (None: fewer than k, suppressed; 0 with no devices kept)."""
+        devices: list[int | None] = []
+        for day in self.days:
+            cell = self.cells.get("all", {}).get("", {}).get(day)
+            if cell is None:
+                devices.append(0)
+            elif self.suppress and not self.by_events and cell.devices < self.k:
+                devices.append(None)
+            else:
+                devices.append(cell.devices)
+        return devices
 
 
 async def figures(

@@ -4,19 +4,35 @@ from pathlib import Path
 
 from aiohttp import web
 
-from service.views import admin, api, auth, public
+from service.views import (
+    accounts,
+    audit,
+    auth,
+    dashboard,
+    events,
+    health,
+    investigations,
+    public,
+    reporting_api,
+    sensor_api,
+    sensors,
+    settings,
+    users,
+)
 
 
 def setup_routes(app: web.Application) -> None:
     r = app.router
-    # sensors and reporting tools (JSON, bearer tokens)
-    r.add_post("/api/v1/events", api.post_events)
-    r.add_get("/api/v1/events", api.get_events)
-    r.add_get("/api/v1/bundle", api.get_bundle)
-    r.add_post("/api/v1/account-requests", api.post_account_request)
-    r.add_get("/api/v1/openapi.json", api.openapi)
-    r.add_get("/healthz", api.healthz)
-    r.add_get("/metrics", api.metrics)
+    # sensors (JSON, the sensor's bearer token)
+    r.add_post("/api/v1/events", sensor_api.post_events)
+    r.add_get("/api/v1/bundle", sensor_api.get_bundle)
+    r.add_post("/api/v1/account-requests", sensor_api.post_account_request)
+    # reporting tools (JSON, an API token)
+    r.add_get("/api/v1/events", reporting_api.get_events)
+    r.add_get("/api/v1/openapi.json", reporting_api.openapi)
+    # monitoring
+    r.add_get("/healthz", health.healthz)
+    r.add_get("/metrics", health.metrics)
     # public
     r.add_get("/privacy", public.privacy)
     r.add_static("/static/", Path(__file__).parent / "static", name="static")
@@ -24,29 +40,29 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/login", auth.login_form)
     r.add_post("/login", auth.login)
     r.add_post("/logout", auth.logout)
-    r.add_get("/", admin.dashboard, name="dashboard")
-    r.add_get("/events", admin.event_log)
-    r.add_get("/events/export", admin.event_export)
-    r.add_get("/accounts", admin.accounts)
-    r.add_post("/accounts", admin.account_add)
-    r.add_post("/accounts/{id}/edit", admin.account_edit)
-    r.add_post("/accounts/{id}/approve", admin.account_approve)
-    r.add_post("/accounts/{id}/expire", admin.account_expire)
-    r.add_get("/sensors", admin.sensors_page)
-    r.add_post("/sensors", admin.sensor_add)
-    r.add_post("/sensors/{name}/revoke", admin.sensor_revoke)
-    r.add_get("/users", admin.users_page)
-    r.add_post("/users", admin.user_add)
-    r.add_post("/users/{name}", admin.user_change)
-    r.add_post("/tokens", admin.token_add)
-    r.add_post("/tokens/{id}/revoke", admin.token_revoke)
-    r.add_get("/settings", admin.settings_page)
-    r.add_post("/settings", admin.settings_save)
-    r.add_post("/settings/schedule", admin.schedule_save)
-    r.add_get("/audit", admin.audit_page)
-    r.add_get("/dpia", admin.dpia_page)
-    r.add_get("/investigations", admin.investigations_page)
-    r.add_post("/investigations", admin.investigation_open)
-    r.add_post("/investigations/{id}/countersign", admin.investigation_countersign)
-    r.add_post("/investigations/{id}/test", admin.investigation_test)
-    r.add_post("/investigations/{id}/close", admin.investigation_close)
+    r.add_get("/", dashboard.dashboard, name="dashboard")
+    r.add_get("/events", events.event_log)
+    r.add_get("/events/export", events.event_export)
+    r.add_get("/accounts", accounts.accounts)
+    r.add_post("/accounts", accounts.account_add)
+    r.add_post("/accounts/{id}/edit", accounts.account_edit)
+    r.add_post("/accounts/{id}/approve", accounts.account_approve)
+    r.add_post("/accounts/{id}/expire", accounts.account_expire)
+    r.add_get("/sensors", sensors.sensors_page)
+    r.add_post("/sensors", sensors.sensor_add)
+    r.add_post("/sensors/{name}/revoke", sensors.sensor_revoke)
+    r.add_get("/users", users.users_page)
+    r.add_post("/users", users.user_add)
+    r.add_post("/users/{name}", users.user_change)
+    r.add_post("/tokens", users.token_add)
+    r.add_post("/tokens/{id}/revoke", users.token_revoke)
+    r.add_get("/settings", settings.settings_page)
+    r.add_post("/settings", settings.settings_save)
+    r.add_post("/settings/schedule", settings.schedule_save)
+    r.add_get("/audit", audit.audit_page)
+    r.add_get("/dpia", audit.dpia_page)
+    r.add_get("/investigations", investigations.investigations_page)
+    r.add_post("/investigations", investigations.investigation_open)
+    r.add_post("/investigations/{id}/countersign", investigations.investigation_countersign)
+    r.add_post("/investigations/{id}/test", investigations.investigation_test)
+    r.add_post("/investigations/{id}/close", investigations.investigation_close)

@@ -1,15 +1,16 @@
-"""Queries on sensors, users, tokens, settings and school accounts (each takes a connection)."""
+"""Queries on settings, sensors and school accounts (each takes a connection; every change is
+written to the audit log in the caller's transaction). Users and API tokens: service.user_store."""
 
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import audit
-from service.db import api_tokens, school_accounts, sensors, settings, users
-from service.security import ROLES, hash_password, new_token, token_hash
+from service.db import school_accounts, sensors, settings
+from service.security import new_token, token_hash
 
 EDITABLE_SETTINGS = ("privacy_level", "k_anonymity", "retention_days")
 
@@ -37,6 +38,20 @@ async def get_settings(conn: AsyncConnection) -> dict[str, Any]:
 async def put_setting(conn: AsyncConnection, key: str, value: Any) -> None:
     await conn.execute(delete(settings).where(settings.c.key == key))
     await conn.execute(settings.insert().values(key=key, value=orjson.dumps(value).decode()))
+
+
+async def save_settings(
+    conn: AsyncConnection, values: dict[str, Any], *, action: str, actor: str, now: datetime
+) -> None:
+    """Several settings changed by one person, as one audited action."""
+    for key, value in values.items():
+        await put_setting(conn, key, value)
+    await audit.record(conn, at=iso(now), actor=actor, action=action, detail=values)
+
+
+async def ping(conn: AsyncConnection) -> None:
+    """A round trip to the database (for the health check)."""
+    await conn.execute(text("SELECT 1"))
 
 
 # sensors -------------------------------------------------------------------------------------
@@ -80,115 +95,18 @@ async def list_sensors(conn: AsyncConnection) -> list[Any]:
     return list(await conn.execute(select(sensors).order_by(sensors.c.name)))
 
 
-# users and API tokens ------------------------------------------------------------------------
+async def get_sensor(conn: AsyncConnection, name: str) -> Any:
+    return (await conn.execute(select(sensors).where(sensors.c.name == name))).first()
 
 
-async def add_user(
-    conn: AsyncConnection, name: str, role: str, password: str, *, actor: str, now: datetime
-) -> None:
-    if role not in ROLES:
-        raise StoreError(f"role must be one of {', '.join(ROLES)}")
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise StoreError("a user name is 1-64 characters without spaces")
-    if len(password) < 10:
-        raise StoreError("a password needs at least 10 characters")
-    if (await conn.execute(select(users.c.id).where(users.c.name == name))).first():
-        raise StoreError(f"there is already a user called {name!r}")
-    await conn.execute(
-        users.insert().values(
-            name=name,
-            role=role,
-            password_hash=hash_password(password),
-            created_at=iso(now),
-            disabled=False,
-        )
-    )
-    await audit.record(
-        conn, at=iso(now), actor=actor, action="user.add", detail={"name": name, "role": role}
-    )
+async def delete_sensor(conn: AsyncConnection, name: str) -> None:
+    """Forget a sensor's row, so its name can be registered again (the demo's own sensor)."""
+    await conn.execute(delete(sensors).where(sensors.c.name == name))
 
 
-async def set_user(
-    conn: AsyncConnection,
-    name: str,
-    *,
-    actor: str,
-    now: datetime,
-    role: str | None = None,
-    disabled: bool | None = None,
-    password: str | None = None,
-) -> None:
-    values: dict[str, Any] = {}
-    detail: dict[str, Any] = {"name": name}
-    if role is not None:
-        if role not in ROLES:
-            raise StoreError(f"role must be one of {', '.join(ROLES)}")
-        values["role"] = detail["role"] = role
-    if disabled is not None:
-        values["disabled"] = detail["disabled"] = disabled
-    if password is not None:
-        if len(password) < 10:
-            raise StoreError("a password needs at least 10 characters")
-        values["password_hash"] = hash_password(password)
-        detail["password"] = "changed"  # noqa: S105 - a note, never the password
-    result = await conn.execute(update(users).where(users.c.name == name).values(**values))
-    if result.rowcount == 0:
-        raise StoreError(f"no user called {name!r}")
-    await audit.record(conn, at=iso(now), actor=actor, action="user.change", detail=detail)
-
-
-async def get_user(conn: AsyncConnection, name: str) -> Any:
-    return (await conn.execute(select(users).where(users.c.name == name))).first()
-
-
-async def list_users(conn: AsyncConnection) -> list[Any]:
-    return list(await conn.execute(select(users).order_by(users.c.name)))
-
-
-async def add_api_token(
-    conn: AsyncConnection, name: str, *, user_name: str, role: str, now: datetime
-) -> str:
-    token = new_token("cwa")
-    await conn.execute(
-        api_tokens.insert().values(
-            name=name[:64] or "token",
-            user_name=user_name,
-            role=role,
-            token_hash=token_hash(token),
-            created_at=iso(now),
-        )
-    )
-    await audit.record(
-        conn,
-        at=iso(now),
-        actor=user_name,
-        action="api_token.add",
-        detail={"name": name, "role": role},
-    )
-    return token
-
-
-async def api_token_by_token(conn: AsyncConnection, token: str) -> Any:
-    return (
-        await conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_hash(token)))
-    ).first()
-
-
-async def list_api_tokens(conn: AsyncConnection) -> list[Any]:
-    return list(await conn.execute(select(api_tokens).order_by(api_tokens.c.id)))
-
-
-async def revoke_api_token(
-    conn: AsyncConnection, token_id: int, *, actor: str, now: datetime
-) -> None:
-    await conn.execute(
-        update(api_tokens)
-        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=iso(now))
-    )
-    await audit.record(
-        conn, at=iso(now), actor=actor, action="api_token.revoke", detail={"id": token_id}
-    )
+async def note_sensor_status(conn: AsyncConnection, sensor_id: int, values: dict[str, Any]) -> None:
+    """What a sensor said of itself with its last batch (last_seen, its outbox's state)."""
+    await conn.execute(update(sensors).where(sensors.c.id == sensor_id).values(**values))
 
 
 # school accounts -----------------------------------------------------------------------------
@@ -205,6 +123,18 @@ async def get_account(conn: AsyncConnection, account_id: str) -> Any:
     return (
         await conn.execute(select(school_accounts).where(school_accounts.c.id == account_id))
     ).first()
+
+
+async def open_account_exists(conn: AsyncConnection, platform: str, account_id: str) -> bool:
+    """Whether this platform account is already pending or approved (not expired)."""
+    row = await conn.execute(
+        select(school_accounts.c.id).where(
+            school_accounts.c.platform == platform,
+            school_accounts.c.account_id == account_id,
+            school_accounts.c.status != "expired",
+        )
+    )
+    return row.first() is not None
 
 
 async def add_account(
@@ -277,6 +207,15 @@ async def edit_account(
             "actions": actions,
             "expires_on": expires_on.isoformat() if expires_on else None,
         },
+    )
+
+
+async def unapprove_account(conn: AsyncConnection, account: str) -> None:
+    """An approved account goes back to pending (it needs the headteacher's approval again)."""
+    await conn.execute(
+        update(school_accounts)
+        .where(school_accounts.c.id == account, school_accounts.c.status == "approved")
+        .values(status="pending")
     )
 
 

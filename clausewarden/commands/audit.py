@@ -4,8 +4,9 @@ or deleted."""
 import argparse
 import asyncio
 
+from clausewarden.commands.service_args import add_store_options, config_from
 from service import audit
-from service.cli_support import add_store_options, config_from, open_store
+from service.cli_support import open_store
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -13,12 +13,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from service import sample, store
-from service.cli_support import add_store_options, bundle_source, config_from, open_store
+from clausewarden.commands.service_args import add_store_options, config_from
+from service import sample, store, user_store
+from service.cli_support import bundle_source, open_store
 from service.config import Config, write_secret_file
-from service.db import sensors, users
 
 SENSOR = "demo-proxy"
 
@@ -56,17 +54,17 @@ async def prepare(config: Config, token_file: Path, sample_data: bool) -> tuple[
     password = None
     async with open_store(config) as engine:
         async with engine.begin() as conn:
-            if (await conn.execute(select(users.c.id).limit(1))).first() is None:
+            if not await user_store.has_users(conn):
                 password = os.environ.get("CLAUSEWARDEN_ADMIN_PASSWORD") or secrets.token_urlsafe(
                     12
                 )
-                await store.add_user(conn, "admin", "admin", password, actor="demo", now=now)
-            row = (await conn.execute(select(sensors).where(sensors.c.name == SENSOR))).first()
+                await user_store.add_user(conn, "admin", "admin", password, actor="demo", now=now)
+            row = await store.get_sensor(conn, SENSOR)
             if row is None or row.revoked_at or not token_file.exists():
                 if row is not None and not row.revoked_at:
                     await store.revoke_sensor(conn, SENSOR, actor="demo", now=now)
                 if row is not None:
-                    await conn.execute(sensors.delete().where(sensors.c.name == SENSOR))
+                    await store.delete_sensor(conn, SENSOR)
                 token = await store.add_sensor(conn, SENSOR, actor="demo", now=now)
                 write_secret_file(token_file, token.encode())
         stored = 0

@@ -7,7 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.cli_support import add_store_options, bundle_source, config_from, open_store
+from clausewarden.commands.service_args import add_store_options, config_from
+from service.cli_support import bundle_source, open_store
 from service.dpia import dpia_markdown
 
 

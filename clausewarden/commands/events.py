@@ -3,16 +3,15 @@ oldest first, streamed from the service's store to standard output (or --output)
 
 import argparse
 import asyncio
-import csv
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-import orjson
-
-from service.cli_support import add_store_options, config_from, open_store
-from service.queries import EVENT_COLUMNS, EventFilter, csv_cells, event_json, page_query
+from clausewarden.commands.service_args import add_store_options, config_from
+from service import exports
+from service.cli_support import open_store
+from service.queries import EventFilter, stream_rows
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -28,22 +27,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 async def _export(args: argparse.Namespace, out: TextIO) -> int:
-    query = page_query(
-        EventFilter(start=args.start, end=args.end), cursor=None, newest_first=False, limit=None
-    )
+    flt = EventFilter(start=args.start, end=args.end)
     count = 0
-    writer = csv.writer(out)
-    if args.format == "csv":
-        writer.writerow(EVENT_COLUMNS)
+    out.write(exports.header(args.format).decode())
     async with open_store(config_from(args)) as engine, engine.connect() as conn:
-        result = await conn.stream(query)
-        async for partition in result.partitions(1000):
-            for row in partition:
-                if args.format == "csv":
-                    writer.writerow(csv_cells(row))
-                else:
-                    out.write(orjson.dumps(event_json(row)).decode() + "\n")
-            count += len(partition)
+        async for part in stream_rows(conn, flt):
+            out.write(exports.encode(part, args.format).decode())
+            count += len(part)
     return count
 
 

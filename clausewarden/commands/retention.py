@@ -5,8 +5,9 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
+from clausewarden.commands.service_args import add_store_options, config_from
 from service import retention
-from service.cli_support import add_store_options, bundle_source, config_from, open_store
+from service.cli_support import bundle_source, open_store
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -6,8 +6,9 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
+from clausewarden.commands.service_args import add_store_options, config_from
 from service import store
-from service.cli_support import add_store_options, config_from, open_store
+from service.cli_support import open_store
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -5,7 +5,7 @@ import logging
 
 from aiohttp import web
 
-from service.cli_support import add_store_options, config_from
+from clausewarden.commands.service_args import add_store_options, config_from
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -8,8 +8,9 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from service import store
-from service.cli_support import add_store_options, config_from, open_store
+from clausewarden.commands.service_args import add_store_options, config_from
+from service import store, user_store
+from service.cli_support import open_store
 from service.security import ROLES
 
 
@@ -49,18 +50,18 @@ async def _run(args: argparse.Namespace) -> int:
     async with open_store(config_from(args)) as engine:
         if args.action == "list":
             async with engine.connect() as conn:
-                for row in await store.list_users(conn):
+                for row in await user_store.list_users(conn):
                     print(f"{row.name}\t{row.role}\t{'disabled' if row.disabled else 'active'}")
             return 0
         try:
             async with engine.begin() as conn:
                 if args.action == "add":
-                    await store.add_user(
+                    await user_store.add_user(
                         conn, args.name, args.role, read_password(), actor="cli", now=now
                     )
                 else:
                     disabled = True if args.disable else False if args.enable else None
-                    await store.set_user(
+                    await user_store.set_user(
                         conn,
                         args.name,
                         actor="cli",

@@ -1,4 +1,4 @@
-"""Logging in and out, and who is asking (sessions in encrypted cookies)."""
+"""Logging in and out (sessions in encrypted cookies; who is asking: service.views.common)."""
 
 import time
 from typing import Any
@@ -7,34 +7,9 @@ import aiohttp_jinja2
 import aiohttp_session
 from aiohttp import web
 
-from service import audit, store
-from service.keys import CONFIG, ENGINE, SERVICES, USER
+from service import audit, store, user_store
+from service.keys import CONFIG, ENGINE, SERVICES
 from service.security import burn_password_check, verify_password
-
-
-async def current_user(request: web.Request) -> Any:
-    if USER in request:
-        return request[USER]
-    session = await aiohttp_session.get_session(request)
-    name = session.get("user")
-    user = None
-    if isinstance(name, str):
-        async with request.app[ENGINE].connect() as conn:
-            user = await store.get_user(conn, name)
-        if user is not None and user.disabled:
-            user = None
-    request[USER] = user
-    return user
-
-
-async def require(request: web.Request, *roles: str) -> Any:
-    """The logged-in user, if their role is one of `roles` (any role when none given)."""
-    user = await current_user(request)
-    if user is None:
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
-    if roles and user.role not in roles:
-        raise web.HTTPForbidden(text="Your role does not allow this.")
-    return user
 
 
 @aiohttp_jinja2.template("login.html")
@@ -65,7 +40,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         response.set_status(429)
         return response
     async with request.app[ENGINE].connect() as conn:
-        user = await store.get_user(conn, name)
+        user = await user_store.get_user(conn, name)
     if user is None:
         burn_password_check(password)
         ok = False

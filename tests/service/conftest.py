@@ -3,7 +3,6 @@ HTTP through aiohttp's test server."""
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -12,15 +11,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from svc_helpers import Clock
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.support (the tests folder is not a package)
-
-from svc_helpers import Clock  # noqa: E402
-
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
+from service.app import create_app
+from service.config import Config
 
 
 def _pg_admin_url() -> str | None:

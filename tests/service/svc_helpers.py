@@ -1,6 +1,5 @@
-"""Helpers for the service tests (imported by name: the tests folder is not a package)."""
+"""Helpers for the service tests (imported by name: pytest puts this folder on sys.path)."""
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -8,8 +7,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from service import store
+from policy.event import Event
+from service import store, user_store
 from service.keys import ENGINE
+from tests.support.forms import csrf_from
 
 
 @dataclass
@@ -32,29 +33,28 @@ PASSWORD = "a-long-password"
 
 async def add_user(cli: Any, name: str, role: str, password: str = PASSWORD) -> None:
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.add_user(conn, name, role, password, actor="test", now=datetime.now(UTC))
+        await user_store.add_user(conn, name, role, password, actor="test", now=datetime.now(UTC))
 
 
 def event(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": uuid.uuid4().hex,
-        "time": "2026-11-25T09:45:00Z",
-        "sensor": "proxy1",
-        "device": uuid.uuid4().hex,
-        "platform": "facebook",
-        "category": "social_network",
-        "action": "browse",
-        "outcome": "warn",
-        "clauses": ["6.2", "7"],
-        "rule": "personal-in-working-time",
-        "working_time": True,
-        "device_group": "staff",
-        "account": "personal",
-        "school_account": None,
-        "policy_version": "2017-02",
-        "response": "none",
-        "reason_category": None,
-    }
+    """A good event as a sensor sends it (policy.event.Event.to_json), with `overrides`."""
+    base = Event(
+        id=uuid.uuid4().hex,
+        time="2026-11-25T09:45:00Z",
+        sensor="proxy1",
+        device=uuid.uuid4().hex,
+        platform="facebook",
+        category="social_network",
+        action="browse",
+        outcome="warn",
+        clauses=("6.2", "7"),
+        rule="personal-in-working-time",
+        working_time=True,
+        device_group="staff",
+        account="personal",
+        school_account=None,
+        policy_version="2017-02",
+    ).to_json()
     base.update(overrides)
     return base
 
@@ -72,12 +72,6 @@ async def login(cli: Any, name: str, password: str = PASSWORD) -> Any:
         data={"name": name, "password": password, "csrf_token": token, "next": "/"},
         allow_redirects=False,
     )
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
 
 
 def later(clock: Clock, **delta: float) -> None:
@@ -98,7 +92,7 @@ def seed_store(data: Any, users: dict[str, str], sensors: list[str]) -> dict[str
         async with open_store(Config(data_dir=Path(data))) as engine, engine.begin() as conn:
             now = datetime.now(UTC)
             for name, role in users.items():
-                await store.add_user(conn, name, role, PASSWORD, actor="test", now=now)
+                await user_store.add_user(conn, name, role, PASSWORD, actor="test", now=now)
             for name in sensors:
                 tokens[name] = await store.add_sensor(conn, name, actor="test", now=now)
         return tokens

@@ -6,17 +6,11 @@ import io
 
 import orjson
 from sqlalchemy import text
-from svc_helpers import add_sensor, add_user, bearer, csrf_from, event, login
+from svc_helpers import add_sensor, add_user, bearer, event, login
 
 from service import audit
 from service.keys import ENGINE
-
-
-async def form_post(cli, page: str, action: str, data: dict):
-    html = await (await cli.get(page)).text()
-    return await cli.post(
-        action, data={**data, "csrf_token": csrf_from(html)}, allow_redirects=False
-    )
+from tests.support.forms import csrf_from, form_post
 
 
 async def test_pages_need_a_login(cli):

@@ -2,18 +2,12 @@
 with a reason; nothing can be tested until a governor countersigns; each test is audited and
 answers with a count, never a list of identities."""
 
-from svc_helpers import add_sensor, add_user, bearer, csrf_from, event, login
+from svc_helpers import add_sensor, add_user, bearer, event, login
 
 from policy.event import pseudonym
 from service import audit
 from service.keys import ENGINE
-
-
-async def form_post(cli, page: str, action: str, data: dict):
-    html = await (await cli.get(page)).text()
-    return await cli.post(
-        action, data={**data, "csrf_token": csrf_from(html)}, allow_redirects=False
-    )
+from tests.support.forms import csrf_from, form_post
 
 
 async def logout(cli) -> None:

@@ -1,0 +1,35 @@
+"""What the school answers for: the hash-chained audit log and the DPIA (read by the admins and
+the governors)."""
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from service import audit
+from service.dpia import dpia_markdown
+from service.keys import ENGINE, SERVICES
+from service.security import ADMIN_ROLES
+from service.views.common import require, settings, today
+
+READERS = (*ADMIN_ROLES, "governor")
+
+
+@aiohttp_jinja2.template("audit.html")
+async def audit_page(request: web.Request) -> dict[str, Any]:
+    await require(request, *READERS)
+    async with request.app[ENGINE].connect() as conn:
+        rows = await audit.recent(conn)
+        count, problems = await audit.verify(conn)
+    return {"page": "audit", "entries": rows, "count": count, "problems": problems}
+
+
+async def dpia_page(request: web.Request) -> web.StreamResponse:
+    await require(request, *READERS)
+    text = dpia_markdown(request.app[SERVICES].school, await settings(request), today(request))
+    return web.Response(
+        text=text,
+        content_type="text/markdown",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="clausewarden-dpia.md"'},
+    )

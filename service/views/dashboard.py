@@ -1,0 +1,78 @@
+"""The dashboard: the figures of the last days from the daily rollups, as charts (figures on
+fewer than k devices hidden from the viewer and admin roles)."""
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from policy.vocabulary import OUTCOMES
+from service import charts, reports
+from service.keys import ENGINE, SERVICES
+from service.security import UNSUPPRESSED_ROLES
+from service.views.common import ANY_ROLE, require, settings, today
+
+SPANS = (7, 30, 90, 365)
+
+
+@aiohttp_jinja2.template("dashboard.html")
+async def dashboard(request: web.Request) -> dict[str, Any]:
+    user = await require(request, *ANY_ROLE)
+    services = request.app[SERVICES]
+    current = await settings(request)
+    try:
+        span = int(request.query.get("days", "30"))
+    except ValueError:
+        span = 30
+    span = span if span in SPANS else 30
+    day = today(request)
+    start, end = reports.range_for(day, span)
+    suppress = user.role not in UNSUPPRESSED_ROLES
+    async with request.app[ENGINE].connect() as conn:
+        fig = await reports.figures(
+            conn,
+            start=start,
+            end=end,
+            k=current.k_anonymity,
+            suppress=suppress,
+            by_events=current.privacy_level == "none",
+        )
+    days = fig.days
+    outcome_chart = charts.stacked_bars(
+        days,
+        [(o, [fig.value("outcome", o, d) for d in days]) for o in OUTCOMES],
+        colours=charts.OUTCOME_COLOURS,
+    )
+    platform_rows = reports.as_table(fig, "platform")
+    top = [r["value"] for r in platform_rows[:7]]
+    platform_chart = charts.stacked_bars(
+        days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
+    )
+    clause_rows = reports.as_table(fig, "clause")
+    clause_chart = charts.hbars([(f"clause {r['value']}", r["total"]) for r in clause_rows[:12]])
+    heatmap = charts.heatmap(fig.by_hour())
+    went_back = fig.summed("response", "went_back")
+    continued = fig.summed("response", "continued")
+    device_chart = charts.stacked_bars(
+        days, [("distinct devices", fig.devices_per_day())], height=160
+    )
+    total = fig.summed("all", "")
+    return {
+        "page": "dashboard",
+        "span": span,
+        "start": start,
+        "end": end,
+        "k": current.k_anonymity,
+        "suppress": suppress,
+        "total": total,
+        "outcome_chart": outcome_chart,
+        "platform_chart": platform_chart,
+        "platform_rows": platform_rows,
+        "clause_chart": clause_chart,
+        "heatmap": heatmap,
+        "went_back": went_back,
+        "continued": continued,
+        "device_chart": device_chart,
+        "privacy_level": current.privacy_level,
+        "reminders": reports.reminders(services.school, current, day),
+    }

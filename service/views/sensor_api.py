@@ -1,0 +1,147 @@
+"""The sensors' API: post a batch of events, fetch the policy bundle, ask for a school account to
+be approved. Each sensor authenticates with its bearer token."""
+
+import secrets
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from service import store
+from service.db import is_sqlite
+from service.ingest import MAX_BYTES, check_batch, store_rows
+from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES
+from service.security import token_hash
+from service.views.jsonapi import bearer, json_error, json_response
+
+
+async def authenticate_sensor(request: web.Request) -> Any:
+    token = bearer(request)
+    cache = request.app[SERVICES].sensor_cache
+    key = token_hash(token)
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        sensor = hit[1]
+    else:
+        async with request.app[ENGINE].connect() as conn:
+            sensor = await store.sensor_by_token(conn, token)
+        if len(cache) > 1000:
+            cache.clear()
+        cache[key] = (now + SENSOR_CACHE_SECONDS, sensor)
+    if sensor is None:
+        raise json_error(401, "unknown token")
+    if sensor.revoked_at is not None:
+        raise json_error(403, "this sensor has been revoked")
+    return sensor
+
+
+async def post_events(request: web.Request) -> web.Response:
+    sensor = await authenticate_sensor(request)
+    services = request.app[SERVICES]
+    metrics = services.metrics
+    if request.content_length is not None and request.content_length > MAX_BYTES:
+        raise json_error(413, f"a batch is at most {MAX_BYTES} bytes")
+    raw = await request.read()  # aiohttp answers 413 past client_max_size
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        metrics.batches_rejected += 1
+        raise json_error(400, "the body is not valid JSON", problems=[]) from None
+    now = request.app[CONFIG].clock()
+    engine = request.app[ENGINE]
+    settings = services.bundles.fresh_settings()
+    if settings is None:
+        async with engine.connect() as conn:
+            settings = await services.bundles.settings(conn)
+    if isinstance(body, dict) and isinstance(body.get("events"), list):
+        if len(body["events"]) > 1000:
+            raise json_error(413, "a batch is at most 1000 events")
+    rows, status, problems = check_batch(
+        body, sensor=sensor.name, now=now, retention_days=settings.retention_days
+    )
+    if problems:
+        metrics.batches_rejected += 1
+        if isinstance(body, dict) and isinstance(body.get("events"), list):
+            metrics.events_rejected += len(body["events"])
+        raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
+    values: dict[str, Any] = {}
+    last = services.sensor_writes.get(sensor.id)
+    if last is None or abs((now - last).total_seconds()) >= 10:
+        values["last_seen"] = store.iso(now)  # written at most every 10 s per sensor
+    if status is not None and values:
+        values["outbox_pending"] = status.get("outbox_pending", 0)
+        values["outbox_dropped"] = status.get("outbox_dropped", 0)
+        values["oldest_pending"] = status.get("oldest_pending")
+    lock = services.write_lock if is_sqlite(engine) else None
+    if lock is not None:
+        await lock.acquire()
+    try:
+        async with engine.begin() as conn:
+            stored, duplicates, device_rows = await store_rows(conn, rows, services.rollup)
+            if values:
+                await store.note_sensor_status(conn, sensor.id, values)
+        services.rollup.remember(device_rows)
+        if values:
+            services.sensor_writes[sensor.id] = now
+    finally:
+        if lock is not None:
+            lock.release()
+    duplicates += len(body["events"]) - len(rows)  # an event twice in one batch counts too
+    metrics.events_stored += stored
+    metrics.events_duplicate += duplicates
+    return json_response({"stored": stored, "duplicates": duplicates}, status=202)
+
+
+async def get_bundle(request: web.Request) -> web.Response:
+    await authenticate_sensor(request)
+    now = request.app[CONFIG].clock()
+    async with request.app[ENGINE].connect() as conn:
+        bundle, etag = await request.app[SERVICES].bundles.bundle(conn, now)
+    headers = {"ETag": etag, "Cache-Control": "no-store"}
+    match = request.headers.get("If-None-Match", "")
+    if etag in [t.strip() for t in match.split(",")]:
+        return web.Response(status=304, headers=headers)
+    return json_response(bundle, headers=headers)
+
+
+async def post_account_request(request: web.Request) -> web.Response:
+    sensor = await authenticate_sensor(request)
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise json_error(400, "the body is not valid JSON") from None
+    problems = []
+    school = request.app[SERVICES].school
+    platforms = {p.id for p in school.platforms.platforms}
+    if not isinstance(body, dict):
+        raise json_error(400, "expected a JSON object")
+    for extra in sorted(body.keys() - {"platform", "account_id", "label"}):
+        problems.append({"field": str(extra)[:64], "message": "unknown field"})
+    if body.get("platform") not in platforms:
+        problems.append({"field": "platform", "message": "not a platform of the catalogue"})
+    for name in ("account_id", "label"):
+        value = body.get(name)
+        if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
+            problems.append({"field": name, "message": "expected 1 to 200 characters"})
+    if problems:
+        raise json_error(400, "the request was refused", problems=problems)
+    now = request.app[CONFIG].clock()
+    engine = request.app[ENGINE]
+    async with engine.begin() as conn:
+        known = await store.open_account_exists(conn, body["platform"], body["account_id"].strip())
+        if not known:
+            await store.add_account(
+                conn,
+                id=f"{body['platform']}-request-{secrets.token_hex(4)}",
+                platform=body["platform"],
+                account_id=body["account_id"].strip(),
+                label=body["label"].strip(),
+                actions=["browse", "post", "message"],
+                expires_on=None,
+                source="request",
+                actor=f"sensor:{sensor.name}",
+                now=now,
+            )
+    return json_response({"status": "pending"}, status=202)

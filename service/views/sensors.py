@@ -1,0 +1,44 @@
+"""The sensors (proxies and extensions) that post events: register one (its token is shown
+once), revoke one."""
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from service import store
+from service.keys import ENGINE, SERVICES
+from service.security import ADMIN_ROLES
+from service.views.common import now, render_secret, require
+
+
+@aiohttp_jinja2.template("sensors.html")
+async def sensors_page(request: web.Request) -> dict[str, Any]:
+    await require(request, *ADMIN_ROLES)
+    async with request.app[ENGINE].connect() as conn:
+        rows = await store.list_sensors(conn)
+    return {"page": "sensors", "sensors": rows, "new_token": None, "new_name": None}
+
+
+async def sensor_add(request: web.Request) -> web.StreamResponse:
+    user = await require(request, *ADMIN_ROLES)
+    form = await request.post()
+    name = str(form.get("name", "")).strip()
+    async with request.app[ENGINE].begin() as conn:
+        token = await store.add_sensor(conn, name, actor=user.name, now=now(request))
+        rows = await store.list_sensors(conn)
+    return render_secret(
+        "sensors.html",
+        request,
+        {"page": "sensors", "sensors": rows, "new_token": token, "new_name": name},
+    )
+
+
+async def sensor_revoke(request: web.Request) -> web.StreamResponse:
+    user = await require(request, *ADMIN_ROLES)
+    async with request.app[ENGINE].begin() as conn:
+        await store.revoke_sensor(
+            conn, request.match_info["name"], actor=user.name, now=now(request)
+        )
+    request.app[SERVICES].sensor_cache.clear()  # revoked now, not in a few seconds
+    raise web.HTTPSeeOther("/sensors")
