@@ -8,7 +8,8 @@
 
 import { readFileSync } from "node:fs";
 
-import { Policy, decide } from "../extension/js/decide.js";
+import { decide } from "../extension/js/policy/decide.js";
+import { Policy } from "../extension/js/policy/engine.js";
 
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf("--n") + 1]) || 200_000;

@@ -22,9 +22,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "extension")]
 
 from local_site import Site, resolver_rules  # noqa: E402
 
-from policy.configdir import load_config_dir  # noqa: E402
 from policy import Policy  # noqa: E402
 from policy.bundle import compile_bundle  # noqa: E402
+from policy.configdir import load_config_dir  # noqa: E402
 from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
 
 

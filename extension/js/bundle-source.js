@@ -4,7 +4,7 @@
 // `storage` is chrome.storage.local-like (get/set promises); `fetch` and `now` are given, so Node's
 // tests run this against a real local HTTP server.
 
-import { Policy } from "./decide.js";
+import { Policy } from "./policy/engine.js";
 
 export const CACHE_KEY = "bundle.cache";
 export const SYNC_KEY = "bundle.sync";

@@ -2,8 +2,8 @@
 //
 // The core compiles the bundle's patterns with `re.ASCII` (so `\d`, `\w`, `\s`, `\b` are ASCII, as
 // in JavaScript), but Python's `$` also matches before a final newline, `.` matches `\r`, and the
-// syntax differs in places (`(?P<n>`, `{,n}`, literal `{`). This module rewrites those constructs
-// so that `pyRegex(p).test(s)` agrees with `re.compile(p, re.ASCII).search(s)` (the cross-check in
+// syntax differs in places (`{,n}`, literal `{`). This module rewrites those constructs so that
+// `pyRegex(p).test(s)` agrees with `re.compile(p, re.ASCII).search(s)` (the cross-check in
 // tests/extension/ runs both on the same inputs). Pure: no browser or Node APIs.
 
 // Python's str.isspace() set (what str.strip() removes).
@@ -20,41 +20,25 @@ export class PyRegexError extends Error {}
 
 /** Compile a Python regular expression to an equivalent JS RegExp (unicode mode). */
 export function pyRegex(pattern) {
-  const { source, flags } = translate(pattern);
+  const source = translate(pattern);
   try {
-    return new RegExp(source, flags);
+    return new RegExp(source, "u");
   } catch (err) {
     throw new PyRegexError(`cannot compile ${JSON.stringify(pattern)}: ${err.message}`);
   }
 }
 
+// policy/config.py refuses inline flags, named groups, lookbehind, \A, \Z and possessive
+// quantifiers in the bundle's patterns (they are not portable), so none is translated here: any
+// that came would be refused below (an unsupported group or escape) or by RegExp itself.
 function translate(pattern) {
   let i = 0;
-  let ignoreCase = false;
-  let dotAll = false;
-  let multiline = false;
-  // Global flags: Python 3.11+ only allows them at the very start.
-  let m;
-  while ((m = /^\(\?([aiLmsux]+)\)/.exec(pattern.slice(i)))) {
-    for (const f of m[1]) {
-      if (f === "i") ignoreCase = true;
-      else if (f === "s") dotAll = true;
-      else if (f === "m") multiline = true;
-      else if (f !== "u") throw new PyRegexError(`unsupported flag (?${f}) in ${pattern}`);
-    }
-    i += m[0].length;
-  }
-  const dot = dotAll ? "[\\s\\S]" : "[^\\n]";
-  const word = `[${PY_WORD}]`;
-  const nonWord = `[^${PY_WORD}]`;
-  const boundary = "\\b"; // ASCII word boundary in both (JS without the i flag)
-  const notBoundary = "\\B";
   let out = "";
   const n = pattern.length;
   while (i < n) {
     const c = pattern[i];
     if (c === "\\") {
-      const [text, used] = escapeOutside(pattern, i, { word, nonWord, boundary, notBoundary });
+      const [text, used] = escapeOutside(pattern, i);
       out += text;
       i += used;
     } else if (c === "[") {
@@ -62,26 +46,19 @@ function translate(pattern) {
       out += text;
       i += used;
     } else if (c === ".") {
-      out += dot;
+      out += "[^\\n]";
       i += 1;
     } else if (c === "$") {
-      out += multiline ? "(?=\\n|$)" : "(?=\\n?$)";
+      out += "(?=\\n?$)"; // Python's $ also matches before a final newline
       i += 1;
     } else if (c === "^") {
-      out += multiline ? "(?:^|(?<=\\n))" : "^";
+      out += "^";
       i += 1;
     } else if (c === "(") {
       const rest = pattern.slice(i);
-      if (rest.startsWith("(?P<")) {
-        out += "(?<";
-        i += 4;
-      } else if (rest.startsWith("(?P=")) {
-        const end = pattern.indexOf(")", i);
-        out += `\\k<${pattern.slice(i + 4, end)}>`;
-        i = end + 1;
-      } else if (rest.startsWith("(?#")) {
+      if (rest.startsWith("(?#")) {
         i = pattern.indexOf(")", i) + 1;
-      } else if (/^\(\?(:|=|!|<=|<!|<[A-Za-z_])/.test(rest) || !rest.startsWith("(?")) {
+      } else if (/^\(\?[:=!]/.test(rest) || !rest.startsWith("(?")) {
         out += "(";
         i += 1;
       } else {
@@ -92,7 +69,6 @@ function translate(pattern) {
       if (q && (q[1] !== "" || (q[2] === "," && q[3] !== ""))) {
         out += q[2] ? `{${q[1] || "0"},${q[3]}}` : `{${q[1]}}`;
         i += q[0].length;
-        if (pattern[i] === "+") throw new PyRegexError(`possessive quantifier in ${pattern}`);
       } else {
         out += "\\{";
         i += 1;
@@ -100,14 +76,12 @@ function translate(pattern) {
     } else if (c === "}") {
       out += "\\}";
       i += 1;
-    } else if ((c === "+" || c === "*" || c === "?") && pattern[i + 1] === "+") {
-      throw new PyRegexError(`possessive quantifier in ${pattern}`);
     } else {
       out += c;
       i += 1;
     }
   }
-  return { source: out, flags: `u${ignoreCase ? "i" : ""}` };
+  return out;
 }
 
 function simpleEscape(pattern, i, inClass) {
@@ -141,7 +115,7 @@ function simpleEscape(pattern, i, inClass) {
   return [syntax.has(e) ? `\\${e}` : e, 2];
 }
 
-function escapeOutside(pattern, i, words) {
+function escapeOutside(pattern, i) {
   const simple = simpleEscape(pattern, i, false);
   if (simple) return simple;
   const e = pattern[i + 1];
@@ -149,17 +123,13 @@ function escapeOutside(pattern, i, words) {
     case "D":
       return [`[^${PY_DIGIT}]`, 2];
     case "W":
-      return [words.nonWord, 2];
+      return [`[^${PY_WORD}]`, 2];
     case "S":
       return [`[^${ASCII_SPACE}]`, 2];
     case "b":
-      return [words.boundary, 2];
+      return ["\\b", 2]; // an ASCII word boundary in both (no i flag)
     case "B":
-      return [words.notBoundary, 2];
-    case "A":
-      return ["(?<![\\s\\S])", 2];
-    case "Z":
-      return ["(?![\\s\\S])", 2];
+      return ["\\B", 2];
     default:
       break;
   }

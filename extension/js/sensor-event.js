@@ -1,36 +1,21 @@
-// The anonymised event (policy/event.py) and the device pseudonym under the privacy levels.
+// The sensor's side of the event (policy/event.js makes the event itself): the device pseudonym
+// under the privacy levels, the install id, event ids.
 //
-// An event carries no URL, no path, no query, no address, no personal account id and no content.
 // The device is a random install id, never sent: only its HMAC under the day's salt (daily) or the
 // service's long-lived key (stable) leaves, or nothing at all (none). WebCrypto only.
+
+import { pseudonym } from "./policy/event.js";
 
 export const SALT_KEY = "privacy.daily_salt";
 export const STABLE_KEY = "privacy.stable_key";
 export const INSTALL_KEY = "install.id";
 const STRICTNESS = { stable: 0, daily: 1, none: 2 };
-const RESPONSES = new Set(["none", "continued", "went_back"]);
 
 export const hex = (bytes) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 export const fromHex = (text) => new Uint8Array(text.match(/../g).map((h) => parseInt(h, 16)));
 
 export function randomHex(bytes) {
   return hex(globalThis.crypto.getRandomValues(new Uint8Array(bytes)));
-}
-
-/** policy.event.coarsen: UTC, rounded down to `minutes`, as YYYY-MM-DDTHH:MM:SSZ. */
-export function coarsen(ms, minutes) {
-  const down = Math.floor(ms / 60_000) * 60_000;
-  const t = down - (new Date(down).getUTCMinutes() % minutes) * 60_000;
-  return `${new Date(t).toISOString().slice(0, 19)}Z`;
-}
-
-/** policy.event.pseudonym: HMAC-SHA256 of the device id, hex, 128 bits. */
-export async function pseudonym(keyBytes, deviceId) {
-  const key = await globalThis.crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const mac = await globalThis.crypto.subtle.sign("HMAC", key, new TextEncoder().encode(deviceId));
-  return hex(mac).slice(0, 32);
 }
 
 /** The level in force: the service's (bundle.privacy) or the school's setting, whichever is stricter. */
@@ -74,36 +59,6 @@ export async function devicePseudonym({ storage, bundle, level, deviceId, day })
     await storage.set({ [SALT_KEY]: local });
   }
   return pseudonym(fromHex(local.salt), deviceId);
-}
-
-/** policy.event.event_from_decision: exactly the fields of docs/sensor-api.md. */
-export function eventFromDecision(
-  decision,
-  { id, ms, sensor, device, policyVersion, granularityMinutes, response = "none", reasonCategory = null },
-) {
-  if (decision.platform === null || decision.category === null || decision.device_group === null) {
-    throw new Error("only decisions about a catalogue platform on a known device group record");
-  }
-  if (!RESPONSES.has(response)) throw new Error(`response must be one of ${[...RESPONSES]}`);
-  return {
-    id,
-    time: coarsen(ms, granularityMinutes),
-    sensor,
-    device,
-    platform: decision.platform,
-    category: decision.category,
-    action: decision.action,
-    outcome: decision.outcome,
-    clauses: [...decision.clauses],
-    rule: decision.rule,
-    working_time: decision.working_time,
-    device_group: decision.device_group,
-    account: decision.account,
-    school_account: decision.school_account,
-    policy_version: policyVersion,
-    response,
-    reason_category: response === "continued" ? reasonCategory : null,
-  };
 }
 
 export function newEventId() {

@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { BundleError, Policy, contract, decide, isTopLevelNavigation, splitUrl, unquote } from "../js/decide.js";
+import { decide, isTopLevelNavigation } from "../js/policy/decide.js";
+import { BundleError, Policy } from "../js/policy/engine.js";
+import { Facts } from "../js/policy/facts.js";
+import { unquote } from "../js/py-url.js";
 
 const root = new URL("../../", import.meta.url);
 const BUNDLE = JSON.parse(readFileSync(new URL("extension/default-bundle.json", root), "utf-8"));
@@ -20,7 +23,7 @@ const EVENING = "2026-11-25T19:00:00+00:00";
 test("every shared decision vector gives the expected fields", () => {
   assert.ok(VECTORS.cases.length >= 150);
   for (const c of VECTORS.cases) {
-    const got = contract(decide(c.facts, policy));
+    const got = decide(c.facts, policy).contract();
     const wanted = Object.fromEntries(Object.keys(c.expect).map((k) => [k, got[k]]));
     assert.deepEqual(wanted, c.expect, c.name);
   }
@@ -59,11 +62,11 @@ test("look-alike hosts are not the platform", () => {
 });
 
 test("exact hosts, most specific domains and brand TLDs classify", () => {
-  assert.equal(plain.platformFor("fbcdn-a.akamaihd.net"), "facebook");
-  assert.equal(plain.platformFor("other.akamaihd.net"), null);
-  assert.equal(plain.platformFor("WWW.Facebook.COM."), "facebook");
-  assert.equal(plain.platformFor("anything.youtube"), "youtube");
-  assert.equal(plain.platformFor("10.0.0.1"), null);
+  assert.equal(plain.classifier.platformFor("fbcdn-a.akamaihd.net"), "facebook");
+  assert.equal(plain.classifier.platformFor("other.akamaihd.net"), null);
+  assert.equal(plain.classifier.platformFor("WWW.Facebook.COM."), "facebook");
+  assert.equal(plain.classifier.platformFor("anything.youtube"), "youtube");
+  assert.equal(plain.classifier.platformFor("10.0.0.1"), null);
 });
 
 test("a client outside every device group is outside the policy", () => {
@@ -124,6 +127,10 @@ test("navigation is judged by Sec-Fetch headers, or Accept without them", () => 
 });
 
 test("urls split as Python's urlsplit does", () => {
+  const splitUrl = (url) => {
+    const { host, path, query } = Facts.fromUrl(url, { at: 0 });
+    return { host, path, query };
+  };
   assert.deepEqual(splitUrl("https://user@WWW.Facebook.com:443/a/b?x=1#f"), { host: "www.facebook.com", path: "/a/b", query: "x=1" });
   assert.deepEqual(splitUrl("http://[::1]:8080"), { host: "::1", path: "/", query: "" });
 });

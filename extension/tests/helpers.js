@@ -24,6 +24,44 @@ export class FileStorage {
   async set(items) {
     writeFileSync(this.path, JSON.stringify({ ...this.read(), ...items }));
   }
+
+  async remove(keys) {
+    const all = this.read();
+    for (const k of typeof keys === "string" ? [keys] : keys) delete all[k];
+    writeFileSync(this.path, JSON.stringify(all));
+  }
+}
+
+/**
+ * A stand-in for js/ext.js: storages in files, the browser's cookies from a list of
+ * {domain, name, value}, and a record of what the worker did to tabs and rules.
+ */
+export function fakeExt({ managed = {}, cookies = [] } = {}) {
+  const onDomain = (host, domain) => host === domain.replace(/^\./, "") || host.endsWith(`.${domain.replace(/^\./, "")}`);
+  const ext = {
+    local: new FileStorage(),
+    session: new FileStorage(),
+    tabs: [],
+    sessionRules: [],
+    managed: async () => managed,
+    extensionUrl: (path) => `chrome-extension://clausewarden/${path}`,
+    manifestVersion: () => "0.0.0-test",
+    cookiesFor: async (url, names) => {
+      const host = new URL(url).hostname;
+      const out = {};
+      for (const c of cookies) if (names.includes(c.name) && onDomain(host, c.domain) && !(c.name in out)) out[c.name] = c.value;
+      return out;
+    },
+    cookiesNamed: async (name) => cookies.filter((c) => c.name === name),
+    replaceSessionRules: async (rules) => {
+      ext.sessionRules = rules;
+    },
+    updateTab: async (tabId, url) => {
+      ext.tabs.push([tabId, url]);
+    },
+    ensureAlarm: async () => undefined,
+  };
+  return ext;
 }
 
 /** Start an HTTP server on 127.0.0.1; `handler(req, body) -> {status, headers, body}`. */

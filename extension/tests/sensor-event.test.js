@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 
-import { coarsen, devicePseudonym, eventFromDecision, privacyLevel, pseudonym } from "../js/sensor-event.js";
+import { coarsen, eventFromDecision, pseudonym } from "../js/policy/event.js";
+import { devicePseudonym, privacyLevel } from "../js/sensor-event.js";
 import { FileStorage } from "./helpers.js";
 
 const DECISION = {
@@ -36,8 +37,8 @@ test("the pseudonym is the HMAC-SHA256 of the install id, 128 bits of hex", asyn
 
 test("an event carries only the contract's fields, never a URL or an account id", () => {
   const e = eventFromDecision(DECISION, {
-    id: "a".repeat(32),
-    ms: Date.parse("2026-11-25T10:07:00Z"),
+    eventId: "a".repeat(32),
+    at: Date.parse("2026-11-25T10:07:00Z"),
     sensor: "laptop",
     device: null,
     policyVersion: "v1",

@@ -1,19 +1,16 @@
 """Fixtures for the extension's tests: the bundle compiled from config/ and the node binary."""
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.support (the tests folder is not a package)
 
 
 @pytest.fixture(scope="session")

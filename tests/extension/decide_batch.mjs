@@ -3,7 +3,9 @@
 // a fact may carry "body_b64" (raw bytes) instead of "body".
 import { readFileSync, writeFileSync } from "node:fs";
 
-import { ACTION_LABELS, CATEGORY_LABELS, Policy, decide } from "../../extension/js/decide.js";
+import { decide } from "../../extension/js/policy/decide.js";
+import { Policy } from "../../extension/js/policy/engine.js";
+import { ACTION_LABELS, CATEGORY_LABELS } from "../../extension/js/policy/vocabulary.js";
 
 const [input, output] = process.argv.slice(2);
 const { bundle, facts } = JSON.parse(readFileSync(input, "utf-8"));

@@ -27,9 +27,9 @@ import pytest
 import yaml
 from local_site import SITE_HOSTS, Site, resolver_rules
 
-from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 from proxy_addon import page as page_module
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop, wait_for_port

@@ -1,6 +1,7 @@
 """`node extension/build.mjs --zip` builds the package a school uploads or self-hosts."""
 
 import json
+import posixpath
 import re
 import subprocess
 import zipfile
@@ -28,8 +29,11 @@ def test_the_zip_holds_exactly_the_files_the_browser_loads(node: str, tmp_path: 
     assert referenced <= names
     # Every module the pages and the worker import is packaged.
     for js in (n for n in names if n.endswith(".js")):
-        for imported in re.findall(r'from "\./([\w-]+\.js)"', z_text(archive, js)):
-            assert f"js/{imported}" in names, (js, imported)
+        for imported in re.findall(r'from "(\.\.?/[\w/.-]+\.js)"', z_text(archive, js)):
+            assert posixpath.normpath(posixpath.join(posixpath.dirname(js), imported)) in names, (
+                js,
+                imported,
+            )
 
 
 def test_the_zip_is_reproducible(node: str, tmp_path: Path) -> None:

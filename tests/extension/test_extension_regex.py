@@ -2,7 +2,8 @@
 
 Each pattern searches each string in Python and in JavaScript; the match and group 1 must agree.
 Covers the constructs the translation rewrites: `$` before a final newline, `.`, `\\d \\w \\s \\b`
-under ASCII, `{,n}` and literal braces, `(?P<name>)`, classes starting with `]`, inline flags.
+under ASCII, `{,n}` and literal braces, classes starting with `]`. (The constructs policy/config.py
+refuses in a pattern, such as named groups or inline flags, never reach the extension.)
 """
 
 import json
@@ -22,16 +23,11 @@ PATTERNS = [
     r"{",
     r"a}b",
     r"a{x}",
-    r"(?P<n>ab)(?P=n)",
     r"([\w-]+)@",
     r"[]a]+",
     r"[^]a]+",
     r"\bfoo\b",
     r"\Bfoo",
-    r"\A(ab)\Z",
-    r"(?i)abc",
-    r"(?s)a.b",
-    r"(?m)^b$",
     r"a.c",
     r"\x41(\u00e9)",
     r"\s+(\S+)",

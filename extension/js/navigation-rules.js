@@ -1,0 +1,127 @@
+// Which top-level navigations go to the warning page: decided with the JS twin of decide(), from
+// the URL and the platform's account cookies only (nothing else about the page is read).
+//
+// For every platform whose navigation, right now, gets a warning or is blocked (and has no
+// allowance), a declarativeNetRequest session rule sends it to the warning page before any
+// request leaves; `RedirectRules` keeps those rules in step with the time, cookies and allowances.
+
+import { decide } from "./policy/decide.js";
+import { Facts } from "./policy/facts.js";
+
+export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
+export const PLATFORMS_KEY = "dnr.platforms";
+
+/** The host of `url` as the core reads it (Facts.from_url); throws when it has none. */
+const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
+
+/** The names of a platform's account cookies. */
+const cookieNames = (policy, platformId) => policy.platforms.get(platformId).accountCookies.map(([name]) => name);
+
+/** A top-level GET of `url` at `at`, with the browser's account cookies; null when not a platform. */
+export async function decideNavigation(url, policy, at, cookiesFor) {
+  const facts = Facts.fromUrl(url, { method: "GET", headers: NAVIGATION, at });
+  const platformId = policy.classifier.platformFor(facts.host);
+  if (platformId === null) return null;
+  const cookies = await cookiesFor(url, cookieNames(policy, platformId));
+  return decide(new Facts({ ...facts, cookies }), policy);
+}
+
+/** The account id the browser is signed in with on `url`'s platform (stays on the device). */
+export async function signedInAccount(url, policy, cookiesFor) {
+  const platformId = policy.classifier.platformFor(hostOf(url));
+  if (platformId === null) return null;
+  const platform = policy.platforms.get(platformId);
+  if (!platform.accountCookies.length) return null;
+  const cookies = await cookiesFor(url, cookieNames(policy, platformId));
+  return { platform: platformId, accountId: policy.accountId(platform, cookies) };
+}
+
+/** The account cookies of each platform, from every cookie the browser holds for its domains. */
+export async function accountCookies(policy, cookiesNamed) {
+  const names = new Set();
+  for (const platform of policy.platforms.values()) for (const [name] of platform.accountCookies) names.add(name);
+  const byPlatform = new Map();
+  for (const name of names) {
+    for (const cookie of await cookiesNamed(name)) {
+      const platform = policy.classifier.platformFor(cookie.domain.replace(/^\./, ""));
+      if (platform === null) continue;
+      const jar = byPlatform.get(platform) ?? {};
+      if (!(name in jar)) jar[name] = cookie.value;
+      byPlatform.set(platform, jar);
+    }
+  }
+  return byPlatform;
+}
+
+/** True when a platform's navigations may pass despite a warning (its allowance runs). */
+const allowed = async (decision, at, allowances) =>
+  decision.outcome === "warn" && decision.allow_continue && (await allowances.has(decision.platform, at));
+
+/** The warn-or-block outcome of `decision` that no allowance lets through, else null. */
+export async function stopping(decision, at, allowances) {
+  if (decision === null || (decision.outcome !== "warn" && decision.outcome !== "block")) return null;
+  return (await allowed(decision, at, allowances)) ? null : decision.outcome;
+}
+
+/**
+ * The session rules for `at`: [{id, priority, action, condition, platform}], one per platform
+ * whose top-level navigation gets a warning or is blocked and has no allowance.
+ */
+export async function redirectRules({ policy, at, jars, allowances, warningPage }) {
+  const ownDomains = new Map();
+  for (const platform of policy.bundle.platforms) {
+    for (const d of [...platform.domains, ...(platform.hosts ?? [])]) ownDomains.set(d, platform.id);
+  }
+  const rules = [];
+  let id = 1;
+  for (const platform of policy.bundle.platforms) {
+    const domains = [...platform.domains, ...(platform.hosts ?? []), ...(platform.tlds ?? [])];
+    if (!domains.length) continue;
+    const host = platform.domains[0] ?? platform.hosts[0] ?? `x.${platform.tlds[0]}`;
+    const facts = new Facts({ host, method: "GET", headers: NAVIGATION, cookies: jars.get(platform.id) ?? {}, at });
+    if ((await stopping(decide(facts, policy), at, allowances)) === null) continue;
+    const excluded = [...ownDomains].filter(
+      ([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)),
+    );
+    rules.push({
+      id: id++,
+      priority: 1,
+      action: { type: "redirect", redirect: { regexSubstitution: `${warningPage}#\\0` } },
+      condition: {
+        regexFilter: "^https?://.*$",
+        requestDomains: domains,
+        ...(excluded.length ? { excludedRequestDomains: excluded.map(([d]) => d) } : {}),
+        resourceTypes: ["main_frame"],
+      },
+      platform: platform.id,
+    });
+  }
+  return rules;
+}
+
+/** The redirect rules in force: recomputed on demand, never two refreshes at once. */
+export class RedirectRules {
+  /** `compute()` gives redirectRules(...) for now; `ext` gives session storage and the DNR call. */
+  constructor(ext, compute) {
+    this._ext = ext;
+    this._compute = compute;
+    this._run = Promise.resolve();
+  }
+
+  /** Replace the session redirect rules (serialised: calls never interleave). */
+  refresh() {
+    this._run = this._run
+      .catch(() => {})
+      .then(async () => {
+        const rules = await this._compute();
+        await this._ext.session.set({ [PLATFORMS_KEY]: rules.map((r) => r.platform) });
+        await this._ext.replaceSessionRules(rules.map(({ platform, ...rule }) => rule));
+      });
+    return this._run;
+  }
+
+  /** The platforms the rules redirect, as last refreshed. */
+  async platforms() {
+    return (await this._ext.session.get([PLATFORMS_KEY]))[PLATFORMS_KEY] ?? [];
+  }
+}

@@ -1,0 +1,233 @@
+// policy/engine.py: the bundle, loaded into indexes that make each decision a handful of map
+// lookups. Build with `new Policy(bundle)`; a bundle it cannot use throws BundleError.
+
+import { networkContains, parseAddress, parseNetwork, unmapped } from "../ip.js";
+import { pyRegex } from "../py-regex.js";
+import { unquote } from "../py-url.js";
+import { HostClassifier } from "./hosts.js";
+import { WorkingTime, daysBetween, parseHhmm } from "./schedule.js";
+
+export const ANY = null;
+
+/** Python raises ValueError for a bundle it cannot use; JS throws this. */
+export class BundleError extends Error {}
+
+export class ClauseText {
+  constructor(id, heading, text, continuation) {
+    this.id = id;
+    this.heading = heading ?? null;
+    this.text = text ?? null;
+    this.continuation = continuation ?? null;
+  }
+}
+
+export class EndpointSpec {
+  constructor({ action, methods, path, query, body, hosts }) {
+    this.action = action;
+    this.methods = methods;
+    this.path = path;
+    this.query = query;
+    this.body = body;
+    this.hosts = hosts;
+  }
+}
+
+export class PlatformSpec {
+  constructor({ id, name, category, accountCookies, endpoints }) {
+    this.id = id;
+    this.name = name;
+    this.category = category;
+    this.accountCookies = accountCookies;
+    this.endpoints = endpoints;
+  }
+}
+
+export class RuleSpec {
+  constructor(fields) {
+    Object.assign(this, fields);
+  }
+
+  matches(category, platform, action, working, group, account) {
+    return (
+      (this.actions === ANY || this.actions.has(action)) &&
+      (this.categories === ANY || this.categories.has(category)) &&
+      (this.platforms === ANY || this.platforms.has(platform)) &&
+      (this.workingTime === ANY || working === this.workingTime) &&
+      (this.accounts === ANY || this.accounts.has(account)) &&
+      (this.deviceGroups === ANY || this.deviceGroups.has(group))
+    );
+  }
+}
+
+export class AccountSpec {
+  constructor(fields) {
+    Object.assign(this, fields);
+  }
+
+  activeOn(day) {
+    return this.approvedOn <= day && (this.expiresOn === null || day <= this.expiresOn);
+  }
+}
+
+function _optionalSet(values) {
+  return values === null || values === undefined ? null : new Set(values);
+}
+
+/** The bundle's patterns are Python's (re.ASCII): py-regex.js makes them match the same. */
+function _compile(pattern) {
+  return pyRegex(pattern);
+}
+
+function _regex(pattern) {
+  return pattern === null || pattern === undefined ? null : _compile(pattern);
+}
+
+// JS has no KeyError: a missing field throws here, as indexing does in Python.
+function _need(value, what) {
+  if (value === undefined || value === null) throw new TypeError(`missing ${what}`);
+  return value;
+}
+
+/** date.fromisoformat */
+function _date(text) {
+  if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    throw new TypeError(`not a date: ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+/** A loaded bundle; immutable afterwards. */
+export class Policy {
+  constructor(bundle) {
+    try {
+      this._load(bundle);
+    } catch (err) {
+      throw new BundleError(`not a usable policy bundle: ${err.name}: ${err.message}`);
+    }
+  }
+
+  _load(bundle) {
+    this.bundle = bundle;
+    this.version = _need(bundle.version, "version");
+    this.policyVersion = _need(bundle.policy_version, "policy_version");
+    this.schoolName = _need(bundle.school, "school").name;
+    this.clauses = new Map(bundle.clauses.map((c) => [c.id, new ClauseText(c.id, c.heading, c.text, c.continuation)]));
+    const domains = [];
+    const hosts = [];
+    const tlds = [];
+    this.platforms = new Map();
+    for (const p of bundle.platforms) {
+      for (const d of p.domains) domains.push([d, p.id]);
+      for (const h of p.hosts || []) hosts.push([h, p.id]);
+      for (const t of p.tlds || []) tlds.push([t, p.id]);
+      this.platforms.set(
+        p.id,
+        new PlatformSpec({
+          id: p.id,
+          name: _need(p.name, "platform name"),
+          category: _need(p.category, "platform category"),
+          accountCookies: (p.account_cookies || []).map((c) => [c.name, _compile(c.pattern)]),
+          endpoints: (p.endpoints || []).map(
+            (e) =>
+              new EndpointSpec({
+                action: e.action,
+                methods: new Set(e.methods),
+                path: _compile(e.path),
+                query: _regex(e.query),
+                body: _regex(e.body),
+                hosts: new Set(e.hosts || []),
+              }),
+          ),
+        }),
+      );
+    }
+    this.classifier = new HostClassifier(domains, hosts, tlds);
+
+    const schedule = _need(bundle.schedule, "schedule");
+    const closed = schedule.bank_holidays.map((d) => _date(d.date));
+    for (const closure of schedule.closures) closed.push(...daysBetween(_date(closure.start), _date(closure.end)));
+    this.workingTime = new WorkingTime(
+      _need(schedule.time_zone, "schedule.time_zone"),
+      Object.fromEntries(
+        Object.entries(schedule.working_hours).map(([day, ranges]) => [
+          day,
+          ranges.map(([a, b]) => [parseHhmm(a), parseHhmm(b)]),
+        ]),
+      ),
+      schedule.terms.map((t) => [_date(t.start), _date(t.end)]),
+      closed,
+      schedule.inset_days.map((d) => _date(d.date)),
+    );
+
+    this.deviceGroups = bundle.device_groups.map((g) => [g.id, g.networks.map(parseNetwork)]);
+    this.staffGroup = _need(bundle.staff_group, "staff_group");
+
+    this.rules = bundle.rules.map(
+      (r) =>
+        new RuleSpec({
+          id: r.id,
+          description: r.description,
+          categories: _optionalSet(r.match.categories),
+          platforms: _optionalSet(r.match.platforms),
+          actions: _optionalSet(r.match.actions),
+          workingTime: r.match.working_time ?? ANY,
+          deviceGroups: _optionalSet(r.match.device_groups),
+          accounts: _optionalSet(r.match.accounts),
+          outcome: _need(r.outcome, "rule outcome"),
+          clauses: [...r.clauses],
+          record: Boolean(r.record),
+          allowContinue: Boolean(r.allow_continue),
+        }),
+    );
+
+    this.accounts = new Map();
+    for (const a of bundle.accounts) {
+      const spec = new AccountSpec({
+        id: a.id,
+        platform: a.platform,
+        accountId: String(a.account_id),
+        label: a.label,
+        approvedOn: _date(a.approved_on),
+        expiresOn: a.expires_on ? _date(a.expires_on) : null,
+        actions: new Set(a.actions),
+      });
+      const key = accountKey(spec.platform, spec.accountId);
+      this.accounts.set(key, [...(this.accounts.get(key) || []), spec]);
+    }
+    this.settings = _need(bundle.settings, "settings");
+    this.bodyPeekBytes = Number(this.settings.body_peek_bytes);
+    if (!Number.isInteger(this.bodyPeekBytes)) throw new TypeError("settings.body_peek_bytes");
+  }
+
+  /** The device group of a client address, or null (Python caches this in an LRU). */
+  groupForClient(client) {
+    const address = parseAddress(client.split("%", 1)[0]);
+    if (address === null) return null;
+    const plain = unmapped(address);
+    for (const [groupId, networks] of this.deviceGroups) {
+      if (networks.some((net) => networkContains(net, plain))) return groupId;
+    }
+    return null;
+  }
+
+  /** The logged-in account id read from the platform's cookies, if any. */
+  accountId(platform, cookies) {
+    for (const [name, pattern] of platform.accountCookies) {
+      const value = Object.hasOwn(cookies, name) ? cookies[name] : undefined;
+      if (value) {
+        const match = pattern.exec(unquote(value));
+        if (match && match[1]) return match[1];
+      }
+    }
+    return null;
+  }
+
+  clauseTexts(ids) {
+    return ids.filter((id) => this.clauses.has(id)).map((id) => this.clauses.get(id));
+  }
+}
+
+/** The key of `Policy.accounts` (a (platform, account_id) tuple in Python). */
+export function accountKey(platform, accountId) {
+  return `${platform}\u0000${accountId}`;
+}

@@ -1,0 +1,141 @@
+// The service worker's parts, wired together: `createWorker(ext)` gives the handlers that
+// background.js's listeners dispatch to. All state lives in chrome.storage; what is kept in memory
+// (settings, the Policy) is only a cache of it, since the worker wakes cold.
+//
+// `ext` is js/ext.js, or in Node's tests a stand-in with the same functions.
+
+import { SYNC_KEY, refreshBundle } from "./bundle-source.js";
+import { Allowances } from "./allowances.js";
+import { accountCookies, redirectRules, RedirectRules } from "./navigation-rules.js";
+import { onNavigate, onRequest } from "./navigation.js";
+import { Outbox, SHIP_KEY, resetBackoff } from "./outbox.js";
+import { PolicyCache } from "./policy-cache.js";
+import { Recorder } from "./recorder.js";
+import { privacyLevel } from "./sensor-event.js";
+import { Settings } from "./settings.js";
+import { WarningFlow } from "./warning-flow.js";
+
+const COOKIE_SETTLE_MS = 200;
+
+export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url, init), clock = Date.now, builtIn } = {}) {
+  const settings = new Settings(ext.managed, ext.local, clock);
+  const policies = new PolicyCache(
+    ext.local,
+    builtIn ?? (async () => (await fetch(ext.extensionUrl("default-bundle.json"))).json()),
+  );
+  const allowances = new Allowances(ext.session);
+  const outbox = new Outbox(ext.local);
+  const recorder = new Recorder({ outbox, local: ext.local, settings, policies, fetch, clock });
+  const rules = new RedirectRules(ext, async () => {
+    const at = await settings.now();
+    const { policy } = await policies.current();
+    const jars = await accountCookies(policy, ext.cookiesNamed);
+    return redirectRules({ policy, at, jars, allowances, warningPage: ext.extensionUrl("warning.html") });
+  });
+  const ctx = { ext, fetch, settings, policies, allowances, outbox, recorder, rules };
+  const flow = new WarningFlow(ctx);
+
+  async function syncBundle() {
+    const config = await settings.get();
+    const result = await refreshBundle(ext.local, {
+      serviceUrl: config.serviceUrl,
+      token: config.token,
+      fetch,
+      now: () => clock() + config.clockOffset,
+    });
+    if (result.status === "updated") policies.markStale();
+    return result;
+  }
+
+  async function wake() {
+    await Promise.all([ext.ensureAlarm("minute", 1), ext.ensureAlarm("bundle", 30)]);
+    await rules.refresh();
+    await syncBundle();
+    await rules.refresh();
+    await recorder.ship();
+  }
+
+  /** For the options page: what is in force, and how the outbox and sync are doing. */
+  async function state() {
+    const { policy, bundle, source } = await policies.current();
+    const config = await settings.get();
+    const stored = await ext.local.get([SYNC_KEY, SHIP_KEY]);
+    let service = null;
+    try {
+      service = config.serviceUrl ? new URL(config.serviceUrl).origin : null;
+    } catch {
+      service = "(not a valid URL)";
+    }
+    return {
+      extension_version: ext.manifestVersion(),
+      bundle_version: policy.version,
+      policy_version: policy.policyVersion,
+      bundle_source: source,
+      school: policy.schoolName,
+      settings_source: config.source,
+      service,
+      sensor: config.sensorName,
+      privacy_level: privacyLevel(bundle, config.privacyLevel),
+      sync: stored[SYNC_KEY] ?? null,
+      ship: stored[SHIP_KEY] ?? null,
+      outbox: await outbox.status(),
+    };
+  }
+
+  let cookieTimer = null;
+  /** An account cookie changed: recompute the rules once the changes settle. */
+  async function cookieChanged(change) {
+    const loaded = policies.loaded;
+    if (!loaded) return;
+    const watched = [...loaded.policy.platforms.values()].some((p) =>
+      p.accountCookies.some(([name]) => name === change.cookie.name),
+    );
+    if (!watched || cookieTimer !== null) return;
+    cookieTimer = setTimeout(() => {
+      cookieTimer = null;
+      rules.refresh().catch((err) => console.error("ClauseWarden rules", err));
+    }, COOKIE_SETTLE_MS);
+  }
+
+  // What the extension's own pages may ask (chrome.runtime messages, by `what`).
+  const messages = {
+    warning: (request) => flow.open(request),
+    continue: (request) => flow.continueTo(request),
+    back: (request) => flow.goBack(request),
+    register: (request) => flow.register(request),
+    state: () => state(),
+  };
+
+  // What the browser tells the worker (one listener each in background.js).
+  const events = {
+    navigation: (details) => onNavigate(ctx, details),
+    committed: (details) => onNavigate(ctx, details, true),
+    request: (details) => onRequest(ctx, details),
+    alarm: (alarm) => (alarm.name === "bundle" ? syncBundle().then(() => rules.refresh()) : Promise.all([rules.refresh(), recorder.ship()])),
+    cookie: cookieChanged,
+    startup: () => resetBackoff(ext.local).then(wake),
+    bundleStored: async () => policies.markStale(),
+    settings: () => {
+      settings.forget();
+      return resetBackoff(ext.local).then(wake);
+    },
+    rules: () => rules.refresh(),
+  };
+
+  /** One dispatch for everything: a browser event by name, or a page's message. */
+  function dispatch(name, payload) {
+    try {
+      return Promise.resolve(events[name](payload)); // at once: handlers read state before any await
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async function answer(request) {
+    const what = request && request.what;
+    if (typeof what !== "string" || !Object.hasOwn(messages, what)) return { error: "unknown request" };
+    return messages[what](request);
+  }
+
+  return { ctx, dispatch, answer, refreshRules: () => rules.refresh(), ship: () => recorder.ship() };
+}
