@@ -1,1 +1,1 @@
-"""The ClauseWarden mitmproxy addon: `mitmdump -s proxy_addon/addon.py` or `clausewarden proxy`."""
+"""The ClauseWarden mitmproxy addons: `mitmdump -s proxy_addon/addon.py` or `clausewarden proxy`."""

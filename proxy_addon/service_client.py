@@ -1,15 +1,18 @@
 """The client side of docs/sensor-api.md: the policy bundle (ETag, last-known-good copy on disk)
-and the account requests. Event shipping lives in shipper.py."""
+and the account requests, over aiohttp so that no hook ever waits on the network. Event shipping
+lives in shipper.py."""
 
 import json
-import urllib.error
-import urllib.request
+import threading
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
+from proxy_addon.paths import BUNDLE_FILE
 from proxy_addon.secrets import write_private
 
-TIMEOUT = 5.0
+TIMEOUT = aiohttp.ClientTimeout(total=5.0)
 
 
 class ServiceError(Exception):
@@ -22,37 +25,62 @@ class BundleSource:
     def __init__(self, service_url: str, token: str, data_dir: Path) -> None:
         self.url = service_url.rstrip("/") + "/api/v1/bundle"
         self.token = token
-        self.path = data_dir / "bundle.json"
+        self.path = data_dir / BUNDLE_FILE
         self.etag: str | None = None
+        # Saving a new bundle and forgetting an old salt (each in a thread) both rewrite the file.
+        self._lock = threading.Lock()
 
-    def last_known_good(self) -> dict[str, Any] | None:
+    def _read(self) -> tuple[str | None, dict[str, Any] | None] | None:
+        """(etag, bundle) as saved, or None when there is no readable copy."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        self.etag = data.get("etag")
         bundle = data.get("bundle")
-        return bundle if isinstance(bundle, dict) else None
+        return data.get("etag"), bundle if isinstance(bundle, dict) else None
 
-    def save(self, bundle: dict[str, Any]) -> None:
-        payload = json.dumps({"etag": self.etag, "bundle": bundle}, ensure_ascii=False)
+    def _write(self, etag: str | None, bundle: dict[str, Any]) -> None:
+        payload = json.dumps({"etag": etag, "bundle": bundle}, ensure_ascii=False)
         write_private(self.path, payload.encode())
 
-    def fetch(self) -> dict[str, Any] | None:
+    def last_known_good(self) -> dict[str, Any] | None:
+        with self._lock:
+            saved = self._read()
+        if saved is None:
+            return None
+        self.etag, bundle = saved
+        return bundle
+
+    def save(self, bundle: dict[str, Any]) -> None:
+        with self._lock:
+            self._write(self.etag, bundle)
+
+    def forget_salt(self, today: str) -> None:
+        """Drop the saved copy's salt once its day is over (the service gives a salt for a day)."""
+        with self._lock:
+            etag, saved = self._read() or (None, None)
+            privacy = (saved or {}).get("privacy") or {}
+            if saved is not None and privacy.get("salt") and privacy.get("salt_date") != today:
+                saved["privacy"] = {k: v for k, v in privacy.items() if k != "salt"}
+                self._write(etag, saved)
+
+    async def fetch(self) -> dict[str, Any] | None:
         """The new bundle, or None when the service says it has not changed (304)."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if self.etag:
             headers["If-None-Match"] = self.etag
-        request = urllib.request.Request(self.url, headers=headers)  # noqa: S310 (http/https URL, checked by configure)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-                body = response.read()
+            async with (
+                aiohttp.ClientSession(timeout=TIMEOUT) as session,
+                session.get(self.url, headers=headers) as response,
+            ):
+                if response.status == 304:
+                    return None
+                if response.status >= 300:
+                    raise ServiceError(f"GET {self.url} answered {response.status}")
+                body = await response.read()
                 etag = response.headers.get("ETag")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return None
-            raise ServiceError(f"GET {self.url} answered {exc.code}") from exc
-        except (OSError, ValueError) as exc:
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             raise ServiceError(f"GET {self.url} failed: {exc}") from exc
         try:
             bundle = json.loads(body)
@@ -64,22 +92,21 @@ class BundleSource:
         return bundle
 
 
-def post_account_request(
+async def post_account_request(
     service_url: str, token: str, platform: str, account_id: str, label: str
 ) -> None:
     """`POST /api/v1/account-requests`: staff ask, on purpose, for an account to be approved."""
     url = service_url.rstrip("/") + "/api/v1/account-requests"
-    data = json.dumps({"platform": platform, "account_id": account_id, "label": label}).encode()
-    request = urllib.request.Request(  # noqa: S310
-        url,
-        data=data,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    payload = {"platform": platform, "account_id": account_id, "label": label}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            response.read()
-    except urllib.error.HTTPError as exc:
-        raise ServiceError(f"POST {url} answered {exc.code}") from exc
-    except OSError as exc:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as session,
+            session.post(url, json=payload, headers=headers) as response,
+        ):
+            await response.read()
+            status = response.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         raise ServiceError(f"POST {url} failed: {exc}") from exc
+    if status >= 400:
+        raise ServiceError(f"POST {url} answered {status}")

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from policy.event import EVENT_FIELDS
-from proxy_addon.addon import default_data_dir
 from proxy_addon.outbox import Outbox
+from proxy_addon.paths import OUTBOX_FILE, default_data_dir
 
 FIELDS = EVENT_FIELDS
 
@@ -23,7 +23,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_export(args: argparse.Namespace) -> int:
-    path = (args.data_dir or default_data_dir()) / "outbox.sqlite3"
+    path = (args.data_dir or default_data_dir()) / OUTBOX_FILE
     if not path.exists():
         print(f"clausewarden outbox: no outbox at {path}", file=sys.stderr)
         return 1

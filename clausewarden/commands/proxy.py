@@ -6,9 +6,9 @@ import shutil
 import sys
 from pathlib import Path
 
-import proxy_addon.addon
+from proxy_addon.paths import ADDON_SCRIPT
 
-ADDON = Path(proxy_addon.addon.__file__).resolve()
+ADDON = ADDON_SCRIPT.resolve()
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

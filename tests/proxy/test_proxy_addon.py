@@ -2,25 +2,25 @@
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from addon_chain import AddonChain
 from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow
 from mitmproxy.tls import ClientHelloData
 from proxy_helpers import WORKING_TIME
 
 from proxy_addon import allowance
-from proxy_addon.addon import ClauseWarden
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 @pytest.fixture
-def tctx(tmp_path: Path) -> Iterator[tuple[ClauseWarden, Any]]:
-    addon = ClauseWarden()
+async def tctx(tmp_path: Path) -> AsyncIterator[tuple[AddonChain, Any]]:
+    addon = AddonChain()
     with taddons.context(addon) as ctx:
         ctx.configure(
             addon,
@@ -28,7 +28,7 @@ def tctx(tmp_path: Path) -> Iterator[tuple[ClauseWarden, Any]]:
             clausewarden_now=WORKING_TIME,
         )
         yield addon, ctx
-        addon.outbox and addon.outbox.close()
+        await addon.close()
 
 
 def flow(url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b""):
@@ -43,12 +43,12 @@ def flow(url: str, headers: dict[str, str] | None = None, method: str = "GET", b
     return f
 
 
-def events(addon: ClauseWarden) -> list[dict[str, Any]]:
+def events(addon: AddonChain) -> list[dict[str, Any]]:
     assert addon.outbox is not None
     return [e for _, e in addon.outbox.all_events()]
 
 
-def continue_flow(addon: ClauseWarden, warned, reason: str = "teaching-resource"):
+async def continue_flow(addon: AddonChain, warned, reason: str = "teaching-resource"):
     """Post the warning page's Continue form back to the proxy, as the browser would."""
     text = warned.response.get_text()
     ticket = text.split('name="ticket" value="', 1)[1].split('"', 1)[0]
@@ -58,14 +58,14 @@ def continue_flow(addon: ClauseWarden, warned, reason: str = "teaching-resource"
         method="POST",
     )
     f.request.urlencoded_form = [("ticket", ticket), ("return_to", "/"), ("reason", reason)]
-    addon.request(f)
+    await addon.request(f)
     return f
 
 
-def test_personal_facebook_navigation_in_working_time_is_warned_with_the_clause(tctx):
+async def test_personal_facebook_navigation_in_working_time_is_warned_with_the_clause(tctx):
     addon, _ = tctx
     f = flow("https://www.facebook.com/groups/123?ref=bookmarks")
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None and f.response.status_code == 200
     page = f.response.get_text()
     assert "Wycliffe Church of England Primary School" in page
@@ -76,42 +76,42 @@ def test_personal_facebook_navigation_in_working_time_is_warned_with_the_clause(
     assert event["clauses"] == ["7"] and event["device"] and len(event["device"]) == 32
 
 
-def test_the_outbox_never_holds_the_path_query_or_address(tctx):
+async def test_the_outbox_never_holds_the_path_query_or_address(tctx):
     addon, _ = tctx
-    addon.request(flow("https://www.facebook.com/groups/secret-group?ref=private-query"))
+    await addon.request(flow("https://www.facebook.com/groups/secret-group?ref=private-query"))
     raw = Path(addon.outbox.path).read_bytes() + Path(str(addon.outbox.path) + "-wal").read_bytes()
     for leak in (b"secret-group", b"private-query", b"127.0.0.1", b"/groups"):
         assert leak not in raw
 
 
-def test_embedded_widget_never_gets_a_warning_page(tctx):
+async def test_embedded_widget_never_gets_a_warning_page(tctx):
     addon, _ = tctx
     f = flow(
         "https://connect.facebook.net/en_GB/sdk.js",
         {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script", "Sec-Fetch-Site": "cross-site"},
     )
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None and events(addon) == []
 
 
-def test_non_social_request_is_left_untouched_and_not_recorded(tctx):
+async def test_non_social_request_is_left_untouched_and_not_recorded(tctx):
     addon, _ = tctx
     f = flow("https://www.bbc.co.uk/news")
     before = f.request.copy()
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None and f.request.headers == before.headers and events(addon) == []
 
 
-def test_continue_grants_an_allowance_that_lets_the_page_load(tctx):
+async def test_continue_grants_an_allowance_that_lets_the_page_load(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
-    ok = continue_flow(addon, warned)
+    await addon.request(warned)
+    ok = await continue_flow(addon, warned)
     assert ok.response.status_code == 303 and ok.response.headers["Location"] == "/"
     cookie = ok.response.headers["Set-Cookie"].split(";", 1)[0]
     assert "HttpOnly" in ok.response.headers["Set-Cookie"]
     again = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": f"{cookie}; locale=en_GB"})
-    addon.request(again)
+    await addon.request(again)
     assert again.response is None
     assert again.request.headers["Cookie"] == "locale=en_GB"  # the allowance never goes upstream
     recorded = events(addon)
@@ -121,105 +121,105 @@ def test_continue_grants_an_allowance_that_lets_the_page_load(tctx):
     ]
 
 
-def test_continue_with_a_reason_not_in_the_list_is_refused(tctx):
+async def test_continue_with_a_reason_not_in_the_list_is_refused(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
-    refused = continue_flow(addon, warned, reason="I just want to")
+    await addon.request(warned)
+    refused = await continue_flow(addon, warned, reason="I just want to")
     assert refused.response.status_code == 403 and "Set-Cookie" not in refused.response.headers
 
 
-def test_a_forged_allowance_is_refused_and_the_warning_shows_again(tctx):
+async def test_a_forged_allowance_is_refused_and_the_warning_shows_again(tctx):
     addon, _ = tctx
     tag = allowance.device_tag(addon.secret, "127.0.0.1")
     forged = allowance.sign(b"x" * 32, "allow", "facebook", tag, 4_000_000_000)
     f = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": f"{allowance.COOKIE}={forged}"})
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None and "Clause 7" in f.response.get_text()
 
 
-def test_an_allowance_for_another_platform_is_refused(tctx):
+async def test_an_allowance_for_another_platform_is_refused(tctx):
     addon, _ = tctx
     tag = allowance.device_tag(addon.secret, "127.0.0.1")
     other = allowance.sign(addon.secret, "allow", "x", tag, 4_000_000_000)
     f = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": f"{allowance.COOKIE}={other}"})
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None and f.response.status_code == 200
 
 
-def test_an_expired_allowance_is_refused(tctx):
+async def test_an_expired_allowance_is_refused(tctx):
     addon, ctx = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
-    cookie = continue_flow(addon, warned).response.headers["Set-Cookie"].split(";", 1)[0]
+    await addon.request(warned)
+    cookie = (await continue_flow(addon, warned)).response.headers["Set-Cookie"].split(";", 1)[0]
     ctx.configure(addon, clausewarden_now="2026-11-25T10:31:00+00:00")  # 31 minutes later
     f = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": cookie})
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None and "Before you continue" in f.response.get_text()
 
 
-def test_a_ticket_from_another_device_cannot_continue(tctx):
+async def test_a_ticket_from_another_device_cannot_continue(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
+    await addon.request(warned)
     warned.client_conn.peername = ("10.1.2.3", 5555)
     text = warned.response.get_text()
     ticket = text.split('name="ticket" value="', 1)[1].split('"', 1)[0]
     f = flow("https://www.facebook.com/.clausewarden/continue", {}, method="POST")
     f.client_conn.peername = ("10.1.2.3", 5555)
     f.request.urlencoded_form = [("ticket", ticket), ("return_to", "/"), ("reason", "other")]
-    addon.request(f)
+    await addon.request(f)
     assert f.response.status_code == 403 and "expired" in f.response.get_text()
 
 
-def test_go_back_records_that_the_warning_was_heeded(tctx):
+async def test_go_back_records_that_the_warning_was_heeded(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
+    await addon.request(warned)
     ticket = warned.response.get_text().split('name="ticket" value="', 1)[1].split('"', 1)[0]
     f = flow("https://www.facebook.com/.clausewarden/back", {}, method="POST")
     f.request.urlencoded_form = [("ticket", ticket), ("return_to", "/")]
-    addon.request(f)
+    await addon.request(f)
     assert f.response.status_code == 200 and "history.go(-2)" in f.response.get_text()
     assert [e["response"] for e in events(addon)] == ["none", "went_back"]
 
 
-def test_continue_never_redirects_to_another_site(tctx):
+async def test_continue_never_redirects_to_another_site(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/")
-    addon.request(warned)
+    await addon.request(warned)
     ticket = warned.response.get_text().split('name="ticket" value="', 1)[1].split('"', 1)[0]
     f = flow("https://www.facebook.com/.clausewarden/continue", {}, method="POST")
     form = [("ticket", ticket), ("return_to", "//evil.example/"), ("reason", "teaching-resource")]
     f.request.urlencoded_form = form
-    addon.request(f)
+    await addon.request(f)
     assert f.response.headers["Location"] == "/"
 
 
-def test_blocked_navigation_gets_the_page_without_continue(tctx, accounts_config):
+async def test_blocked_navigation_gets_the_page_without_continue(tctx, accounts_config):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_config=str(accounts_config))
     f = flow("https://www.tiktok.com/@someone")
-    addon.request(f)
+    await addon.request(f)
     assert f.response.status_code == 403
     page = f.response.get_text()
     assert "TikTok is not available here" in page and "school business" not in page
     assert events(addon)[0]["outcome"] == "block"
 
 
-def test_blocked_request_that_is_not_a_navigation_gets_a_plain_403_naming_the_clause(
+async def test_blocked_request_that_is_not_a_navigation_gets_a_plain_403_naming_the_clause(
     tctx, accounts_config
 ):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_config=str(accounts_config))
     f = flow("https://www.tiktok.com/api/post/item_list/", {"Sec-Fetch-Mode": "cors"}, "GET")
-    addon.request(f)
+    await addon.request(f)
     assert f.response.status_code == 403
     assert f.response.headers["Content-Type"].startswith("text/plain")
     assert "clause 7" in f.response.get_text()
 
 
-def test_a_warned_request_that_is_not_a_navigation_passes_and_is_recorded(tctx):
+async def test_a_warned_request_that_is_not_a_navigation_passes_and_is_recorded(tctx):
     addon, _ = tctx
     f = flow(
         "https://www.facebook.com/api/graphql/",
@@ -231,17 +231,17 @@ def test_a_warned_request_that_is_not_a_navigation_passes_and_is_recorded(tctx):
         "POST",
         b"fb_api_req_friendly_name=FriendingCometFriendRequestSendMutation&variables=%7B%7D",
     )
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None
     [event] = events(addon)
     assert (event["action"], event["outcome"]) == ("connect", "warn")
 
 
-def test_school_account_is_let_through_and_recorded_with_its_id(tctx, accounts_config):
+async def test_school_account_is_let_through_and_recorded_with_its_id(tctx, accounts_config):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_config=str(accounts_config))
     f = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": "c_user=1000123; xs=abc"})
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None
     [event] = events(addon)
     assert (event["account"], event["school_account"], event["outcome"]) == (
@@ -251,49 +251,49 @@ def test_school_account_is_let_through_and_recorded_with_its_id(tctx, accounts_c
     )
 
 
-def test_expired_school_account_is_warned_as_personal(tctx, accounts_config):
+async def test_expired_school_account_is_warned_as_personal(tctx, accounts_config):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_config=str(accounts_config))
     f = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": "c_user=1000999"})
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None and "Register this as a school account" in f.response.get_text()
     [event] = events(addon)
     assert (event["account"], event["school_account"]) == ("personal", None)
     assert "1000999" not in json.dumps(event)
 
 
-def test_register_without_a_service_says_it_was_not_sent(tctx):
+async def test_register_without_a_service_says_it_was_not_sent(tctx):
     addon, _ = tctx
     warned = flow("https://www.facebook.com/", {**NAVIGATE, "Cookie": "c_user=555"})
-    addon.request(warned)
+    await addon.request(warned)
     ticket = warned.response.get_text().split('name="ticket" value="', 1)[1].split('"', 1)[0]
     f = flow("https://www.facebook.com/.clausewarden/register", {"Cookie": "c_user=555"}, "POST")
     f.request.urlencoded_form = [("ticket", ticket), ("label", "Year 6 class page")]
-    addon.request(f)
+    await addon.request(f)
     assert f.response.status_code == 503 and "not connected" in f.response.get_text()
 
 
-def test_staff_self_view_lists_only_this_devices_events(tctx):
+async def test_staff_self_view_lists_only_this_devices_events(tctx):
     addon, _ = tctx
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     other = flow("https://www.instagram.com/")
     other.client_conn.peername = ("10.0.0.9", 1234)
-    addon.request(other)
+    await addon.request(other)
     mine = flow("https://www.facebook.com/.clausewarden/mine")
-    addon.request(mine)
+    await addon.request(mine)
     page = mine.response.get_text()
     assert "facebook" in page and "instagram" not in page
     assert "<td>10:00</td>" in page  # in the school's time zone (London, UTC in November)
 
 
-def test_privacy_page_says_other_connections_are_not_decrypted(tctx):
+async def test_privacy_page_says_other_connections_are_not_decrypted(tctx):
     addon, _ = tctx
     f = flow("https://www.facebook.com/.clausewarden/privacy")
-    addon.request(f)
+    await addon.request(f)
     assert "passes through unopened" in f.response.get_text()
 
 
-def test_page_text_is_html_escaped(tctx, make_config):
+async def test_page_text_is_html_escaped(tctx, make_config):
     addon, ctx = tctx
     policy = (Path("config/policy.yaml")).read_text(encoding="utf-8")
     policy = policy.replace(
@@ -301,33 +301,33 @@ def test_page_text_is_html_escaped(tctx, make_config):
     )
     ctx.configure(addon, clausewarden_config=str(make_config(policy=policy)))
     f = flow("https://www.facebook.com/")
-    addon.request(f)
+    await addon.request(f)
     assert "<script>x" not in f.response.get_text()
     assert "&lt;script&gt;x" in f.response.get_text()
 
 
-def test_outside_working_time_browsing_passes(tctx):
+async def test_outside_working_time_browsing_passes(tctx):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_now="2026-11-25T19:00:00+00:00")
     f = flow("https://www.facebook.com/")
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None
 
 
-def test_youtube_restricted_mode_header_replaces_the_clients_value(tctx, make_config):
+async def test_youtube_restricted_mode_header_replaces_the_clients_value(tctx, make_config):
     addon, ctx = tctx
     settings = Path("config/settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("youtube_restrict: null", "youtube_restrict: Strict")
     ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
     f = flow("https://www.youtube.com/watch?v=1", {**NAVIGATE, "YouTube-Restrict": "Off"})
-    addon.request(f)
+    await addon.request(f)
     assert f.request.headers.get_all("YouTube-Restrict") == ["Strict"]
     plain = flow("https://www.bbc.co.uk/")
-    addon.request(plain)
+    await addon.request(plain)
     assert "YouTube-Restrict" not in plain.request.headers
 
 
-def test_google_workspace_header_is_injected_on_google_hosts_only(tctx, make_config):
+async def test_google_workspace_header_is_injected_on_google_hosts_only(tctx, make_config):
     addon, ctx = tctx
     settings = Path("config/settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace(
@@ -335,7 +335,7 @@ def test_google_workspace_header_is_injected_on_google_hosts_only(tctx, make_con
     )
     ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
     f = flow("https://accounts.google.com/", {})
-    addon.request(f)
+    await addon.request(f)
     assert f.request.headers["X-GoogApps-Allowed-Domains"] == "wycliffe.sch.uk"
 
 
@@ -359,52 +359,52 @@ def client_hello(sni: str | None) -> ClientHelloData:
         (None, False),
     ],
 )
-def test_only_catalogue_hosts_are_decrypted(tctx, sni, decrypted):
+async def test_only_catalogue_hosts_are_decrypted(tctx, sni, decrypted):
     addon, _ = tctx
     data = client_hello(sni)
-    addon.tls_clienthello(data)
+    await addon.tls_clienthello(data)
     assert data.ignore_connection is (not decrypted)
 
 
-def test_an_exception_in_the_addon_lets_the_flow_through(tctx):
+async def test_an_exception_in_the_addon_lets_the_flow_through(tctx):
     addon, _ = tctx
     addon.outbox.close()  # writing the event now fails inside the hook
     f = flow("https://www.facebook.com/")
-    addon.request(f)
+    await addon.request(f)
     assert f.response is None and addon.failures == 1
     addon.outbox = None
 
 
-def test_a_full_outbox_counts_what_it_could_not_keep(tctx):
+async def test_a_full_outbox_counts_what_it_could_not_keep(tctx):
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_outbox_max=2)
     for _ in range(5):
-        addon.request(flow("https://www.facebook.com/"))
+        await addon.request(flow("https://www.facebook.com/"))
     status = addon.outbox.status()
     assert (status["outbox_pending"], status["outbox_dropped"]) == (2, 3)
 
 
-def test_privacy_level_none_records_no_device(tctx, make_config):
+async def test_privacy_level_none_records_no_device(tctx, make_config):
     addon, ctx = tctx
     settings = Path("config/settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("privacy_level: daily", "privacy_level: none")
     ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     assert events(addon)[0]["device"] is None
 
 
-def test_daily_pseudonym_changes_with_the_day(tctx):
+async def test_daily_pseudonym_changes_with_the_day(tctx):
     addon, ctx = tctx
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     ctx.configure(addon, clausewarden_now="2026-11-26T10:00:00+00:00")
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     first, second = events(addon)
     assert first["device"] != second["device"]
 
 
-def test_secrets_and_outbox_are_private_files(tctx):
+async def test_secrets_and_outbox_are_private_files(tctx):
     addon, _ = tctx
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     assert (addon.data_dir / "allowance.key").stat().st_mode & 0o077 == 0
     assert (addon.data_dir / "salt.json").stat().st_mode & 0o077 == 0
     with sqlite3.connect(addon.outbox.path) as db:
@@ -423,34 +423,34 @@ def test_secrets_and_outbox_are_private_files(tctx):
         ("clausewarden_ship_delay", "soon"),
     ],
 )
-def test_a_bad_option_value_is_refused_naming_option_and_value(tctx, option, value):
+async def test_a_bad_option_value_is_refused_naming_option_and_value(tctx, option, value):
     addon, ctx = tctx
     with pytest.raises(exceptions.OptionsError) as refused:
         ctx.configure(addon, **{option: value})
     assert option in str(refused.value) and str(value) in str(refused.value)
 
 
-def test_a_service_without_a_token_file_is_refused(tctx):
+async def test_a_service_without_a_token_file_is_refused(tctx):
     addon, ctx = tctx
     with pytest.raises(exceptions.OptionsError, match="clausewarden_token_file"):
         ctx.configure(addon, clausewarden_service="http://127.0.0.1:9")
 
 
-def test_a_broken_config_on_reload_keeps_the_last_good_policy(tctx, make_config, caplog):
+async def test_a_broken_config_on_reload_keeps_the_last_good_policy(tctx, make_config, caplog):
     addon, ctx = tctx
     folder = make_config()
     ctx.configure(addon, clausewarden_config=str(folder))
     good = addon.policy
     (folder / "rules.yaml").write_text("rules:\n  - id: [broken\n", encoding="utf-8")
-    assert addon.refresh() is False
+    assert await addon.refresh() is False
     assert addon.policy is good and addon.policy_error
     assert "keeping the last good policy" in caplog.text
     f = flow("https://www.facebook.com/")
-    addon.request(f)
+    await addon.request(f)
     assert f.response is not None
 
 
-def test_a_changed_config_is_picked_up_on_refresh(tctx, make_config):
+async def test_a_changed_config_is_picked_up_on_refresh(tctx, make_config):
     addon, ctx = tctx
     folder = make_config()
     ctx.configure(addon, clausewarden_config=str(folder))
@@ -458,11 +458,11 @@ def test_a_changed_config_is_picked_up_on_refresh(tctx, make_config):
     (folder / "settings.yaml").write_text(
         settings.replace("allowance_minutes: 30", "allowance_minutes: 45"), encoding="utf-8"
     )
-    assert addon.refresh() is True
+    assert await addon.refresh() is True
     assert addon.policy.settings["allowance_minutes"] == 45
 
 
-def test_microsoft_tenant_restrictions_go_on_microsoft_login_hosts_only(tctx, make_config):
+async def test_microsoft_tenant_restrictions_go_on_microsoft_login_hosts_only(tctx, make_config):
     addon, ctx = tctx
     settings = Path("config/settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace(
@@ -472,22 +472,22 @@ def test_microsoft_tenant_restrictions_go_on_microsoft_login_hosts_only(tctx, ma
     ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
     login = flow("https://login.microsoftonline.com/common/oauth2", {})
     login.request.headers["Restrict-Access-To-Tenants"] = "evil.example"
-    addon.request(login)
+    await addon.request(login)
     assert login.request.headers["Restrict-Access-To-Tenants"] == "wycliffe.sch.uk"
     assert login.request.headers["Restrict-Access-Context"] == "dir-123"
     live = flow("https://login.live.com/", {})
-    addon.request(live)
+    await addon.request(live)
     assert live.request.headers["sec-Restrict-Tenant-Access-Policy"] == "restrict-msa"
     other = flow("https://www.office.com/", {})
-    addon.request(other)
+    await addon.request(other)
     assert "Restrict-Access-To-Tenants" not in other.request.headers
     # The injection hosts are decrypted, so the headers can be added.
     data = client_hello("login.live.com")
-    addon.tls_clienthello(data)
+    await addon.tls_clienthello(data)
     assert data.ignore_connection is False
 
 
-def test_allow_hosts_is_generated_from_the_bundle(tctx):
+async def test_allow_hosts_is_generated_from_the_bundle(tctx):
     import re
 
     from mitmproxy import ctx as mitm_ctx
@@ -503,34 +503,36 @@ def test_allow_hosts_is_generated_from_the_bundle(tctx):
         assert bool(re.search(pattern, host, re.IGNORECASE)) is decrypted, host
 
 
-def test_shipped_events_of_past_days_are_pruned_but_pending_ones_kept(tctx):
+async def test_shipped_events_of_past_days_are_pruned_but_pending_ones_kept(tctx):
     from proxy_addon.outbox import SHIPPED
 
     addon, ctx = tctx
-    addon.request(flow("https://www.facebook.com/"))
-    addon.request(flow("https://www.instagram.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.instagram.com/"))
     [(first, _), _] = addon.outbox.pending(10)
     addon.outbox.mark([first], SHIPPED)
     assert addon.outbox.prune("2026-11-26") == 1
     assert [e["platform"] for e in events(addon)] == ["instagram"]
 
 
-def test_stable_privacy_keeps_one_pseudonym_across_days(tctx, make_config):
+async def test_stable_privacy_keeps_one_pseudonym_across_days(tctx, make_config):
     addon, ctx = tctx
     settings = Path("config/settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("privacy_level: daily", "privacy_level: stable")
     ctx.configure(addon, clausewarden_config=str(make_config(settings=settings)))
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     ctx.configure(addon, clausewarden_now="2026-11-26T10:00:00+00:00")
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     first, second = events(addon)
     assert first["device"] == second["device"] is not None
     assert (addon.data_dir / "device.key").stat().st_mode & 0o077 == 0
 
 
-def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(tctx, tmp_path):
-    from policy.configdir import load_config_dir
+async def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(
+    tctx, tmp_path
+):
     from policy.bundle import compile_bundle
+    from policy.configdir import load_config_dir
     from policy.event import pseudonym
     from proxy_addon.secrets import write_private
 
@@ -550,14 +552,14 @@ def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(t
         clausewarden_service="http://127.0.0.1:9",
         clausewarden_token_file=str(token),
     )
-    addon.request(flow("https://www.facebook.com/"))
+    await addon.request(flow("https://www.facebook.com/"))
     [event] = events(addon)
     assert event["device"] == pseudonym(bytes.fromhex(salt), "127.0.0.1")
 
 
-def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
-    from policy.configdir import load_config_dir
+async def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
     from policy.bundle import compile_bundle
+    from policy.configdir import load_config_dir
     from proxy_addon.secrets import write_private
 
     addon, ctx = tctx

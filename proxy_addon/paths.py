@@ -1,0 +1,17 @@
+"""Where the proxy keeps its files: light enough for the CLI to import without mitmproxy."""
+
+import os
+from pathlib import Path
+
+ADDON_SCRIPT = Path(__file__).with_name("addon.py")  # what `mitmdump -s` loads
+
+OUTBOX_FILE = "outbox.sqlite3"
+BUNDLE_FILE = "bundle.json"  # the last good bundle from the service
+SALT_FILE = "salt.json"  # the day's local salt, when there is no service salt
+ALLOWANCE_KEY_FILE = "allowance.key"
+DEVICE_KEY_FILE = "device.key"  # the long-lived key of the `stable` privacy level
+
+
+def default_data_dir() -> Path:
+    """`CLAUSEWARDEN_PROXY_DATA`, else ~/.clausewarden/proxy."""
+    return Path(os.environ.get("CLAUSEWARDEN_PROXY_DATA", Path.home() / ".clausewarden" / "proxy"))

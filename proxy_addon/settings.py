@@ -1,0 +1,108 @@
+"""The sensor's own settings: its data folder and secret, the service and its token, the clock.
+
+First in the addon list: the others read what it puts in `Shared` when they configure.
+"""
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx
+
+from proxy_addon.paths import ALLOWANCE_KEY_FILE, default_data_dir
+from proxy_addon.secrets import private_key
+from proxy_addon.shared import Shared, refuse
+
+SENSOR_OPTIONS = {"clausewarden_data_dir", "clausewarden_service", "clausewarden_token_file"}
+
+
+class Settings:
+    name = "clausewarden_settings"
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "clausewarden_service",
+            str,
+            "",
+            "URL of the ClauseWarden service (http:// or https://). Empty: run on the "
+            "configuration folder alone and keep events in the local outbox.",
+        )
+        loader.add_option(
+            "clausewarden_token_file",
+            str,
+            "",
+            "File holding this sensor's bearer token (needed with clausewarden_service).",
+        )
+        loader.add_option(
+            "clausewarden_data_dir",
+            str,
+            "",
+            "Folder for the outbox, the last good bundle and the proxy's secrets "
+            "(default ~/.clausewarden/proxy).",
+        )
+        loader.add_option(
+            "clausewarden_now",
+            str,
+            "",
+            "For tests and demonstrations only: decide as if it were this ISO-8601 time.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if "clausewarden_now" in updated:
+            self.shared.fixed_now = parse_now(opts.clausewarden_now)
+        if "clausewarden_service" in updated and opts.clausewarden_service:
+            if not re.match(r"^https?://[^/\s]+", opts.clausewarden_service):
+                raise refuse(
+                    f"clausewarden_service: {opts.clausewarden_service!r} is not an http(s) URL"
+                )
+        if updated & SENSOR_OPTIONS:
+            self._setup()
+
+    def _setup(self) -> None:
+        opts = ctx.options
+        data_dir = Path(opts.clausewarden_data_dir) if opts.clausewarden_data_dir else None
+        data_dir = data_dir or default_data_dir()
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise refuse(
+                f"clausewarden_data_dir: {str(data_dir)!r} cannot be created: {exc}"
+            ) from exc
+        token = ""
+        if opts.clausewarden_service:
+            if not opts.clausewarden_token_file:
+                raise refuse(
+                    "clausewarden_token_file: '' (a sensor token file is needed with "
+                    f"clausewarden_service {opts.clausewarden_service!r})"
+                )
+            try:
+                token = Path(opts.clausewarden_token_file).read_text().strip().splitlines()[-1]
+            except (OSError, IndexError) as exc:
+                raise refuse(
+                    f"clausewarden_token_file: {opts.clausewarden_token_file!r} cannot be read "
+                    "or is empty"
+                ) from exc
+        shared = self.shared
+        shared.data_dir, shared.service_url, shared.token = (
+            data_dir,
+            opts.clausewarden_service,
+            token,
+        )
+        shared.secret = private_key(data_dir / ALLOWANCE_KEY_FILE)
+
+
+def parse_now(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise refuse(f"clausewarden_now: {value!r} is not an ISO-8601 time with a UTC offset")
+    return at
