@@ -1,0 +1,59 @@
+"""The warning page's content and its Continue / Go back rules against tests/vectors/warning.json,
+the cases the extension's JavaScript twin passes too."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policy.facts import Decision
+from policy.warning import continue_accepted, going_back_recorded, warning_content
+
+VECTORS = json.loads(
+    (Path(__file__).parent / "vectors" / "warning.json").read_text(encoding="utf-8")
+)
+BUNDLE = VECTORS["bundle"]
+CASES = VECTORS["cases"]
+
+
+def decision_of(fields: dict[str, Any]) -> Decision:
+    """A Decision with the vector's fields; the others are ones the warning page never reads."""
+    return Decision(
+        platform=fields["platform"],
+        category="social_network",
+        action="browse",
+        working_time=True,
+        device_group=None,
+        account="unknown",
+        outcome=fields["outcome"],
+        clauses=tuple(fields["clauses"]),
+        reason=fields["reason"],
+        rule="vector",
+        record=fields["record"],
+        allow_continue=fields["allow_continue"],
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_warning_page_says_what_the_vector_says(case: dict[str, Any]) -> None:
+    content = warning_content(BUNDLE, decision_of(case["decision"]), **case["sensor"])
+    # Through JSON, as the JavaScript twin sees it: plain JSON types only.
+    assert json.loads(json.dumps(content)) == case["content"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_continue_and_go_back_follow_the_vector(case: dict[str, Any]) -> None:
+    decision = decision_of(case["decision"])
+    for reason, accepted in case["continue_accepted"].items():
+        assert continue_accepted(BUNDLE, decision, reason) is accepted, reason
+    assert going_back_recorded(decision) is case["go_back_recorded"]
+
+
+def test_the_vectors_cover_each_rule_both_ways() -> None:
+    contents = [c["content"] for c in CASES]
+    assert {c["allow_continue"] for c in contents} == {True, False}
+    assert {c["blocked"] for c in contents} == {True, False}
+    assert {c["account_seen"] for c in contents} == {True, False}
+    assert {c["go_back_recorded"] for c in CASES} == {True, False}
+    assert any(c["sensor"]["return_to"] != c["content"]["return_to"] for c in CASES)
