@@ -1,6 +1,7 @@
 """Sustained ingest over the real HTTP API: `clausewarden serve` in its own process, 8 clients
 posting batches (of 100, then 1,000) of realistic events; prints events/s and the service's CPU
-and memory.
+and memory, and how much of the service's CPU per event goes on checking it (in-process: the
+check is `service.ingest.check_batch`, one plain validator derived from policy.event).
 
     .venv/bin/python bench/ingest.py                      # SQLite in a temporary data folder
     .venv/bin/python bench/ingest.py --database postgresql+asyncpg://user:pw@127.0.0.1/db
@@ -126,6 +127,22 @@ async def run_phase(
     }
 
 
+def validation_us_per_event(sensor: str, batch: int, rounds: int = 20) -> float:
+    """In-process time to check one event of a batch of `batch` (the best of `rounds`)."""
+    from service.ingest import check_batch
+
+    now = datetime.now(UTC)
+    body = orjson.loads(orjson.dumps({"events": [make_event(now, sensor) for _ in range(batch)]}))
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        rows, _status, problems = check_batch(body, sensor=sensor, now=now, retention_days=90)
+        best = min(best, time.perf_counter() - t0)
+        if problems or len(rows) != batch:
+            raise RuntimeError(f"the bench's events were refused: {problems[:3]}")
+    return best / batch * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="SQLAlchemy URL (default: SQLite in a temp folder)")
@@ -169,6 +186,12 @@ def main() -> None:
                     f"  batches of {batch:>5}: {r['events_per_s']:>9,.0f} events/s   "
                     f"service CPU {r['service_cpu_pct']:.0f} %   RSS {r['service_rss_mib']:.0f} MiB"
                     f"   (clients' CPU {r['client_cpu_pct']:.0f} %)"
+                )
+                per_event = r["service_cpu_pct"] / 100 / r["events_per_s"] * 1e6
+                check = validation_us_per_event(sensor, batch)
+                print(
+                    f"    service CPU per event {per_event:.1f} us, of which checking "
+                    f"{check:.1f} us (ratio {check / per_event:.2f})"
                 )
             if not args.database:
                 size = (data / "clausewarden.db").stat().st_size

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.bundle import compile_bundle
+from policy.bundle import compile_bundle, privacy_part, with_privacy
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
 from policy.school import SchoolConfig
 from service import store
@@ -134,14 +134,15 @@ class BundleSource:
         """(bundle with its privacy object, ETag)."""
         body = await self._refresh(conn)
         level = self._settings.privacy_level
-        privacy: dict[str, Any] = {"level": level}
-        tag = level
         if level == "daily":
-            privacy["salt"], privacy["salt_date"] = self.salts.daily(now)
-            tag = privacy["salt_date"]
+            salt, day = self.salts.daily(now)
+            privacy = privacy_part(level, salt=salt, salt_date=day)
         elif level == "stable":
-            privacy["key"] = self.salts.stable_key()
-        return {**body, "privacy": privacy}, f'"{body["version"]}-{tag}"'
+            privacy = privacy_part(level, key=self.salts.stable_key())
+        else:
+            privacy = privacy_part(level)
+        tag = privacy.get("salt_date") or level
+        return with_privacy(body, privacy), f'"{body["version"]}-{tag}"'
 
 
 async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> None:

@@ -4,7 +4,6 @@ SQLite (WAL, the embedded default) and PostgreSQL (asyncpg) are one URL apart: t
 as ISO-8601 UTC text (`YYYY-MM-DDTHH:MM:SSZ`, which sorts like time) and days as `YYYY-MM-DD`.
 """
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from policy.event import EVENT_SPECS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -31,27 +32,24 @@ metadata = MetaData(
     }
 )
 
+
+def event_columns() -> list[Column[Any]]:
+    """The events table's columns, one per field of policy.event.Event, in its order: a field's
+    spec gives the width and whether it may be null. A test checks the migrations agree."""
+    columns: list[Column[Any]] = []
+    for spec in EVENT_SPECS:
+        kind = Boolean if spec.json_type == "boolean" else String(spec.max_length)
+        columns.append(
+            Column(spec.name, kind, primary_key=spec.name == "id", nullable=spec.nullable)
+        )
+    return columns
+
+
 events = Table(
     "events",
     metadata,
-    Column("id", String(32), primary_key=True),
-    Column("time", String(20), nullable=False),
-    Column("sensor", String(64), nullable=False),
-    Column("device", String(32)),
-    Column("platform", String(64), nullable=False),
-    Column("category", String(32), nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("outcome", String(8), nullable=False),
-    Column("clauses", String(200), nullable=False),
-    # Clause ids as one compact string with commas around each: `,6.2,7,`.
-    Column("rule", String(64), nullable=False),
-    Column("working_time", Boolean, nullable=False),
-    Column("device_group", String(64), nullable=False),
-    Column("account", String(8), nullable=False),
-    Column("school_account", String(64)),
-    Column("policy_version", String(64), nullable=False),
-    Column("response", String(16), nullable=False),
-    Column("reason_category", String(64)),
+    *event_columns(),
+    # `clauses` holds the clause ids as one compact string with commas around each: `,6.2,7,`.
     Index("ix_events_time_id", "time", "id"),
     Index("ix_events_platform_time", "platform", "time"),
     Index("ix_events_outcome_time", "outcome", "time"),
@@ -218,12 +216,3 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema up to date (Alembic, programmatically); safe to run on every start."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
-
-
-async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(url)
-    try:
-        await migrate(engine)
-        yield engine
-    finally:
-        await engine.dispose()

@@ -2,56 +2,16 @@
 
 from typing import Any
 
-from policy.event import RESPONSES
-from policy.vocabulary import ACCOUNT_KINDS, ACTIONS, CATEGORIES, OUTCOMES
+from policy import ids
+from policy.event import EVENT_SCHEMA
+from policy.vocabulary import OUTCOMES
 from service.ingest import MAX_EVENTS
 
-_HEX32 = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
-_IDENT = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}
-_TIME = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$"}
+_IDENT = {"type": "string", "pattern": ids.IDENTIFIER.pattern}
+_CLAUSE = {"type": "string", "pattern": ids.CLAUSE_ID.pattern}
+_TIME = {"type": "string", "pattern": ids.UTC_TIME.pattern}
 
-EVENT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": [
-        "id",
-        "time",
-        "sensor",
-        "device",
-        "platform",
-        "category",
-        "action",
-        "outcome",
-        "clauses",
-        "rule",
-        "working_time",
-        "device_group",
-        "account",
-        "school_account",
-        "policy_version",
-        "response",
-        "reason_category",
-    ],  # fmt: skip
-    "properties": {
-        "id": _HEX32,
-        "time": _TIME,
-        "sensor": {"type": "string"},
-        "device": {"oneOf": [_HEX32, {"type": "null"}]},
-        "platform": _IDENT,
-        "category": {"enum": list(CATEGORIES)},
-        "action": {"enum": list(ACTIONS)},
-        "outcome": {"enum": list(OUTCOMES)},
-        "clauses": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
-        "rule": _IDENT,
-        "working_time": {"type": "boolean"},
-        "device_group": _IDENT,
-        "account": {"enum": list(ACCOUNT_KINDS)},
-        "school_account": {"oneOf": [_IDENT, {"type": "null"}]},
-        "policy_version": {"type": "string"},
-        "response": {"enum": list(RESPONSES)},
-        "reason_category": {"oneOf": [_IDENT, {"type": "null"}]},
-    },
-}
+EVENT = EVENT_SCHEMA
 PROBLEMS = {
     "type": "object",
     "properties": {
@@ -84,7 +44,7 @@ _FILTERS = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "platform", "in": "query", "schema": _IDENT},
-    {"name": "clause", "in": "query", "schema": {"type": "string"}},
+    {"name": "clause", "in": "query", "schema": _CLAUSE},
     {"name": "outcome", "in": "query", "schema": {"enum": list(OUTCOMES)}},
     {"name": "device_group", "in": "query", "schema": _IDENT},
     {"name": "working_time", "in": "query", "schema": {"enum": ["yes", "no"]}},

@@ -1,0 +1,29 @@
+"""Checking and storing a batch of events: strict, all or nothing, idempotent by event id.
+
+`validate` checks a batch against the event contract (policy.event) and the service's context
+(the token's sensor, the retention window); `storage` inserts the rows in the caller's
+transaction; `rollups` turns the stored rows into the daily counts the dashboard reads.
+"""
+
+from service.ingest.rollups import Rollup
+from service.ingest.storage import add_to_rollups, store_rows
+from service.ingest.validate import (
+    FIELDS,
+    MAX_BYTES,
+    MAX_EVENTS,
+    Problems,
+    check_batch,
+    check_event,
+)
+
+__all__ = [
+    "FIELDS",
+    "MAX_BYTES",
+    "MAX_EVENTS",
+    "Problems",
+    "Rollup",
+    "add_to_rollups",
+    "check_batch",
+    "check_event",
+    "store_rows",
+]

@@ -1,0 +1,106 @@
+"""A batch of events checked against the event contract (policy.event) and the service's context:
+the sensor named must be the token's, the time within a day ahead and the retention period.
+Any problem refuses the whole batch, and every problem is named."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from policy import ids
+from policy.event import EVENT_FIELDS, event_problems
+
+MAX_EVENTS = 1000
+MAX_BYTES = 1024 * 1024
+
+FIELDS = EVENT_FIELDS
+
+
+class Problems(list[dict[str, Any]]):
+    def add(self, index: int | None, field: str, message: str) -> None:
+        self.append({"index": index, "field": field, "message": message})
+
+
+def check_event(
+    i: int, ev: Any, *, sensor: str, oldest: str, newest: str, problems: Problems
+) -> dict[str, Any] | None:
+    """One event as a row, or None with its problems added (every field checked)."""
+    found = event_problems(ev)
+    if isinstance(ev, dict):
+        found += _context_problems(ev, found, sensor=sensor, oldest=oldest, newest=newest)
+    for field, message in found:
+        problems.add(i, field, message)
+    return None if found else to_row(ev)
+
+
+def _context_problems(
+    ev: dict[str, Any], found: list[tuple[str, str]], *, sensor: str, oldest: str, newest: str
+) -> list[tuple[str, str]]:
+    """What the contract cannot know: the token's sensor and the service's time window (checked
+    only on fields the contract found good, so each field is named once)."""
+    named = {field for field, _ in found}
+    problems = []
+    if "time" in ev and "time" not in named:
+        if ev["time"] > newest:
+            problems.append(("time", "more than a day in the future"))
+        elif ev["time"] < oldest:
+            problems.append(("time", "older than the retention period"))
+    if "sensor" in ev and "sensor" not in named and ev["sensor"] != sensor:
+        problems.append(("sensor", "must be the name of the sensor whose token is used"))
+    return problems
+
+
+def to_row(ev: dict[str, Any]) -> dict[str, Any]:
+    """A checked event as a row of the events table: clause ids as one `,6.2,7,` string."""
+    row = dict(ev)
+    clauses = ev["clauses"]
+    row["clauses"] = "," + ",".join(clauses) + "," if clauses else ","
+    return row
+
+
+def check_batch(
+    body: Any, *, sensor: str, now: datetime, retention_days: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, Problems]:
+    """(rows, sensor_status, problems); any problem refuses the whole batch."""
+    problems = Problems()
+    if not isinstance(body, dict):
+        problems.add(None, "", "expected a JSON object with an 'events' list")
+        return [], None, problems
+    for extra in sorted(body.keys() - {"events", "sensor_status"}):
+        problems.add(None, str(extra)[:64], "unknown field")
+    batch = body.get("events")
+    if not isinstance(batch, list):
+        problems.add(None, "events", "expected a list of events")
+        return [], None, problems
+    if len(batch) > MAX_EVENTS:
+        problems.add(None, "events", f"at most {MAX_EVENTS} events in one batch")
+        return [], None, problems
+    status = body.get("sensor_status")
+    if status is not None:
+        status = _check_status(status, problems)
+    newest = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    oldest = (now - timedelta(days=retention_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = []
+    seen: set[str] = set()
+    for i, ev in enumerate(batch):
+        row = check_event(i, ev, sensor=sensor, oldest=oldest, newest=newest, problems=problems)
+        if row is not None:
+            if row["id"] in seen:
+                continue  # the same event twice in one batch: stored once
+            seen.add(row["id"])
+            rows.append(row)
+    return rows, status, problems
+
+
+def _check_status(status: Any, problems: Problems) -> dict[str, Any] | None:
+    if not isinstance(status, dict):
+        problems.add(None, "sensor_status", "expected an object")
+        return None
+    for extra in sorted(status.keys() - {"outbox_pending", "outbox_dropped", "oldest_pending"}):
+        problems.add(None, f"sensor_status.{str(extra)[:64]}", "unknown field")
+    for name in ("outbox_pending", "outbox_dropped"):
+        v = status.get(name, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**31:
+            problems.add(None, f"sensor_status.{name}", "expected a count")
+    v = status.get("oldest_pending")
+    if v is not None and not (isinstance(v, str) and ids.UTC_TIME.fullmatch(v)):
+        problems.add(None, "sensor_status.oldest_pending", "expected YYYY-MM-DDTHH:MM:SSZ or null")
+    return status
