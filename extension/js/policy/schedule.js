@@ -11,7 +11,7 @@ export const WEEKDAY_NAMES = ["monday", "tuesday", "wednesday", "thursday", "fri
 export class WorkingTime {
   /** hours: {monday: [[startSeconds, endSeconds], ...], ...}; terms: [[startDay, endDay], ...] */
   constructor(timeZone, hours, terms, closedDays, insetDays) {
-    const self = (ms) => self._call(ms);
+    const self = (ms) => self._compute(ms);
     Object.setPrototypeOf(self, WorkingTime.prototype);
     self.zone = timeZone;
     self._format = new Intl.DateTimeFormat("en-US", {
@@ -55,7 +55,7 @@ export class WorkingTime {
     return this._terms.some(([start, end]) => start <= day && day <= end);
   }
 
-  _call(ms) {
+  _compute(ms) {
     const local = this.local(ms);
     const ranges = this._hours[local.weekday];
     if (!ranges.length || !this.isWorkingDay(local.date)) return false;
