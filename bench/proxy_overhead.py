@@ -232,12 +232,15 @@ def outbox_rate(folder: Path, n: int) -> float:
 
 
 def addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
-    """Time spent inside the addon's request hook (in process, mitmproxy's test harness)."""
+    """Time spent inside the addons' request hooks (in process, mitmproxy's test harness)."""
+    return asyncio.run(_addon_hook_times(folder, n))
+
+
+async def _addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
+    from addon_chain import AddonChain  # tests/proxy: every addon's hook, in mitmdump's order
     from mitmproxy.test import taddons, tflow
 
-    from proxy_addon.addon import ClauseWarden
-
-    addon = ClauseWarden()
+    addon = AddonChain()
     times: dict[str, list[float]] = {"warned navigation": [], "non-social request": []}
     with taddons.context(addon) as tctx:
         tctx.configure(
@@ -254,11 +257,9 @@ def addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
                 f.request.url = url
                 f.request.headers.update(NAVIGATE)
                 start = time.perf_counter()
-                addon.request(f)
+                await addon.request(f)
                 times[kind].append((time.perf_counter() - start) * 1000)
-        assert addon.outbox is not None
-        addon.outbox.close()
-        addon.outbox = None
+        await addon.close()
     return times
 
 
