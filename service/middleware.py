@@ -29,7 +29,7 @@ async def timing_middleware(request: web.Request, handler: Handler) -> web.Strea
     finally:
         route = request.match_info.route.resource
         name = route.canonical if route is not None else "other"
-        request.app[SERVICES].metrics.latency[name].observe(time.perf_counter() - started)
+        request.app[SERVICES].metrics.observe(name, time.perf_counter() - started)
 
 
 @web.middleware

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from service import store
 from service.keys import CONFIG, ENGINE, SERVICES
+from service.metrics import SensorFigures
 from service.views.jsonapi import json_response
 
 
@@ -17,46 +18,21 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    m = request.app[SERVICES].metrics
     now = request.app[CONFIG].clock()
-    lines = [
-        "# HELP clausewarden_events_stored_total Events stored.",
-        "# TYPE clausewarden_events_stored_total counter",
-        f"clausewarden_events_stored_total {m.events_stored}",
-        "# HELP clausewarden_events_duplicate_total Events received again and not stored twice.",
-        "# TYPE clausewarden_events_duplicate_total counter",
-        f"clausewarden_events_duplicate_total {m.events_duplicate}",
-        "# HELP clausewarden_events_rejected_total Events in refused batches.",
-        "# TYPE clausewarden_events_rejected_total counter",
-        f"clausewarden_events_rejected_total {m.events_rejected}",
-        "# HELP clausewarden_batches_rejected_total Batches refused (400).",
-        "# TYPE clausewarden_batches_rejected_total counter",
-        f"clausewarden_batches_rejected_total {m.batches_rejected}",
-    ]
     async with request.app[ENGINE].connect() as conn:
         rows = await store.list_sensors(conn)
-    per_sensor = {
-        "clausewarden_sensor_last_seen_seconds": "Unix time of the sensor's last batch.",
-        "clausewarden_sensor_outbox_pending": "Events waiting in the sensor's outbox.",
-        "clausewarden_sensor_outbox_dropped": "Events the sensor dropped (outbox full).",
-        "clausewarden_sensor_outbox_lag_seconds": "Age of the oldest event in the outbox.",
-    }
-    values: dict[str, list[str]] = {name: [] for name in per_sensor}
-    for row in rows:
-        if row.revoked_at:
-            continue
-        label = f'{{sensor="{row.name}"}}'
-        if row.last_seen:
-            ts = store.parse_iso(row.last_seen).timestamp()
-            values["clausewarden_sensor_last_seen_seconds"].append(f"{label} {ts:.0f}")
-        values["clausewarden_sensor_outbox_pending"].append(f"{label} {row.outbox_pending or 0}")
-        values["clausewarden_sensor_outbox_dropped"].append(f"{label} {row.outbox_dropped or 0}")
-        lag = 0.0
-        if row.oldest_pending:
-            lag = max(0.0, (now - store.parse_iso(row.oldest_pending)).total_seconds())
-        values["clausewarden_sensor_outbox_lag_seconds"].append(f"{label} {lag:.0f}")
-    for name, help_text in per_sensor.items():
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        lines += [f"{name}{v}" for v in values[name]]
-    lines += m.render_latency()
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+    sensors = [
+        SensorFigures(
+            name=row.name,
+            last_seen=store.parse_iso(row.last_seen).timestamp() if row.last_seen else None,
+            outbox_pending=row.outbox_pending or 0,
+            outbox_dropped=row.outbox_dropped or 0,
+            outbox_lag=max(0.0, (now - store.parse_iso(row.oldest_pending)).total_seconds())
+            if row.oldest_pending
+            else 0.0,
+        )
+        for row in rows
+        if not row.revoked_at
+    ]
+    body = request.app[SERVICES].metrics.render(sensors)
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")

@@ -47,7 +47,7 @@ async def post_events(request: web.Request) -> web.Response:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        metrics.batches_rejected += 1
+        metrics.batches_rejected.inc()
         raise json_error(400, "the body is not valid JSON", problems=[]) from None
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
@@ -62,9 +62,9 @@ async def post_events(request: web.Request) -> web.Response:
         body, sensor=sensor.name, now=now, retention_days=settings.retention_days
     )
     if problems:
-        metrics.batches_rejected += 1
+        metrics.batches_rejected.inc()
         if isinstance(body, dict) and isinstance(body.get("events"), list):
-            metrics.events_rejected += len(body["events"])
+            metrics.events_rejected.inc(len(body["events"]))
         raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
     values: dict[str, Any] = {}
     last = services.sensor_writes.get(sensor.id)
@@ -89,8 +89,8 @@ async def post_events(request: web.Request) -> web.Response:
         if lock is not None:
             lock.release()
     duplicates += len(body["events"]) - len(rows)  # an event twice in one batch counts too
-    metrics.events_stored += stored
-    metrics.events_duplicate += duplicates
+    metrics.events_stored.inc(stored)
+    metrics.events_duplicate.inc(duplicates)
     return json_response({"stored": stored, "duplicates": duplicates}, status=202)
 
 
