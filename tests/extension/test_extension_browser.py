@@ -30,6 +30,7 @@ from local_site import SITE_HOSTS, Site, resolver_rules
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
+from policy.warning import warning_content
 from proxy_addon import page as page_module
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop, wait_for_port
@@ -288,20 +289,7 @@ def test_the_warning_page_says_what_the_proxys_page_says(
         Facts.from_url("https://www.facebook.com/", headers=NAVIGATION, at=at), policy
     )
     proxy_html = page_module.render(
-        "warning.html",
-        school=policy.school_name,
-        platform_name="Facebook",
-        reason=decision.reason,
-        clauses=policy.clause_texts(decision.clauses),
-        blocked=False,
-        allow_continue=decision.allow_continue,
-        reasons=policy.settings["continue_reasons"],
-        ticket="",
-        return_to="/",
-        account_seen=False,
-        allowance_minutes=policy.settings["allowance_minutes"],
-        granularity=policy.settings["event_time_granularity_minutes"],
-        injection=False,
+        "warning.html", **warning_content(policy.bundle, decision), ticket="", injection=False
     )
     proxy = context.new_page()
     proxy.set_content(proxy_html)
