@@ -166,8 +166,6 @@ class PolicySource:
                 log.error("%s", exc)
                 if shared.policy is None:  # nothing to enforce: refuse to run, as at startup
                     ctx.master.shutdown()
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("the policy bundle could not be put in force")
         finally:

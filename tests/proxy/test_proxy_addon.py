@@ -1,5 +1,6 @@
 """The addon with mitmproxy's own test helpers (taddons, tflow): one hook call per case."""
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -555,6 +556,75 @@ async def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseud
     await addon.request(flow("https://www.facebook.com/"))
     [event] = events(addon)
     assert event["device"] == pseudonym(bytes.fromhex(salt), "127.0.0.1")
+
+
+async def test_the_services_bundle_is_fetched_without_holding_up_the_event_loop(
+    tmp_path, aiohttp_server
+):
+    # The service answers on this same event loop, and only when told: a blocking fetch in a
+    # hook would never return. Flows wait for the first bundle; the loop does not.
+    from aiohttp import web
+
+    from policy.bundle import compile_bundle
+    from policy.configdir import load_config_dir
+
+    release = asyncio.Event()
+    bundle = compile_bundle(load_config_dir(None))
+
+    async def send_bundle(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response(bundle, headers={"ETag": '"v1"'})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/bundle", send_bundle)
+    server = await aiohttp_server(app)
+    token = tmp_path / "token"
+    token.write_text("cws_test\n")
+    addon = AddonChain()
+    with taddons.context(addon) as ctx:
+        ctx.configure(
+            addon,
+            clausewarden_data_dir=str(tmp_path / "data"),
+            clausewarden_now=WORKING_TIME,
+            clausewarden_service=str(server.make_url("/")),
+            clausewarden_token_file=str(token),
+        )
+        f = flow("https://www.facebook.com/")
+        waiting = asyncio.ensure_future(addon.request(f))
+        await asyncio.sleep(0.2)
+        assert not waiting.done() and addon.policy is None
+        release.set()
+        await waiting
+        assert f.response is not None and "Clause 7" in f.response.get_text()
+        saved = json.loads((tmp_path / "data" / "bundle.json").read_text())
+        assert saved["etag"] == '"v1"' and saved["bundle"]["version"] == bundle["version"]
+        await addon.close()
+
+
+async def test_no_service_no_last_good_copy_and_a_broken_folder_leave_nothing_to_run_on(
+    make_config, tmp_path, caplog
+):
+    # At startup the service's bundle is fetched off the hooks; when it cannot be had and the
+    # folder it falls back on is broken, the proxy stops rather than pass everything unchecked.
+    folder = make_config(rules="rules:\n  - id: [broken\n")
+    token = tmp_path / "token"
+    token.write_text("cws_test\n")
+    addon = AddonChain()
+    with taddons.context(addon) as ctx:
+        ctx.configure(
+            addon,
+            clausewarden_data_dir=str(tmp_path / "fresh"),
+            clausewarden_config=str(folder),
+            clausewarden_service="http://127.0.0.1:9",
+            clausewarden_token_file=str(token),
+        )
+        f = flow("https://www.facebook.com/")
+        await addon.request(f)  # waits for the service's answer
+        assert addon.policy is None and f.response is None
+        assert "clausewarden_config" in caplog.text and "rules.yaml" in caplog.text
+        await asyncio.sleep(0)
+        assert ctx.master.should_exit.is_set()
+        await addon.close()
 
 
 async def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
