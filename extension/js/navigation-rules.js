@@ -7,6 +7,7 @@
 
 import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
+import { WARNING_OUTCOMES, continueOffered } from "./policy/warning.js";
 
 export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
 export const PLATFORMS_KEY = "dnr.platforms";
@@ -53,14 +54,11 @@ export async function accountCookies(policy, cookiesNamed) {
   return byPlatform;
 }
 
-/** True when a platform's navigations may pass despite a warning (its allowance runs). */
-const allowed = async (decision, at, allowances) =>
-  decision.outcome === "warn" && decision.allow_continue && (await allowances.has(decision.platform, at));
-
 /** The warn-or-block outcome of `decision` that no allowance lets through, else null. */
 export async function stopping(decision, at, allowances) {
-  if (decision === null || (decision.outcome !== "warn" && decision.outcome !== "block")) return null;
-  return (await allowed(decision, at, allowances)) ? null : decision.outcome;
+  if (decision === null || !WARNING_OUTCOMES.includes(decision.outcome)) return null;
+  const allowed = continueOffered(decision) && (await allowances.has(decision.platform, at));
+  return allowed ? null : decision.outcome;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { NAVIGATION, decideNavigation, stopping } from "./navigation-rules.js";
 import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
+import { WARNING_OUTCOMES } from "./policy/warning.js";
 
 // The Sec-Fetch-* headers a browser sends for each webRequest resource type.
 export const REQUEST_HEADERS = {
@@ -32,7 +33,7 @@ export async function onNavigate(ctx, details, committed = false) {
     return; // not a URL with a host: nothing the policy covers
   }
   if (decision === null) return;
-  if (decision.outcome === "warn" || decision.outcome === "block") {
+  if (WARNING_OUTCOMES.includes(decision.outcome)) {
     if ((await stopping(decision, at, ctx.allowances)) === null) return; // an allowance runs
     if (!committed && (await ctx.rules.platforms()).includes(decision.platform)) return; // the rule has it
     await ctx.ext.updateTab(details.tabId, `${ctx.ext.extensionUrl("warning.html")}#${details.url}`);

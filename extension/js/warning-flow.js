@@ -5,6 +5,8 @@
 // The page holds a ticket (in chrome.storage.session for 30 minutes), never a decision.
 
 import { decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
+import { Facts } from "./policy/facts.js";
+import { WARNING_OUTCOMES, continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
 
 const TICKET_MS = 30 * 60_000;
@@ -30,7 +32,10 @@ export class WarningFlow {
     return decideNavigation(url, policy, at, this._ctx.ext.cookiesFor);
   }
 
-  /** The warning page opened for `url`: decide it afresh, record the warning, give the page text. */
+  /**
+   * The warning page opened for `url`: decide it afresh, record the warning, give the page its
+   * content (policy/warning.js, as the proxy's page has it) and a ticket.
+   */
   async open({ url }) {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
     const at = await settings.now();
@@ -42,7 +47,7 @@ export class WarningFlow {
     } catch {
       decision = null;
     }
-    if (decision === null || (decision.outcome !== "warn" && decision.outcome !== "block")) {
+    if (decision === null || !WARNING_OUTCOMES.includes(decision.outcome)) {
       // Nothing to warn about (any more): let the page through, and keep the rules from looping.
       if (decision !== null) await allowances.grant(decision.platform, at + PASS_THROUGH_MS);
       await rules.refresh();
@@ -55,20 +60,15 @@ export class WarningFlow {
     const ticket = randomHex(16);
     await ext.session.set({ [`ticket.${ticket}`]: { url, at } });
     if (decision.record) await recorder.record(decision, at);
-    const platform = policy.platforms.get(decision.platform);
+    const { path, query } = Facts.fromUrl(url, { at });
+    const seen = await signedInAccount(url, policy, ext.cookiesFor);
     return {
       ticket,
-      school: policy.schoolName,
-      platform_name: platform.name,
-      reason: decision.reason,
-      clauses: policy.clauseTexts(decision.clauses),
-      blocked: decision.outcome === "block",
-      allow_continue: decision.allow_continue && decision.outcome !== "block",
-      reasons: policy.settings.continue_reasons,
-      allowance_minutes: policy.settings.allowance_minutes,
-      granularity: policy.settings.event_time_granularity_minutes,
+      ...warningContent(bundle, decision, {
+        returnTo: query ? `${path}?${query}` : path,
+        accountSeen: Boolean(seen?.accountId),
+      }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
-      account_seen: Boolean((await signedInAccount(url, policy, ext.cookiesFor))?.accountId),
     };
   }
 
@@ -77,11 +77,10 @@ export class WarningFlow {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
     const ticket = await this._ticket(id);
     if (!ticket) return { error: "This warning has expired. Reload the page you wanted to see." };
-    const { policy } = await policies.current();
+    const { policy, bundle } = await policies.current();
     const at = await settings.now();
     const decision = await this._decide(ticket.url, policy, at);
-    const reasons = new Set(policy.settings.continue_reasons.map((r) => r.id));
-    if (!decision || decision.outcome !== "warn" || !decision.allow_continue || !reasons.has(reason)) {
+    if (!decision || !continueAccepted(bundle, decision, reason)) {
       return { error: "Continue is not available. Choose one of the reasons offered." };
     }
     const minutes = Number(policy.settings.allowance_minutes);
@@ -101,7 +100,7 @@ export class WarningFlow {
     const at = await settings.now();
     const decision = await this._decide(ticket.url, policy, at);
     await ext.session.remove(ticket.key);
-    if (decision && decision.record && (decision.outcome === "warn" || decision.outcome === "block")) {
+    if (decision && goingBackRecorded(decision)) {
       await recorder.record(decision, at, "went_back");
     }
     return {};

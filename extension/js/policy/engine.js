@@ -12,15 +12,6 @@ export const ANY = null;
 /** Python raises ValueError for a bundle it cannot use; JS throws this. */
 export class BundleError extends Error {}
 
-export class ClauseText {
-  constructor(id, heading, text, continuation) {
-    this.id = id;
-    this.heading = heading ?? null;
-    this.text = text ?? null;
-    this.continuation = continuation ?? null;
-  }
-}
-
 export class EndpointSpec {
   constructor({ action, methods, path, query, body, hosts }) {
     this.action = action;
@@ -111,7 +102,8 @@ export class Policy {
     this.version = _need(bundle.version, "version");
     this.policyVersion = _need(bundle.policy_version, "policy_version");
     this.schoolName = _need(bundle.school, "school").name;
-    this.clauses = new Map(bundle.clauses.map((c) => [c.id, new ClauseText(c.id, c.heading, c.text, c.continuation)]));
+    // The clauses' texts are read by the warning page straight from the bundle (warning.js).
+    if (!Array.isArray(bundle.clauses)) throw new TypeError("missing clauses");
     const domains = [];
     const hosts = [];
     const tlds = [];
@@ -220,10 +212,6 @@ export class Policy {
       }
     }
     return null;
-  }
-
-  clauseTexts(ids) {
-    return ids.filter((id) => this.clauses.has(id)).map((id) => this.clauses.get(id));
   }
 }
 

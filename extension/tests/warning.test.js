@@ -1,0 +1,29 @@
+// The warning page's content and Continue / Go back rules (js/policy/warning.js) against the
+// shared cases that pytest runs against policy/warning.py (tests/vectors/warning.json).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import { continueAccepted, goingBackRecorded, warningContent } from "../js/policy/warning.js";
+
+const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/warning.json", import.meta.url), "utf-8"));
+
+test("the warning page says what every shared vector says", () => {
+  assert.ok(VECTORS.cases.length >= 10);
+  for (const c of VECTORS.cases) {
+    const content = warningContent(VECTORS.bundle, c.decision, {
+      returnTo: c.sensor.return_to,
+      accountSeen: c.sensor.account_seen,
+    });
+    assert.deepEqual(JSON.parse(JSON.stringify(content)), c.content, c.name);
+  }
+});
+
+test("continue and go back follow every shared vector", () => {
+  for (const c of VECTORS.cases) {
+    for (const [reason, accepted] of Object.entries(c.continue_accepted)) {
+      assert.equal(continueAccepted(VECTORS.bundle, c.decision, reason), accepted, `${c.name}: ${reason}`);
+    }
+    assert.equal(goingBackRecorded(c.decision), c.go_back_recorded, c.name);
+  }
+});
