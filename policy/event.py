@@ -37,7 +37,8 @@ class FieldSpec:
     problem: str = ""
     """What ingest says of a refused value (enums: the allowed values)."""
     max_length: int = 0
-    """The widest stored value: the store's column width (clauses: the joined `,6.2,7,`)."""
+    """The widest stored value: the store's column width. For a list, the width of its items
+    stored as one string with commas around each (`,6.2,7,`), which ingest checks too."""
     pattern: re.Pattern[str] | None = None
     """For a list, the pattern of each item."""
     max_items: int | None = None
@@ -136,7 +137,8 @@ class Event:
     outcome: Outcome = field(metadata=_spec("What the rules decided.", max_length=8))
     clauses: tuple[str, ...] = field(
         metadata=_spec(
-            'The clause ids that apply, most specific first, like `"8.1"`.',
+            'The clause ids that apply, most specific first, like `"8.1"` (at most 20, and '
+            "200 characters with a comma around each).",
             problem='expected a list of clause ids like "8.1"',
             max_length=200,
             pattern=ids.CLAUSE_ID,
@@ -263,8 +265,16 @@ def _checker(spec: FieldSpec) -> Callable[[object], bool]:
     elif spec.json_type == "array":
         most = spec.max_items if spec.max_items is not None else float("inf")
 
+        widest = spec.max_length
+
         def check(v: object) -> bool:
-            return type(v) is list and len(v) <= most and all(map(one, v))
+            # Stored as one `,6.2,7,` string: the joined ids must fit the column.
+            return (
+                type(v) is list
+                and len(v) <= most
+                and all(map(one, v))
+                and sum(map(len, v)) + len(v) + 1 <= widest
+            )
 
     else:
         check = one

@@ -1,0 +1,169 @@
+"""The event contract is policy.event: the shared vectors, the service's ingest, the OpenAPI
+schema, the store's table (and its migrations) and the docs' field table all agree with it.
+Also the sensor name (policy.ids) and the bundle's privacy part (policy.bundle)."""
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from policy import ids
+from policy.bundle import check_privacy, privacy_part, with_privacy
+from policy.event import EVENT_FIELDS, EVENT_SCHEMA, EVENT_SPECS, Event, FieldSpec, event_problems
+from service.db import events, make_engine, migrate
+from service.ingest import check_batch
+from service.openapi import document
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = json.loads((ROOT / "tests/vectors/events.json").read_text())
+CONTEXT = VECTORS["context"]
+CASES = VECTORS["cases"]
+
+
+def _ingest(event: object) -> tuple[list[dict], list[dict]]:
+    rows, _status, problems = check_batch(
+        {"events": [event]},
+        sensor=CONTEXT["sensor"],
+        now=datetime.fromisoformat(CONTEXT["now"]),
+        retention_days=CONTEXT["retention_days"],
+    )
+    return rows, problems
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_ingest_refuses_exactly_the_invalid_vectors_naming_the_field_and_reason(case):
+    rows, problems = _ingest(case["event"])
+    if case["valid"]:
+        assert problems == [] and len(rows) == 1
+    else:
+        assert rows == []
+        assert [(p["field"], p["message"]) for p in problems] == [(case["field"], case["reason"])]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_event_model_accepts_exactly_the_valid_vectors(case):
+    if case["valid"] or case.get("ingest_only"):
+        assert event_problems(case["event"]) == []
+        assert Event.from_json(case["event"]).to_json() == case["event"]
+    else:
+        assert event_problems(case["event"]) == [(case["field"], case["reason"])]
+        with pytest.raises(ValueError, match=case["field"] or "event"):
+            Event.from_json(case["event"])
+
+
+def test_vectors_cover_every_field_valid_and_invalid():
+    faulted = {c["field"] for c in CASES if not c["valid"]}
+    assert set(EVENT_FIELDS) <= faulted
+    assert all(set(c["event"]) == set(EVENT_FIELDS) for c in CASES if c["valid"])
+
+
+def test_the_openapi_event_schema_is_the_models():
+    assert document()["components"]["schemas"]["Event"] == EVENT_SCHEMA
+    assert EVENT_SCHEMA["required"] == list(EVENT_FIELDS)
+    assert list(EVENT_SCHEMA["properties"]) == list(EVENT_FIELDS)
+
+
+def test_every_id_field_takes_its_pattern_from_policy_ids():
+    known = set(ids.PATTERNS.values())
+    assert all(s.pattern in known for s in EVENT_SPECS if s.pattern is not None)
+    assert all(s.pattern is not None or s.enum or s.json_type == "boolean" for s in EVENT_SPECS)
+
+
+def test_every_closed_word_fits_its_column():
+    for spec in EVENT_SPECS:
+        assert all(len(word) <= spec.max_length for word in spec.enum), spec.name
+
+
+def _column(spec: FieldSpec) -> tuple[str, str, bool, bool]:
+    kind = "BOOLEAN" if spec.json_type == "boolean" else f"VARCHAR({spec.max_length})"
+    return spec.name, kind, spec.nullable, spec.name == "id"
+
+
+def test_the_events_table_has_one_column_per_event_field():
+    columns = [(c.name, str(c.type), c.nullable, c.primary_key) for c in events.columns]
+    assert columns == [_column(s) for s in EVENT_SPECS]
+
+
+async def test_the_migrations_make_the_events_table_the_event_model_needs(tmp_path):
+    # A field added to the Event needs a migration: the migrated table is compared, not the model.
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        info = db.execute("PRAGMA table_info(events)").fetchall()
+    columns = [(name, kind, not notnull, bool(pk)) for _cid, name, kind, notnull, _d, pk in info]
+    assert columns == [_column(s) for s in EVENT_SPECS]
+
+
+def _type(spec: FieldSpec) -> str:
+    if spec.enum:
+        text = ", ".join(spec.enum)
+    elif spec.json_type == "boolean":
+        text = "true or false"
+    elif spec.json_type == "array":
+        text = f"list of at most {spec.max_items} strings `{spec.pattern.pattern}`"
+    else:
+        text = f"string `{spec.pattern.pattern}`"
+    return f"{text}, or null" if spec.nullable else text
+
+
+def field_table() -> str:
+    rows = [f"| `{s.name}` | {_type(s)} | {s.doc} |" for s in EVENT_SPECS]
+    return "\n".join(["| field | type | meaning |", "| --- | --- | --- |", *rows])
+
+
+def test_the_docs_field_table_is_the_models():
+    doc = (ROOT / "docs/sensor-api.md").read_text()
+    assert field_table() in doc, "docs/sensor-api.md's event table should read:\n" + field_table()
+
+
+# The other contracts the sensors share with the service ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("proxy1", True), ("Office-Proxy_2", True), ("proxy.1", False), ("-proxy", False),
+     ("café", False), ("p" * 64, True), ("p" * 65, False), ("proxy\n", False)],
+)  # fmt: skip
+async def test_the_store_registers_exactly_the_sensor_names_the_proxy_accepts(tmp_path, name, ok):
+    from service import store
+
+    assert (ids.SENSOR_NAME.fullmatch(name) is not None) == ok
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            if ok:
+                assert await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+            else:
+                with pytest.raises(store.StoreError, match="sensor name"):
+                    await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+def test_the_bundles_privacy_part_carries_exactly_what_its_level_needs():
+    salt, key = "ab" * 32, "cd" * 32
+    assert privacy_part("daily", salt=salt, salt_date="2026-11-25") == {
+        "level": "daily",
+        "salt": salt,
+        "salt_date": "2026-11-25",
+    }
+    assert privacy_part("stable", key=key) == {"level": "stable", "key": key}
+    assert privacy_part("none") == {"level": "none"}
+    for bad in (
+        {"level": "daily", "salt": salt},  # no day: a sensor could not tell when it expires
+        {"level": "none", "key": key},  # `none` carries no secret at all
+        {"level": "stable", "key": "XY" * 32},
+        {"level": "weekly"},
+    ):
+        with pytest.raises(ValueError, match="privacy"):
+            check_privacy(bad)
+    assert with_privacy({"version": "v"}, privacy_part("none")) == {
+        "version": "v",
+        "privacy": {"level": "none"},
+    }
