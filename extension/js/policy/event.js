@@ -1,8 +1,139 @@
 // policy/event.py: the anonymised event, what leaves a sensor. No URL path or query, no address,
-// no content, no personal account id, no name: the fields eventFromDecision() writes are all
-// there is. WebCrypto for the HMAC, nothing else from the platform.
+// no content, no personal account id, no name: the fields of EVENT_SPECS are all there is, and
+// eventProblems() is the check every event passes (tests/vectors/events.json holds the cases both
+// languages pass; tests/extension/ checks the specs equal Python's). WebCrypto for the HMAC.
+
+import * as ids from "./ids.js";
+import { ACCOUNT_KINDS, ACTIONS, CATEGORIES, OUTCOMES } from "./vocabulary.js";
 
 export const RESPONSES = ["none", "continued", "went_back"];
+export const MAX_CLAUSES = 20;
+const ID_PROBLEM = "expected an id like 'facebook' (a-z, 0-9, '_', '.', '-')";
+
+/** How one event field travels and rests (Python's FieldSpec, less its documentation). */
+export class FieldSpec {
+  constructor({ name, jsonType = "string", nullable = false, enumValues = [], pattern = null, maxLength = 0, maxItems = null, problem = "" }) {
+    this.name = name;
+    this.jsonType = jsonType;
+    this.nullable = nullable;
+    this.enum = enumValues;
+    this.pattern = pattern;
+    this.maxLength = maxLength;
+    this.maxItems = maxItems;
+    this.problem = problem || (enumValues.length ? `expected one of ${[...enumValues].sort().join(", ")}` : "");
+  }
+
+  /** True if `value` (as parsed from JSON) is a good value for this field. */
+  accepts(value) {
+    if (value === null) return this.nullable;
+    if (this.jsonType === "boolean") return typeof value === "boolean";
+    if (this.jsonType === "array") {
+      return (
+        Array.isArray(value) &&
+        value.length <= (this.maxItems ?? Infinity) &&
+        value.every((v) => this._one(v)) &&
+        // Stored as one `,6.2,7,` string: the joined ids must fit the column.
+        value.reduce((n, v) => n + v.length, 0) + value.length + 1 <= this.maxLength
+      );
+    }
+    return this._one(value);
+  }
+
+  _one(value) {
+    if (typeof value !== "string") return false;
+    if (this.enum.length) return this.enum.includes(value);
+    return this.pattern === null || this.pattern.test(value);
+  }
+}
+
+/** Every field's spec, in the event's order. */
+export const EVENT_SPECS = [
+  new FieldSpec({ name: "id", pattern: ids.EVENT_ID, maxLength: 32, problem: "expected 32 lowercase hex digits" }),
+  new FieldSpec({ name: "time", pattern: ids.UTC_TIME, maxLength: 20, problem: "expected YYYY-MM-DDTHH:MM:SSZ" }),
+  new FieldSpec({ name: "sensor", pattern: ids.SENSOR_NAME, maxLength: 64, problem: "expected a sensor name" }),
+  new FieldSpec({
+    name: "device",
+    nullable: true,
+    pattern: ids.DEVICE_PSEUDONYM,
+    maxLength: 32,
+    problem: "expected 32 lowercase hex digits or null",
+  }),
+  new FieldSpec({ name: "platform", pattern: ids.PLATFORM_ID, maxLength: 64, problem: ID_PROBLEM }),
+  new FieldSpec({ name: "category", enumValues: CATEGORIES, maxLength: 32 }),
+  new FieldSpec({ name: "action", enumValues: ACTIONS, maxLength: 16 }),
+  new FieldSpec({ name: "outcome", enumValues: OUTCOMES, maxLength: 8 }),
+  new FieldSpec({
+    name: "clauses",
+    jsonType: "array",
+    pattern: ids.CLAUSE_ID,
+    maxLength: 200,
+    maxItems: MAX_CLAUSES,
+    problem: 'expected a list of clause ids like "8.1"',
+  }),
+  new FieldSpec({ name: "rule", pattern: ids.RULE_ID, maxLength: 64, problem: ID_PROBLEM }),
+  new FieldSpec({ name: "working_time", jsonType: "boolean", problem: "expected true or false" }),
+  new FieldSpec({ name: "device_group", pattern: ids.DEVICE_GROUP_ID, maxLength: 64, problem: ID_PROBLEM }),
+  new FieldSpec({ name: "account", enumValues: ACCOUNT_KINDS, maxLength: 8 }),
+  new FieldSpec({
+    name: "school_account",
+    nullable: true,
+    pattern: ids.ACCOUNT_ID,
+    maxLength: 64,
+    problem: "expected a school account id or null",
+  }),
+  new FieldSpec({ name: "policy_version", pattern: ids.POLICY_VERSION, maxLength: 64, problem: "expected a policy version id" }),
+  new FieldSpec({ name: "response", enumValues: RESPONSES, maxLength: 16 }),
+  new FieldSpec({
+    name: "reason_category",
+    nullable: true,
+    pattern: ids.REASON_ID,
+    maxLength: 64,
+    problem: "expected a continue reason id or null",
+  }),
+];
+/** The event's field names, in order. */
+export const EVENT_FIELDS = EVENT_SPECS.map((s) => s.name);
+const SPECS = Object.fromEntries(EVENT_SPECS.map((s) => [s.name, s]));
+
+/**
+ * Everything wrong with one JSON event against the contract, as [field, message] pairs; empty
+ * when it is a good event. Every field is checked, so a sensor learns all its mistakes at once.
+ */
+export function eventProblems(data) {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return [["", "an event is a JSON object"]];
+  const keys = Object.keys(data);
+  const problems = keys
+    .filter((k) => !Object.hasOwn(SPECS, k))
+    .sort()
+    .map((k) => [k.slice(0, 64), "unknown field"]);
+  for (const name of EVENT_FIELDS) if (!Object.hasOwn(data, name)) problems.push([name, "required field is missing"]);
+  for (const spec of EVENT_SPECS) {
+    if (Object.hasOwn(data, spec.name) && !spec.accepts(data[spec.name])) problems.push([spec.name, spec.problem]);
+  }
+  if (SPECS.time.accepts(data.time) && !realTime(data.time)) problems.push(["time", "not a real date and time"]);
+  const reason = data.reason_category;
+  if (reason !== null && reason !== undefined && SPECS.reason_category.accepts(reason) && data.response !== "continued") {
+    problems.push(["reason_category", "only an event with response 'continued' has one"]);
+  }
+  return problems;
+}
+
+/** True if a time of the right form is a real date and time (not the 30th of February). */
+export function realTime(value) {
+  const [y, mo, d, h, mi, s] = value.match(/[0-9]+/g).map(Number);
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0-99 as 1900-1999
+  t.setUTCHours(h, mi, s, 0);
+  return (
+    y >= 1 &&
+    t.getUTCFullYear() === y &&
+    t.getUTCMonth() === mo - 1 &&
+    t.getUTCDate() === d &&
+    t.getUTCHours() === h &&
+    t.getUTCMinutes() === mi &&
+    t.getUTCSeconds() === s
+  );
+}
 
 /** Round down to `minutes` in UTC, so an event's time says when, but not to the second. */
 export function coarsen(at, minutes) {

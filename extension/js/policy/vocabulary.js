@@ -18,3 +18,10 @@ export const ACTION_LABELS = {
   connect: "sending a friend request, follow or invitation on",
   subresource: "content embedded from",
 };
+
+// The closed vocabularies themselves (the Literal types of policy/vocabulary.py), in Python's order.
+export const CATEGORIES = Object.keys(CATEGORY_LABELS);
+export const ACTIONS = Object.keys(ACTION_LABELS);
+export const OUTCOMES = ["allow", "log", "warn", "block"];
+export const ACCOUNT_KINDS = ["school", "personal", "unknown"];
+export const PRIVACY_LEVELS = ["daily", "stable", "none"];
