@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Table, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from policy.ids import SENSOR_NAME
 from service import audit
 from service.db import school_accounts, sensors, settings
 from service.security import new_token, token_hash
@@ -59,8 +60,10 @@ async def ping(conn: AsyncConnection) -> None:
 
 async def add_sensor(conn: AsyncConnection, name: str, *, actor: str, now: datetime) -> str:
     """Register a sensor; returns its token (shown once, stored only as a hash)."""
-    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
-        raise StoreError("a sensor name is 1-64 letters, digits, '-' or '_'")
+    if not SENSOR_NAME.fullmatch(name):  # the proxy checks its configured name the same way
+        raise StoreError(
+            "a sensor name is 1-64 letters, digits, '-' or '_', starting with a letter or digit"
+        )
     existing = (await conn.execute(select(sensors.c.id).where(sensors.c.name == name))).first()
     if existing:
         raise StoreError(f"there is already a sensor called {name!r}")
@@ -85,10 +88,15 @@ async def revoke_sensor(conn: AsyncConnection, name: str, *, actor: str, now: da
     )
 
 
-async def sensor_by_token(conn: AsyncConnection, token: str) -> Any:
+async def by_token(conn: AsyncConnection, table: Table, token: str) -> Any:
+    """The row of `table` (sensors, API tokens) that holds this bearer token's hash, or None."""
     return (
-        await conn.execute(select(sensors).where(sensors.c.token_hash == token_hash(token)))
+        await conn.execute(select(table).where(table.c.token_hash == token_hash(token)))
     ).first()
+
+
+async def sensor_by_token(conn: AsyncConnection, token: str) -> Any:
+    return await by_token(conn, sensors, token)
 
 
 async def list_sensors(conn: AsyncConnection) -> list[Any]:

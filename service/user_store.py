@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service import audit
 from service.db import api_tokens, users
 from service.security import ROLES, hash_password, new_token, token_hash
-from service.store import StoreError, iso
+from service.store import StoreError, by_token, iso
 
 
 async def add_user(
@@ -99,9 +99,7 @@ async def add_api_token(
 
 
 async def api_token_by_token(conn: AsyncConnection, token: str) -> Any:
-    return (
-        await conn.execute(select(api_tokens).where(api_tokens.c.token_hash == token_hash(token)))
-    ).first()
+    return await by_token(conn, api_tokens, token)
 
 
 async def list_api_tokens(conn: AsyncConnection) -> list[Any]:

@@ -12,7 +12,7 @@ from policy.vocabulary import ACTIONS
 from service import store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
-from service.views.common import ANY_ROLE, now, refuse, require, today
+from service.views.common import ANY_ROLE, now, posted, refuse, require, today
 
 
 def _platforms(request: web.Request) -> list[str]:
@@ -52,8 +52,7 @@ def _account_form(form: Any) -> tuple[str, list[str], date | None]:
 
 
 async def account_add(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     account = str(form.get("id", "")).strip()
     platform = str(form.get("platform", ""))
     account_id = str(form.get("account_id", "")).strip()
@@ -81,8 +80,7 @@ async def account_add(request: web.Request) -> web.StreamResponse:
 
 
 async def account_edit(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     label, actions, expires_on = _account_form(form)
     account = request.match_info["id"]
     async with request.app[ENGINE].begin() as conn:

@@ -41,6 +41,12 @@ async def require(request: web.Request, *roles: str) -> Any:
     return user
 
 
+async def posted(request: web.Request, *roles: str) -> tuple[Any, Any]:
+    """The logged-in user (as `require`) and the form they posted."""
+    user = await require(request, *roles)
+    return user, await request.post()
+
+
 def now(request: web.Request) -> datetime:
     return request.app[CONFIG].clock()
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from service import store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
-from service.views.common import now, render_secret, require
+from service.views.common import now, posted, render_secret, require
 
 
 @aiohttp_jinja2.template("sensors.html")
@@ -21,8 +21,7 @@ async def sensors_page(request: web.Request) -> dict[str, Any]:
 
 
 async def sensor_add(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     name = str(form.get("name", "")).strip()
     async with request.app[ENGINE].begin() as conn:
         token = await store.add_sensor(conn, name, actor=user.name, now=now(request))

@@ -11,7 +11,7 @@ from policy.vocabulary import PRIVACY_LEVELS
 from service import store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
-from service.views.common import now, refuse, require, settings
+from service.views.common import now, posted, refuse, require, settings
 
 
 @aiohttp_jinja2.template("settings.html")
@@ -61,8 +61,7 @@ async def _save(request: web.Request, values: dict[str, Any], *, action: str, ac
 
 
 async def schedule_save(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     terms = _parse_ranges(str(form.get("terms", "")), "terms")
     closures = _parse_ranges(str(form.get("closures", "")), "closures")
     if not terms:
@@ -73,8 +72,7 @@ async def schedule_save(request: web.Request) -> web.StreamResponse:
 
 
 async def settings_save(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     level = str(form.get("privacy_level", ""))
     if level not in PRIVACY_LEVELS:
         raise refuse("privacy_level: daily, stable or none")

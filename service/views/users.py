@@ -8,7 +8,7 @@ from aiohttp import web
 from service import user_store
 from service.keys import ENGINE
 from service.security import ADMIN_ROLES, ROLES
-from service.views.common import now, render_secret, require
+from service.views.common import now, posted, render_secret, require
 
 
 async def _users_context(request: web.Request, **extra: Any) -> dict[str, Any]:
@@ -37,8 +37,7 @@ def _may_grant(user: Any, role: str) -> bool:
 
 
 async def user_add(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     role = str(form.get("role", ""))
     if not _may_grant(user, role):
         raise web.HTTPForbidden(text="Only the headteacher gives that role.")
@@ -55,8 +54,7 @@ async def user_add(request: web.Request) -> web.StreamResponse:
 
 
 async def user_change(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     name = request.match_info["name"]
     role = str(form.get("role", "")) or None
     disabled = {"yes": True, "no": False}.get(str(form.get("disabled", "")))
@@ -74,8 +72,7 @@ async def user_change(request: web.Request) -> web.StreamResponse:
 
 
 async def token_add(request: web.Request) -> web.StreamResponse:
-    user = await require(request, *ADMIN_ROLES)
-    form = await request.post()
+    user, form = await posted(request, *ADMIN_ROLES)
     name = str(form.get("name", "")).strip() or "reporting"
     async with request.app[ENGINE].begin() as conn:
         token = await user_store.add_api_token(
