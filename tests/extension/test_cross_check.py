@@ -2,8 +2,8 @@
 
 Every shared vector and >= 10,000 generated facts (hosts from ../shared/corpora and look-alikes,
 methods, headers, cookies, bodies, times across the school year, clients) are decided by
-`policy.decide()` here and by `extension/js/decide.js` in one node process; every field of every
-Decision (reason sentence included) must agree.
+`policy.decide()` here and by `extension/js/policy/decide.js` in one node process; every field of
+every Decision (reason sentence included) must agree.
 """
 
 import base64
