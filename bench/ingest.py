@@ -27,7 +27,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from policy.event import Event  # noqa: E402
+from tests.support.events import an_event  # noqa: E402
 from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 PLATFORMS: list[tuple[str, Any]] = [
@@ -46,21 +46,17 @@ def make_event(now: datetime, sensor: str) -> dict[str, object]:
     at = now - timedelta(minutes=random.randrange(0, 60))  # a sensor ships within minutes
     at = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
     outcome = random.choice(("warn", "warn", "log", "block"))
-    return Event(
-        id=uuid.uuid4().hex,
+    return an_event(
         time=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         sensor=sensor,
         device=random.choice(DEVICES),
         platform=platform,
         category=category,
-        action="browse",
         outcome=outcome,
         clauses=("7",) if outcome == "log" else ("6.2", "7"),
         rule="social-working-time",
-        working_time=True,
         device_group="staff-devices",
         account="unknown",
-        school_account=None,
         policy_version="wycliffe-smp-2017-02",
         response=random.choice(("none", "went_back")),
     ).to_json()

@@ -1,15 +1,14 @@
 """Helpers for the service tests (imported by name: pytest puts this folder on sys.path)."""
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from policy.event import Event
 from service import store, user_store
 from service.keys import ENGINE
+from tests.support.events import an_event
 from tests.support.forms import csrf_from
 
 
@@ -37,26 +36,9 @@ async def add_user(cli: Any, name: str, role: str, password: str = PASSWORD) -> 
 
 
 def event(**overrides: Any) -> dict[str, Any]:
-    """A good event as a sensor sends it (policy.event.Event.to_json), with `overrides`."""
-    base = Event(
-        id=uuid.uuid4().hex,
-        time="2026-11-25T09:45:00Z",
-        sensor="proxy1",
-        device=uuid.uuid4().hex,
-        platform="facebook",
-        category="social_network",
-        action="browse",
-        outcome="warn",
-        clauses=("6.2", "7"),
-        rule="personal-in-working-time",
-        working_time=True,
-        device_group="staff",
-        account="personal",
-        school_account=None,
-        policy_version="2017-02",
-    ).to_json()
-    base.update(overrides)
-    return base
+    """A good event as a sensor sends it (policy.event.Event.to_json), with `overrides` (which
+    may be anything: the tests send bad events too)."""
+    return {**an_event().to_json(), **overrides}
 
 
 def bearer(token: str) -> dict[str, str]:
