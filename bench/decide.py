@@ -12,9 +12,9 @@ import time
 import tracemalloc
 from datetime import UTC, datetime
 
-from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 from policy.hosts import _split
 
 NAV = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}

@@ -31,8 +31,8 @@ import pytest
 import tldextract
 import yaml
 
-from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 from policy.engine import Policy
 
 ROOT = Path(__file__).resolve().parents[1]

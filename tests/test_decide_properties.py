@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policy.configdir import load_policy
 from policy import Facts, Policy, decide
+from policy.configdir import load_policy
 from policy.vocabulary import ACCOUNT_KINDS, ACTIONS, OUTCOMES
 
 POLICY = load_policy()

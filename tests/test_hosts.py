@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policy.configdir import load_config_dir, load_policy
 from policy import Policy
+from policy.configdir import load_config_dir, load_policy
 
 LABEL = st.from_regex(r"zz[a-z0-9]{1,12}", fullmatch=True)
 CATALOGUE = [(d, p.id) for p in load_config_dir().platforms.platforms for d in p.domains]

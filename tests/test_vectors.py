@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from policy.configdir import load_config_dir
 from policy import Facts, Policy, decide
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "decisions.json").read_text())
 REQUIRED_PLATFORMS = (

@@ -5,8 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

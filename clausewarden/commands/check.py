@@ -7,8 +7,8 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-from policy.configdir import load_policy
 from policy import Facts, decide
+from policy.configdir import load_policy
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -4,8 +4,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from policy.configdir import load_config_dir
 from policy.bundle import compile_bundle
+from policy.configdir import load_config_dir
 from policy.engine import Policy
 from proxy_addon.headers import injections
 from proxy_addon.pac import pac_text
