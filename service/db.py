@@ -163,6 +163,29 @@ investigations = Table(
     Column("closed_at", String(20)),
 )
 
+investigation_checks = Table(
+    "investigation_checks",
+    metadata,
+    # One countersigned request to test one named device (clause 4.3): published to the sensors,
+    # which keep the key; each answers with that device's pseudonym, counted, never stored.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("investigation_id", Integer, nullable=False),
+    Column("device", String(200), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", String(20), nullable=False),
+    Column("expires_at", String(20), nullable=False),
+)
+
+investigation_answers = Table(
+    "investigation_answers",
+    metadata,
+    # One sensor's answer to one check: how many of its stored events carry the pseudonym.
+    Column("check_id", Integer, primary_key=True),
+    Column("sensor", String(64), primary_key=True),
+    Column("answered_at", String(20), nullable=False),
+    Column("matching_events", Integer, nullable=False),
+)
+
 policy_versions = Table(
     "policy_versions",
     metadata,
