@@ -98,6 +98,16 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", String(20), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_by", String(64)),
+    # Who created the account (a user's name, or "cli"): they chose its first password.
+    Column("granted_by", String(64)),
+    # Who gave it its present role.
+    Column("approved_by", String(64)),
+    Column("approved_at", String(20)),
+    # A headteacher or governor role counts only once another headteacher or governor approved
+    # it (service.user_store); null: waiting.
+    Column("session_gen", Integer, nullable=False, default=0, server_default="0"),
+    # Raised at logout, a password or role change, disabling: every older session ends.
 )
 
 api_tokens = Table(
