@@ -1,7 +1,6 @@
 """Fixtures for the proxy's tests: configuration folders made from config/ with small changes."""
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,10 +8,6 @@ import pytest
 from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.support (the tests folder is not a package)
 
 
 @pytest.fixture
