@@ -42,7 +42,7 @@ _UNPORTABLE_REGEX = re.compile(r"\(\?P<|\(\?<[=!]|\(\?[aiLmsux]|\\[AZ]|[*+?}]\+"
 def _portable_regex(value: str) -> str:
     """Patterns run in Python and in the extension's JavaScript: keep to the common subset."""
     try:
-        re.compile(value)
+        re.compile(value, re.ASCII)  # as the engine compiles it: the second compile is a cache hit
     except re.error as exc:
         raise ValueError(f"not a valid regular expression ({exc})") from None
     if _UNPORTABLE_REGEX.search(value):
