@@ -6,9 +6,8 @@ content hash, so a sensor can tell whether it holds the policy in force.
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, TypedDict, cast
 
 from policy.school import SchoolConfig
 from policy.vocabulary import PRIVACY_LEVELS, PrivacyLevel
@@ -49,69 +48,64 @@ def compile_bundle(config: SchoolConfig) -> dict[str, Any]:
 
 
 def content_version(body: dict[str, Any]) -> str:
-    """A short content hash of everything but the version itself and the day's privacy salt."""
+    """A short content hash of everything but the version itself and the privacy object."""
     hashed = {k: v for k, v in body.items() if k not in ("version", "privacy")}
     canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 class Privacy(TypedDict):
-    """The bundle's `privacy` object: what a sensor needs to make device pseudonyms. Added by
-    the service as it serves the bundle, never part of the content hash."""
+    """The bundle's `privacy` object: the privacy level the sensors apply. Added by the service as
+    it serves the bundle, never part of the content hash.
+
+    It never carries a salt or key: each sensor keeps its own day's salt (replaced at the school's
+    local midnight and destroyed) and, at level `stable`, its own long-lived key, so nothing the
+    service hands out, and nothing it keeps, maps a pseudonym to a device. Pseudonyms of different
+    sensors need not agree."""
 
     level: PrivacyLevel
-    salt: NotRequired[str]
-    """`daily` only: the day's salt, 64 hex digits, replaced at the school's local midnight."""
-    salt_date: NotRequired[str]
-    """`daily` only: the school's local day (YYYY-MM-DD) the salt is for."""
-    key: NotRequired[str]
-    """`stable` only: the long-lived key, 64 hex digits."""
 
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_PRIVACY_KEYS: dict[str, frozenset[str]] = {
-    "daily": frozenset({"level", "salt", "salt_date"}),
-    "stable": frozenset({"level", "key"}),
-    "none": frozenset({"level"}),
-}
+PRIVACY_KEYS = frozenset({"level"})
+"""All a privacy object carries; a salt or key is refused wherever one is checked."""
 
 
-def privacy_part(
-    level: str, *, salt: str | None = None, salt_date: str | None = None, key: str | None = None
-) -> Privacy:
-    """The privacy object for `level`; ValueError if a secret it needs is missing or malformed,
-    or one it must not carry is given (a `none` bundle carries no secret at all)."""
-    data: dict[str, str] = {"level": level}
-    for name, value in (("salt", salt), ("salt_date", salt_date), ("key", key)):
-        if value is not None:
-            data[name] = value
-    return check_privacy(data)
+def privacy_part(level: str) -> Privacy:
+    """The privacy object for `level`; ValueError if `level` is not a privacy level."""
+    return check_privacy({"level": level})
 
 
 def check_privacy(data: object) -> Privacy:
-    """`data` as a privacy object, or ValueError saying what is wrong with it."""
+    """`data` as a privacy object, or ValueError saying what is wrong with it (a salt or key in it
+    is refused: no secret that maps pseudonyms to devices ever travels in the bundle)."""
     if not isinstance(data, Mapping):
         raise ValueError("privacy: expected an object")
     level = data.get("level")
     if level not in PRIVACY_LEVELS:
         raise ValueError(f"privacy.level: expected one of {', '.join(PRIVACY_LEVELS)}")
-    wanted = _PRIVACY_KEYS[level]
-    if data.keys() != wanted:
-        raise ValueError(f"privacy: level {level} carries exactly {', '.join(sorted(wanted))}")
-    for name in ("salt", "key"):
-        if name in data and not (isinstance(data[name], str) and _HEX64.fullmatch(data[name])):
-            raise ValueError(f"privacy.{name}: expected 64 lowercase hex digits")
-    if "salt_date" in data and not (
-        isinstance(data["salt_date"], str) and _DAY.fullmatch(data["salt_date"])
-    ):
-        raise ValueError("privacy.salt_date: expected YYYY-MM-DD")
-    privacy = Privacy(level=cast(PrivacyLevel, level))
-    if level == "daily":
-        privacy["salt"], privacy["salt_date"] = data["salt"], data["salt_date"]
-    elif level == "stable":
-        privacy["key"] = data["key"]
-    return privacy
+    extra = sorted(str(k) for k in data.keys() - PRIVACY_KEYS)
+    if extra:
+        raise ValueError(
+            f"privacy: carries the level only, not {', '.join(extra)} (a sensor keeps its own "
+            "salt and key; none travels in the bundle)"
+        )
+    return Privacy(level=cast(PrivacyLevel, level))
+
+
+def without_secrets(bundle: Mapping[str, Any]) -> dict[str, Any]:
+    """`bundle` with its privacy object cut down to the level (a copy saved by an older version
+    may hold a salt or key: it is dropped, never used)."""
+    out = dict(bundle)
+    privacy = out.get("privacy")
+    if isinstance(privacy, Mapping):
+        level = privacy.get("level")
+        if level in PRIVACY_LEVELS:
+            out["privacy"] = {"level": level}
+        else:
+            out.pop("privacy")
+    elif "privacy" in out:
+        out.pop("privacy")
+    return out
 
 
 def with_privacy(bundle: Mapping[str, Any], privacy: Privacy) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from jinja2 import PackageLoader
 
 from policy.configdir import load_config_dir
 from service import retention
-from service.bundle import BundleSource, SaltKeeper, seed
+from service.bundle import BundleSource, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret
 from service.db import make_engine, migrate
 from service.ingest import MAX_BYTES, Rollup
@@ -43,6 +43,8 @@ def create_app(config: Config) -> web.Application:
     school = load_config_dir(config.config_dir)
     tz = ZoneInfo(school.schedule.time_zone)
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    for name in forget_old_secrets(config.data_dir):  # no salt or key rests in the service
+        log.warning("deleted %s from the data folder: sensors keep their own salts now", name)
     key = read_or_create_secret(
         config.data_dir / "session.key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32))
     )
@@ -68,7 +70,7 @@ def create_app(config: Config) -> web.Application:
     app[SERVICES] = Services(
         school=school,
         tz=tz,
-        bundles=BundleSource(school, SaltKeeper(config.data_dir, tz)),
+        bundles=BundleSource(school),
         rollup=Rollup(tz),
     )
     env = aiohttp_jinja2.setup(
@@ -111,16 +113,12 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _housekeeping(app: web.Application) -> None:
-    """Every minute: rotate the day's salt at midnight; hourly: retention and stale requests."""
+    """Hourly: retention and stale requests (checked every minute)."""
     last_retention = 0.0
     while True:
         try:
             services = app[SERVICES]
             now = app[CONFIG].clock()
-            async with app[ENGINE].connect() as conn:
-                settings = await services.bundles.settings(conn)
-            if settings.privacy_level == "daily":
-                services.bundles.salts.daily(now)
             if time.monotonic() - last_retention > 3600:
                 async with services.write_lock:
                     await retention.run(app[ENGINE], services.bundles, services.tz, now)

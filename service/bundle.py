@@ -1,17 +1,16 @@
 """The policy bundle a sensor downloads: config + approved school accounts + settings + privacy.
 
-The day's salt (privacy level `daily`) lives in a 0600 file in the data folder; at the school's
-local midnight a new one replaces it and the old one is gone, so yesterday's pseudonyms can
-never be linked to a device again.
+The privacy object carries the level only. The service holds no salt or key that maps a device
+pseudonym to a device, in its database or its data folder: each sensor keeps its own day's salt
+(and at level `stable` its own long-lived key). Files an older version kept in the data folder
+(`daily-salt.json`, `stable-key`) are deleted at start by `forget_old_secrets`.
 """
 
 import dataclasses
-import secrets
 import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import select, update
@@ -21,38 +20,22 @@ from policy.bundle import compile_bundle, privacy_part, with_privacy
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
 from policy.school import SchoolConfig
 from service import store
-from service.config import write_secret_file
 from service.db import policy_versions, school_accounts
 
+OLD_SECRET_FILES = ("daily-salt.json", "daily-salt.json.tmp", "stable-key", "stable-key.tmp")
+"""What an older version kept in the data folder: the day's salt and the long-lived key."""
 
-class SaltKeeper:
-    """Today's salt and the long-lived key, each in a 0600 file."""
 
-    def __init__(self, data_dir: Path, tz: ZoneInfo) -> None:
-        self.daily_path = data_dir / "daily-salt.json"
-        self.key_path = data_dir / "stable-key"
-        self.tz = tz
-
-    def local_day(self, now: datetime) -> date:
-        return now.astimezone(self.tz).date()
-
-    def daily(self, now: datetime) -> tuple[str, str]:
-        """(salt hex, local date) for `now`; rotates (and destroys the old salt) at midnight."""
-        today = self.local_day(now).isoformat()
-        if self.daily_path.exists():
-            data = orjson.loads(self.daily_path.read_bytes())
-            if data.get("date") == today:
-                return str(data["salt"]), today
-        salt = secrets.token_hex(32)
-        write_secret_file(self.daily_path, orjson.dumps({"date": today, "salt": salt}))
-        return salt, today
-
-    def stable_key(self) -> str:
-        if self.key_path.exists():
-            return self.key_path.read_text().strip()
-        key = secrets.token_hex(32)
-        write_secret_file(self.key_path, key.encode())
-        return key
+def forget_old_secrets(data_dir: Path) -> list[str]:
+    """Delete the salt and key files an older version kept in `data_dir`; the names deleted."""
+    gone = []
+    for name in OLD_SECRET_FILES:
+        try:
+            (data_dir / name).unlink()
+        except FileNotFoundError:
+            continue
+        gone.append(name)
+    return gone
 
 
 def effective_settings(base: Settings, overrides: dict[str, Any]) -> Settings:
@@ -86,9 +69,8 @@ class BundleSource:
 
     MAX_AGE = 30.0  # seconds: changes made by another process (the CLI) show within this
 
-    def __init__(self, school: SchoolConfig, salts: SaltKeeper) -> None:
+    def __init__(self, school: SchoolConfig) -> None:
         self.school = school
-        self.salts = salts
         self._cached: dict[str, Any] | None = None
         self._settings: Settings = school.settings.settings
         self._schedule: ScheduleFile = school.schedule
@@ -131,18 +113,10 @@ class BundleSource:
         return self._cached
 
     async def bundle(self, conn: AsyncConnection, now: datetime) -> tuple[dict[str, Any], str]:
-        """(bundle with its privacy object, ETag)."""
+        """(bundle with its privacy object, ETag): the level only, never a salt or key."""
         body = await self._refresh(conn)
         level = self._settings.privacy_level
-        if level == "daily":
-            salt, day = self.salts.daily(now)
-            privacy = privacy_part(level, salt=salt, salt_date=day)
-        elif level == "stable":
-            privacy = privacy_part(level, key=self.salts.stable_key())
-        else:
-            privacy = privacy_part(level)
-        tag = privacy.get("salt_date") or level
-        return with_privacy(body, privacy), f'"{body["version"]}-{tag}"'
+        return with_privacy(body, privacy_part(level)), f'"{body["version"]}-{level}"'
 
 
 async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> None:

@@ -26,8 +26,8 @@ async def open_store(config: Config) -> AsyncIterator[AsyncEngine]:
 def bundle_source(config: Config) -> tuple[Any, Any, ZoneInfo]:
     """(school config, BundleSource, time zone) for a command working on the store."""
     from policy.configdir import load_config_dir
-    from service.bundle import BundleSource, SaltKeeper
+    from service.bundle import BundleSource
 
     school = load_config_dir(config.config_dir)
     tz = ZoneInfo(school.schedule.time_zone)
-    return school, BundleSource(school, SaltKeeper(config.data_dir, tz)), tz
+    return school, BundleSource(school), tz

@@ -25,7 +25,7 @@ class Config:
     clock: Callable[[], datetime] = field(default=_utc_now)
     """Where the service reads the time (tests pass a settable clock)."""
     background_tasks: bool = True
-    """Run retention and salt rotation in the background."""
+    """Run retention in the background."""
 
     @property
     def url(self) -> str:

@@ -1,17 +1,27 @@
 """Queries on investigations (clause 4.3, four eyes): opened by the headteacher, countersigned by
 a governor, closed by either. Each takes a connection; each step is written to the audit log in
-the caller's transaction. Who may take a step is checked by the caller."""
+the caller's transaction. Who may take a step is checked by the caller.
 
-from datetime import datetime
+Testing one named device: the service holds no key, so it cannot compute a pseudonym. The
+headteacher's request for a countersigned investigation becomes a *check*, published to the
+sensors for `CHECK_HOURS`; each sensor computes that one device's pseudonym under its own key and
+posts it back; the service counts that sensor's stored events carrying it and keeps the count
+only (never the pseudonym). The headteacher sees the counts, never a list."""
+
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import audit
-from service.db import investigations
-from service.queries import count_device_events
+from service.db import events, investigation_answers, investigation_checks, investigations
 from service.store import iso
+
+CHECK_HOURS = 24
+"""How long a check is published to the sensors (a proxy that is down a while still answers)."""
 
 
 async def list_investigations(conn: AsyncConnection) -> list[Any]:
@@ -47,19 +57,130 @@ async def countersign_investigation(
     )
 
 
-async def match_device(
-    conn: AsyncConnection, ident: int, *, device: str, nym: str, actor: str, now: datetime
+async def request_check(
+    conn: AsyncConnection, ident: int, *, device: str, actor: str, now: datetime
 ) -> int:
-    """How many stored events carry this one device's pseudonym: a count, never a list."""
-    count = await count_device_events(conn, nym)
+    """A check of one named device for investigation `ident` (countersigned and open: checked
+    by the caller); audited. Returns the check's id."""
+    at = iso(now)
+    result = await conn.execute(
+        investigation_checks.insert().values(
+            investigation_id=ident,
+            device=device,
+            requested_by=actor,
+            requested_at=at,
+            expires_at=iso(now + timedelta(hours=CHECK_HOURS)),
+        )
+    )
+    check_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     await audit.record(
         conn,
-        at=iso(now),
+        at=at,
         actor=actor,
         action="investigation.test",
-        detail={"id": ident, "device": device, "matching_events": count},
+        detail={"id": ident, "check": check_id, "device": device},
+    )
+    return check_id
+
+
+def _published(now: datetime) -> Any:
+    """Checks the sensors may see: unexpired, of an open and countersigned investigation."""
+    return (
+        select(
+            investigation_checks.c.id,
+            investigation_checks.c.investigation_id,
+            investigation_checks.c.device,
+            investigation_checks.c.requested_by,
+            investigation_checks.c.requested_at,
+            investigation_checks.c.expires_at,
+            investigations.c.opened_by,
+            investigations.c.countersigned_by,
+        )
+        .select_from(
+            investigation_checks.join(
+                investigations, investigations.c.id == investigation_checks.c.investigation_id
+            )
+        )
+        .where(
+            investigation_checks.c.expires_at > iso(now),
+            investigations.c.closed_at.is_(None),
+            investigations.c.countersigned_by.is_not(None),
+            investigations.c.countersigned_by != investigations.c.opened_by,
+        )
+    )
+
+
+async def checks_for_sensor(conn: AsyncConnection, sensor: str, now: datetime) -> list[Any]:
+    """The published checks this sensor has not answered yet, oldest first."""
+    answered = select(investigation_answers.c.check_id).where(
+        investigation_answers.c.sensor == sensor
+    )
+    query = _published(now).where(investigation_checks.c.id.not_in(answered))
+    return list(await conn.execute(query.order_by(investigation_checks.c.id)))
+
+
+async def published_check(conn: AsyncConnection, check_id: int, now: datetime) -> Any:
+    """The check if it is published now, else None."""
+    query = _published(now).where(investigation_checks.c.id == check_id)
+    return (await conn.execute(query)).first()
+
+
+async def answer_check(
+    conn: AsyncConnection, check: Any, *, sensor: str, device_pseudonym: str, now: datetime
+) -> int | None:
+    """Count `sensor`'s stored events carrying `device_pseudonym` (the check's device under that
+    sensor's key) and keep the count, audited; the pseudonym itself is not kept. None when this
+    sensor has answered already."""
+    query = (
+        select(func.count())
+        .select_from(events)
+        .where(and_(events.c.sensor == sensor, events.c.device == device_pseudonym))
+    )
+    count = int((await conn.execute(query)).scalar_one())
+    at = iso(now)
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stored = await conn.execute(
+        insert(investigation_answers)
+        .values(check_id=check.id, sensor=sensor, answered_at=at, matching_events=count)
+        .on_conflict_do_nothing()
+    )
+    if stored.rowcount != 1:
+        return None
+    await audit.record(
+        conn,
+        at=at,
+        actor=f"sensor:{sensor}",
+        action="investigation.test.answer",
+        detail={"id": check.investigation_id, "check": check.id, "matching_events": count},
     )
     return count
+
+
+async def checks_with_answers(conn: AsyncConnection) -> dict[int, list[dict[str, Any]]]:
+    """Every check by investigation id, newest first, each with its answers (sensor, count)."""
+    checks = list(
+        await conn.execute(select(investigation_checks).order_by(investigation_checks.c.id.desc()))
+    )
+    answers: dict[int, list[Any]] = {}
+    for row in await conn.execute(
+        select(investigation_answers).order_by(investigation_answers.c.sensor)
+    ):
+        answers.setdefault(row.check_id, []).append(row)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for check in checks:
+        got = answers.get(check.id, [])
+        out.setdefault(check.investigation_id, []).append(
+            {
+                "id": check.id,
+                "device": check.device,
+                "requested_by": check.requested_by,
+                "requested_at": check.requested_at,
+                "expires_at": check.expires_at,
+                "answers": [(a.sensor, a.matching_events) for a in got],
+                "matching_events": sum(a.matching_events for a in got),
+            }
+        )
+    return out
 
 
 async def close_investigation(

@@ -15,6 +15,7 @@ from service.views import (
     public,
     reporting_api,
     sensor_api,
+    sensor_checks,
     sensors,
     settings,
     users,
@@ -27,6 +28,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/events", sensor_api.post_events)
     r.add_get("/api/v1/bundle", sensor_api.get_bundle)
     r.add_post("/api/v1/account-requests", sensor_api.post_account_request)
+    r.add_get("/api/v1/investigation-checks", sensor_checks.get_checks)
+    r.add_post("/api/v1/investigation-checks/{id}", sensor_checks.post_answer)
     # reporting tools (JSON, an API token)
     r.add_get("/api/v1/events", reporting_api.get_events)
     r.add_get("/api/v1/openapi.json", reporting_api.openapi)

@@ -1,15 +1,18 @@
 """Investigations (clause 4.3, four eyes): only with the stable privacy level, the headteacher
 opens one with a reason, a governor countersigns it, then the headteacher may test one named
-device at a time (a count, never a list of identities); every step is audited."""
+device at a time (a count, never a list of identities); every step is audited.
+
+The service holds no key: a test is a check published to the sensors (service/views/
+sensor_checks.py), each of which answers with that device's pseudonym under its own key; the
+page shows "waiting for the proxy" until an answer comes, then the count of matching events."""
 
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from policy.event import pseudonym
 from service import investigation_store as cases
-from service.keys import ENGINE, SERVICES
+from service.keys import ENGINE
 from service.views.common import now, refuse, require, settings
 
 NEEDS_STABLE = "Investigations need the 'stable' privacy level."
@@ -21,11 +24,13 @@ async def investigations_page(request: web.Request) -> dict[str, Any]:
     current = await settings(request)
     async with request.app[ENGINE].connect() as conn:
         rows = await cases.list_investigations(conn)
+        checks = await cases.checks_with_answers(conn)
     return {
         "page": "investigations",
         "investigations": rows,
+        "checks": checks,
+        "now": now(request).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "stable": current.privacy_level == "stable",
-        "result": request.query.get("result"),
     }
 
 
@@ -71,27 +76,23 @@ async def investigation_countersign(request: web.Request) -> web.StreamResponse:
 
 
 async def investigation_test(request: web.Request) -> web.StreamResponse:
-    """Test ONE named device against the pseudonyms: a count, never a list of identities."""
+    """Ask the sensors to test ONE named device: each answers with a count, never a list."""
     user = await require(request, "headteacher")
     row = await _investigation(request)
-    if not row.countersigned_by or row.closed_at:
-        raise web.HTTPForbidden(text="The investigation must be countersigned and open.")
+    if not row.countersigned_by or row.countersigned_by == row.opened_by or row.closed_at:
+        raise web.HTTPForbidden(
+            text="The investigation must be countersigned by a second person and open."
+        )
     await _require_stable(request)
     form = await request.post()
     device = str(form.get("device", "")).strip()
     if not 1 <= len(device) <= 200:
         raise refuse("device: the device identifier the sensors use (its address)")
-    key = bytes.fromhex(request.app[SERVICES].bundles.salts.stable_key())
     async with request.app[ENGINE].begin() as conn:
-        count = await cases.match_device(
-            conn,
-            row.id,
-            device=device,
-            nym=pseudonym(key, device),
-            actor=user.name,
-            now=now(request),
+        check = await cases.request_check(
+            conn, row.id, device=device, actor=user.name, now=now(request)
         )
-    raise web.HTTPSeeOther(f"/investigations?result={count} stored events match that device")
+    raise web.HTTPSeeOther(f"/investigations#check-{check}")
 
 
 async def investigation_close(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,98 @@
+"""The sensors' side of an investigation's device test (clause 4.3, four eyes).
+
+The service holds no key that maps a pseudonym to a device. When the headteacher tests one named
+device of a countersigned, open investigation, the request is published here for a day:
+
+- `GET /api/v1/investigation-checks` (a sensor's token): the checks this sensor has not answered,
+  each with the investigation id, the device address, who opened and who countersigned. Only at
+  the `stable` level; otherwise an empty list.
+- `POST /api/v1/investigation-checks/{id}` with `{"device": "<pseudonym>"}`: the sensor's answer,
+  that device's pseudonym under the sensor's own key. The service counts that sensor's stored
+  events carrying it, keeps the count (never the pseudonym) and writes it to the audit log; the
+  headteacher sees the count on the investigations page. The answer tells the sensor nothing.
+"""
+
+import re
+
+import orjson
+from aiohttp import web
+
+from service import investigation_store as cases
+from service import store
+from service.keys import CONFIG, ENGINE, SERVICES
+from service.views.jsonapi import bearer, json_error, json_response
+
+PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
+
+
+async def _sensor(request: web.Request) -> str:
+    """The name of the sensor whose token this is (401 unknown, 403 revoked)."""
+    token = bearer(request)
+    async with request.app[ENGINE].connect() as conn:
+        sensor = await store.sensor_by_token(conn, token)
+    if sensor is None:
+        raise json_error(401, "unknown token")
+    if sensor.revoked_at is not None:
+        raise json_error(403, "this sensor has been revoked")
+    return str(sensor.name)
+
+
+async def _stable(request: web.Request) -> bool:
+    async with request.app[ENGINE].connect() as conn:
+        settings = await request.app[SERVICES].bundles.settings(conn)
+    return bool(settings.privacy_level == "stable")
+
+
+async def get_checks(request: web.Request) -> web.Response:
+    sensor = await _sensor(request)
+    headers = {"Cache-Control": "no-store"}
+    if not await _stable(request):
+        return json_response({"checks": []}, headers=headers)
+    now = request.app[CONFIG].clock()
+    async with request.app[ENGINE].connect() as conn:
+        rows = await cases.checks_for_sensor(conn, sensor, now)
+    checks = [
+        {
+            "id": r.id,
+            "investigation": r.investigation_id,
+            "device": r.device,
+            "opened_by": r.opened_by,
+            "countersigned_by": r.countersigned_by,
+            "requested_by": r.requested_by,
+            "requested_at": r.requested_at,
+            "expires_at": r.expires_at,
+        }
+        for r in rows
+    ]
+    return json_response({"checks": checks}, headers=headers)
+
+
+async def post_answer(request: web.Request) -> web.Response:
+    sensor = await _sensor(request)
+    try:
+        check_id = int(request.match_info["id"])
+    except ValueError:
+        raise json_error(404, "no such check") from None
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise json_error(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict) or body.keys() != {"device"}:
+        raise json_error(400, 'expected {"device": "<the device\'s pseudonym>"}')
+    device = body["device"]
+    if not isinstance(device, str) or not PSEUDONYM.fullmatch(device):
+        raise json_error(400, "device: expected the pseudonym, 32 lowercase hex digits")
+    if not await _stable(request):
+        raise json_error(409, "device tests need the 'stable' privacy level")
+    now = request.app[CONFIG].clock()
+    services = request.app[SERVICES]
+    async with services.write_lock, request.app[ENGINE].begin() as conn:
+        check = await cases.published_check(conn, check_id, now)
+        if check is None:
+            raise json_error(404, "no such check (expired, closed or never asked)")
+        count = await cases.answer_check(
+            conn, check, sensor=sensor, device_pseudonym=device, now=now
+        )
+    if count is None:
+        raise json_error(409, "this sensor has answered that check already")
+    return json_response({"status": "answered"}, status=202)
