@@ -19,6 +19,15 @@ def _platforms(request: web.Request) -> list[str]:
     return [p.id for p in request.app[SERVICES].school.platforms.platforms]
 
 
+MESSAGES = {
+    "added": "Added; it waits for the headteacher's approval.",
+    "saved": "Saved.",
+    "approved": "Approved; sensors receive it with the next bundle.",
+    "expired": "Expired.",
+}
+"""What the page may say after a change: chosen by a code, never text from the URL."""
+
+
 @aiohttp_jinja2.template("accounts.html")
 async def accounts(request: web.Request) -> dict[str, Any]:
     await require(request, *ANY_ROLE)
@@ -31,7 +40,7 @@ async def accounts(request: web.Request) -> dict[str, Any]:
         "expired": [r for r in rows if r.status == "expired"],
         "platforms": _platforms(request),
         "actions": ACTIONS,
-        "message": request.query.get("message"),
+        "message": MESSAGES.get(request.query.get("message", "")),
     }
 
 
@@ -76,7 +85,7 @@ async def account_add(request: web.Request) -> web.StreamResponse:
             actor=user.name,
             now=now(request),
         )
-    raise web.HTTPSeeOther("/accounts?message=added; it waits for the headteacher's approval")
+    raise web.HTTPSeeOther("/accounts?message=added")
 
 
 async def account_edit(request: web.Request) -> web.StreamResponse:
@@ -107,7 +116,7 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
             conn, request.match_info["id"], actor=user.name, today=today(request), now=now(request)
         )
     request.app[SERVICES].bundles.invalidate()
-    raise web.HTTPSeeOther("/accounts?message=approved; sensors receive it with the next bundle")
+    raise web.HTTPSeeOther("/accounts?message=approved")
 
 
 async def account_expire(request: web.Request) -> web.StreamResponse:

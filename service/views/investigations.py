@@ -12,6 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from service import investigation_store as cases
+from service import user_store
 from service.keys import ENGINE
 from service.views.common import now, refuse, require, settings
 
@@ -70,6 +71,13 @@ async def investigation_countersign(request: web.Request) -> web.StreamResponse:
         raise refuse("already countersigned or closed")
     if row.opened_by == user.name:
         raise web.HTTPForbidden(text="A second person must countersign.")
+    async with request.app[ENGINE].connect() as conn:
+        independent = await user_store.approved_independently(conn, user.name, row.opened_by)
+    if not independent:
+        raise web.HTTPForbidden(
+            text="Your governor account was made and approved by the investigation's opener "
+            "alone: another headteacher or governor must approve it, or another governor sign."
+        )
     async with request.app[ENGINE].begin() as conn:
         await cases.countersign_investigation(conn, row.id, actor=user.name, now=now(request))
     raise web.HTTPSeeOther("/investigations")
