@@ -55,7 +55,7 @@ def stacked_bars(
             value = values[i]
             if value is None:
                 hidden.append(
-                    Rect(left + i * step, y - 3, bar_w, 3, "#999", f"{day} {name}: fewer than k")
+                    Rect(left + i * step, y - 3, bar_w, 3, "#999", f"{day} {name}: hidden")
                 )
                 continue
             if value == 0:
@@ -106,7 +106,7 @@ def heatmap(cells: dict[tuple[int, int], int | None]) -> dict[str, Any]:
         for hour in range(24):
             n = cells.get((wd, hour), 0)
             if n is None:
-                fill, title = "#bbbbbb", f"{WEEKDAYS[wd]} {hour:02d}:00: fewer than k"
+                fill, title = "#bbbbbb", f"{WEEKDAYS[wd]} {hour:02d}:00: hidden"
             else:
                 shade = int(245 - (n / peak) * 200) if n else 245
                 fill = f"rgb({shade},{min(255, shade + 10)},255)" if n else "#f5f5f5"

@@ -12,6 +12,51 @@ _CLAUSE = {"type": "string", "pattern": ids.CLAUSE_ID.pattern}
 _TIME = {"type": "string", "pattern": ids.UTC_TIME.pattern}
 
 EVENT = EVENT_SCHEMA
+CELL = {
+    "description": "One cell of the event log: the events of one local day that share every value "
+    "below, shown only if they rest on at least k distinct devices (never a device, sensor, "
+    "event id or time of day). The last line of a response is a Summary instead.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "day",
+        "platform",
+        "category",
+        "action",
+        "outcome",
+        "clauses",
+        "working_time",
+        "device_group",
+        "account",
+        "response",
+        "events",
+    ],
+    "properties": {
+        "day": {"type": "string", "format": "date"},
+        "platform": EVENT_SCHEMA["properties"]["platform"],
+        "category": EVENT_SCHEMA["properties"]["category"],
+        "action": EVENT_SCHEMA["properties"]["action"],
+        "outcome": EVENT_SCHEMA["properties"]["outcome"],
+        "clauses": EVENT_SCHEMA["properties"]["clauses"],
+        "working_time": EVENT_SCHEMA["properties"]["working_time"],
+        "device_group": EVENT_SCHEMA["properties"]["device_group"],
+        "account": EVENT_SCHEMA["properties"]["account"],
+        "response": EVENT_SCHEMA["properties"]["response"],
+        "events": {"type": "integer", "minimum": 1},
+    },
+}
+SUMMARY = {
+    "description": "The last line: how many cells of the days read are hidden (on fewer than k "
+    "devices, or hidden so that no total can reveal one), and the next page's cursor if any.",
+    "type": "object",
+    "required": ["hidden_cells", "k", "note"],
+    "properties": {
+        "hidden_cells": {"type": "integer"},
+        "k": {"type": "integer"},
+        "note": {"type": "string"},
+        "next_cursor": {"type": "string"},
+    },
+}
 PROBLEMS = {
     "type": "object",
     "properties": {
@@ -51,7 +96,7 @@ _FILTERS = [
     {
         "name": "cursor",
         "in": "query",
-        "description": "`<time>,<id>` of the last event received: the next page follows it",
+        "description": "`<day>,<n>`: the last page's `next_cursor`, where the next page starts",
         "schema": {"type": "string"},
     },
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
@@ -72,7 +117,7 @@ def document() -> dict[str, Any]:
                 "sensorToken": {"type": "http", "scheme": "bearer"},
                 "apiToken": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": {"Event": EVENT},
+            "schemas": {"Event": EVENT, "EventCell": CELL, "Summary": SUMMARY},
         },
         "paths": {
             "/api/v1/events": {
@@ -124,15 +169,21 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "get": {
-                    "summary": "Stored events, oldest first, as NDJSON (streamed)",
+                    "summary": "The event log's cells (each on at least k devices), oldest day "
+                    "first, as NDJSON (streamed); `limit` counts cells",
                     "security": [{"apiToken": []}],
                     "parameters": _FILTERS,
                     "responses": {
                         "200": {
-                            "description": "one event per line",
+                            "description": "one cell per line, then one Summary line",
                             "content": {
                                 "application/x-ndjson": {
-                                    "schema": {"$ref": "#/components/schemas/Event"}
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/EventCell"},
+                                            {"$ref": "#/components/schemas/Summary"},
+                                        ]
+                                    }
                                 }
                             },
                         },
@@ -199,12 +250,15 @@ def document() -> dict[str, Any]:
             },
             "/metrics": {
                 "get": {
-                    "summary": "Prometheus metrics",
+                    "summary": "Prometheus metrics (an API token of the admin or headteacher role)",
+                    "security": [{"apiToken": []}],
                     "responses": {
                         "200": {
                             "description": "text format",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
+                        },
+                        "401": _json(ERROR, "no token, or an unknown one"),
+                        "403": _json(ERROR, "revoked, or not of the admin or headteacher role"),
                     },
                 }
             },

@@ -1,25 +1,25 @@
-"""The event log's filters and keyset (cursor) pagination, shared by the admin pages, the JSON
-API and the exports. Pages stay fast at millions of rows: (time, id) is indexed and a cursor is
-the last row seen, never an offset."""
+"""The event log's filters, cells and cursors, shared by the admin pages, the JSON API and the
+exports. What people see is never an event but a cell of events resting on at least k devices
+(service.reports says which and why); a cursor is `<local day>,<index of the next cell that day>`.
+No query here reads a device pseudonym for people but an investigation's one count."""
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.event import EVENT_FIELDS
 from policy.ids import CLAUSE_ID, IDENTIFIER
 from policy.vocabulary import OUTCOMES
 from service.db import events
+from service.reports import LOG_DIMS, DayRelease, day_bounds, released_days
 
-EVENT_COLUMNS = EVENT_FIELDS
-"""The events table's columns as the pages, the API and the exports read them: the Event's
-fields, in order."""
-_CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z),([0-9a-f]{32})")
+_CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2}),(\d{1,9})")
 
 
 class FilterError(ValueError):
@@ -83,82 +83,93 @@ class EventFilter:
             out["working_time"] = "yes" if self.working_time else "no"
         return out
 
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        conditions = []
-        if self.start:
-            conditions.append(events.c.time >= f"{self.start.isoformat()}T00:00:00Z")
-        if self.end:
-            conditions.append(events.c.time < f"{(self.end + timedelta(days=1)).isoformat()}T")
-        if self.platform:
-            conditions.append(events.c.platform == self.platform)
-        if self.clause:
-            conditions.append(events.c.clauses.contains(f",{self.clause},", autoescape=True))
-        if self.outcome:
-            conditions.append(events.c.outcome == self.outcome)
-        if self.device_group:
-            conditions.append(events.c.device_group == self.device_group)
-        if self.working_time is not None:
-            conditions.append(events.c.working_time == self.working_time)
-        return query.where(and_(*conditions)) if conditions else query
+    def keep(self, row: dict[str, Any]) -> bool:
+        """Whether a released cell (service.reports.log_row) passes the filter (but the dates)."""
+        return (
+            (self.platform is None or row["platform"] == self.platform)
+            and (self.clause is None or self.clause in row["clauses"])
+            and (self.outcome is None or row["outcome"] == self.outcome)
+            and (self.device_group is None or row["device_group"] == self.device_group)
+            and (self.working_time is None or row["working_time"] == self.working_time)
+        )
 
 
-def parse_cursor(value: str | None) -> tuple[str, str] | None:
-    """A cursor is the last event seen: `<time>,<id>` (both from the event itself)."""
+def parse_cursor(value: str | None) -> tuple[date, int] | None:
+    """A cursor is where the next page starts: `<local day>,<index of its cell that day>`."""
     if not value:
         return None
     match = _CURSOR.fullmatch(value)
-    if not match:
-        raise FilterError("cursor: expected '<time>,<id>' of the last event seen")
-    return match.group(1), match.group(2)
+    try:
+        if not match:
+            raise ValueError
+        return date.fromisoformat(match.group(1)), int(match.group(2))
+    except ValueError:
+        raise FilterError("cursor: expected '<day>,<n>' as given with the last page") from None
 
 
-def page_query(
-    flt: EventFilter, *, cursor: tuple[str, str] | None, newest_first: bool, limit: int | None
-) -> Select[Any]:
-    query = flt.apply(select(*(events.c[name] for name in EVENT_COLUMNS)))
-    key = tuple_(events.c.time, events.c.id)
+CELL_SOURCE = (events.c.time, *(events.c[name] for name in LOG_DIMS), events.c.sensor)
+
+
+def cell_query(start: str | None, end: str | None, *, newest_first: bool) -> Select[Any]:
+    """Events grouped by time, cell, sensor and device, with their count, in time order."""
+    columns = (*CELL_SOURCE, events.c.device)
+    query = select(*columns, func.count()).group_by(*columns)
+    if start:
+        query = query.where(events.c.time >= start)
+    if end:
+        query = query.where(events.c.time < end)
+    return query.order_by(events.c.time.desc() if newest_first else events.c.time)
+
+
+async def log_days(
+    conn: AsyncConnection,
+    tz: ZoneInfo,
+    k: int,
+    flt: EventFilter,
+    *,
+    newest_first: bool,
+    cursor: tuple[date, int] | None = None,
+    size: int = 2000,
+) -> AsyncIterator[DayRelease]:
+    """The released cells, a local day at a time (the cursor's day first, cells skipped)."""
+    first, last = flt.start, flt.end
     if cursor is not None:
-        query = query.where(key < cursor if newest_first else key > cursor)
-    if newest_first:
-        query = query.order_by(events.c.time.desc(), events.c.id.desc())
-    else:
-        query = query.order_by(events.c.time, events.c.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return query
-
-
-def event_json(row: Any) -> dict[str, Any]:
-    data = dict(zip(EVENT_COLUMNS, row, strict=True))
-    data["clauses"] = [c for c in data["clauses"].strip(",").split(",") if c]
-    return data
+        if newest_first:
+            last = min(last, cursor[0]) if last else cursor[0]
+        else:
+            first = max(first, cursor[0]) if first else cursor[0]
+    start, end = day_bounds(tz, first, last)
+    result = await conn.stream(cell_query(start, end, newest_first=newest_first))
+    async with aclosing(released_days(result.partitions(size), tz, k, flt.keep)) as days:
+        async for day in days:
+            if cursor is not None and day.day == cursor[0].isoformat():
+                day.rows = day.rows[cursor[1] :]
+                day.skipped = cursor[1]
+            yield day
 
 
 async def page(
-    conn: AsyncConnection, flt: EventFilter, *, cursor: tuple[str, str] | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the log, newest first, and the cursor of the next page (or None)."""
-    rows = list(
-        await conn.execute(page_query(flt, cursor=cursor, newest_first=True, limit=limit + 1))
-    )
-    more = len(rows) > limit
-    items = [event_json(r) for r in rows[:limit]]
-    next_cursor = f"{items[-1]['time']},{items[-1]['id']}" if more and items else None
-    return items, next_cursor
-
-
-async def stream_rows(
     conn: AsyncConnection,
+    tz: ZoneInfo,
+    k: int,
     flt: EventFilter,
     *,
-    cursor: tuple[str, str] | None = None,
-    limit: int | None = None,
-    size: int = 1000,
-) -> AsyncIterator[Sequence[Any]]:
-    """The filtered events, oldest first, in parts of `size` rows (never all in memory)."""
-    result = await conn.stream(page_query(flt, cursor=cursor, newest_first=False, limit=limit))
-    async for part in result.partitions(size):
-        yield part
+    cursor: tuple[date, int] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None, int]:
+    """One page of the log, newest day first: its cells, the next page's cursor (or None), and
+    the hidden cells of the days it covers."""
+    items: list[dict[str, Any]] = []
+    hidden = 0
+    days = log_days(conn, tz, k, flt, newest_first=True, cursor=cursor)
+    async with aclosing(days):
+        async for day in days:
+            hidden += day.hidden
+            for i, row in enumerate(day.rows):
+                if len(items) == limit:
+                    return items, f"{day.day},{day.skipped + i}", hidden
+                items.append(row)
+    return items, None, hidden
 
 
 async def count_device_events(conn: AsyncConnection, device: str) -> int:

@@ -1,29 +1,67 @@
-"""Dashboard figures from the daily rollups (fast at millions of events: they never scan events).
+"""Figures for people: every figure rests on at least k distinct devices, and none that is hidden
+can be worked out by difference. The same rules for every role (viewer, admin, headteacher,
+governor): only an investigation (clause 4.3) ever tests one device.
 
-k-anonymity: a figure resting on fewer than k distinct devices (per local day and value, kept
-in daily_counts.devices at ingest; over several days, device-days) is shown to the viewer and
-admin roles as "fewer than k". With the privacy level `none` there are no devices, so the test
-is on the number of events instead.
+**Cells.** Device pseudonyms can be compared only within one local day (at level `daily` each
+sensor replaces its salt at midnight) and within one sensor (each sensor keeps its own salt), so
+distinct devices are counted per local day, and a cell's devices are the most distinct pseudonyms
+any one sensor saw in it: a lower bound, a laptop seen by two sensors is never counted twice.
+
+- Dashboard cells: one local day x one breakdown value (a platform, an outcome, an hour, working
+  time or not, a device group, a warning's response, a clause), read from the daily rollups.
+- Event-log cells (the admin event log, its CSV and JSON-lines export, `GET /api/v1/events`,
+  `clausewarden events export`): local day x platform x category x action x outcome x clause set x
+  working time x device group x account kind x response, exactly the columns a row shows. A row is
+  one cell with its number of events: no event id, no time of day, no sensor, no device
+  pseudonym (only an investigation sees a device).
+
+**Primary suppression.** A cell resting on fewer than k devices is hidden.
+
+**Secondary suppression** (chosen over "totals from shown cells only", because the dashboard's
+breakdowns are several partitions of the same day's total). The cells of one day that make up a
+released whole either hide nothing, or hide a set that rests on at least k devices:
+
+- on the dashboard, within each breakdown of a day, a hidden set with no cell of k or more
+  devices gets the smallest shown cell hidden too (the rollups keep no device lists for old days,
+  so a cell of at least k devices is what guarantees the union);
+- in the event log, for each whole the dashboard can show (the day; one platform, outcome,
+  working time, device group, response or clause that day), the hidden cells of that whole must
+  together rest on at least k devices (counted from the pseudonyms), else its smallest shown cell
+  is hidden too, until that holds or all of it is hidden.
+
+So a total minus the shown cells gives at most the sum of a set resting on k or more devices.
+Figures over several days are sums of shown day cells only, never of hidden ones.
+
+**Privacy level `none`.** Events carry no device, so k cannot be checked: a cell with no known
+device is treated as resting on an unknown, possibly single, device, and is hidden from the log,
+the exports and the API. The dashboard then shows coarse counts only: totals over the period
+rounded down to tens (below ten: "fewer than 10"), no daily, hourly or device figures.
+
+**Saying what is hidden.** Pages and exports give the number of hidden cells, never of hidden
+events; the log counts them over whole days, whatever the other filters, so that narrowing a
+filter cannot find where a hidden cell lies.
 """
 
 from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import daily_counts
 
+COARSE_BASE = 10
+"""With no devices to count (privacy level none), figures are rounded down to this."""
+
 
 @dataclass
 class Cell:
     n: int
     devices: int
-
-    def hidden(self, k: int, suppress: bool, by_events: bool) -> bool:
-        return suppress and (self.n if by_events else self.devices) < k
 
 
 @dataclass
@@ -32,32 +70,60 @@ class Figures:
     end: date
     days: list[str]
     k: int
-    suppress: bool
-    by_events: bool
+    coarse: bool = False
+    """Privacy level none: only coarse period totals (see the module's docstring)."""
     cells: dict[str, dict[str, dict[str, Cell]]] = field(default_factory=dict)
     """dim -> value -> day -> Cell"""
+    hidden: set[tuple[str, str, str]] = field(default_factory=set)
+    """(dim, value, day) of every hidden cell."""
+
+    def suppress(self) -> None:
+        """Primary then secondary suppression, one day and one breakdown at a time."""
+        self.hidden = set()
+        everything = self.cells.get("all", {}).get("", {})
+        for day in self.days:
+            whole = everything.get(day)
+            day_ok = whole is not None and whole.devices >= self.k
+            for dim, values in self.cells.items():
+                members = {v: c[day] for v, c in values.items() if day in c and c[day].n > 0}
+                hidden = {v for v, c in members.items() if not day_ok or c.devices < self.k}
+                safe = any(members[v].devices >= self.k for v in hidden)
+                shown = sorted((c.n, v) for v, c in members.items() if v not in hidden)
+                if hidden and not safe and shown:
+                    hidden.add(shown[0][1])
+                self.hidden.update((dim, v, day) for v in hidden)
+
+    @property
+    def hidden_count(self) -> int:
+        """Hidden cells (never events) of the breakdowns drawn."""
+        return sum(1 for dim, _v, _d in self.hidden if dim != "all")
 
     def value(self, dim: str, value: str, day: str) -> int | None:
-        """The count, or None if it must be suppressed."""
+        """The count, or None if it is hidden."""
+        if self.coarse:
+            return None
         cell = self.cells.get(dim, {}).get(value, {}).get(day)
-        if cell is None:
+        if cell is None or cell.n == 0:
             return 0
-        return None if cell.hidden(self.k, self.suppress, self.by_events) else cell.n
+        return None if (dim, value, day) in self.hidden else cell.n
 
     def values(self, dim: str) -> list[str]:
         return sorted(self.cells.get(dim, {}))
 
     def summed(self, dim: str, value: str) -> int | None:
-        """Over the whole range: devices summed as device-days for the suppression test."""
-        cells = self.cells.get(dim, {}).get(value, {}).values()
-        n = sum(c.n for c in cells)
-        devices = sum(c.devices for c in cells)
-        if self.suppress and (n if self.by_events else devices) < self.k and n:
+        """Over the whole range: the sum of the shown day cells (None if all are hidden); coarse:
+        the whole sum rounded down to tens (None below ten)."""
+        cells = self.cells.get(dim, {}).get(value, {})
+        if self.coarse:
+            n = sum(c.n for c in cells.values())
+            return None if n < COARSE_BASE else n - n % COARSE_BASE
+        shown = [c.n for d, c in cells.items() if (dim, value, d) not in self.hidden]
+        if not shown and any(c.n for c in cells.values()):
             return None
-        return n
+        return sum(shown)
 
     def by_hour(self) -> dict[tuple[int, int], int | None]:
-        """(weekday, hour) -> the count over the range, or None if it must be suppressed."""
+        """(weekday, hour) -> the sum of its shown day cells, or None if all are hidden."""
         heat: dict[tuple[int, int], int | None] = {}
         for value in self.values("hour"):
             wd, hour = value.split("-")
@@ -65,13 +131,13 @@ class Figures:
         return heat
 
     def devices_per_day(self) -> list[int | None]:
-        """Distinct devices each day (None: fewer than k, suppressed; 0 with no devices kept)."""
+        """Distinct devices each day (None: fewer than k, hidden; 0: no events)."""
         devices: list[int | None] = []
         for day in self.days:
             cell = self.cells.get("all", {}).get("", {}).get(day)
-            if cell is None:
+            if cell is None or cell.n == 0:
                 devices.append(0)
-            elif self.suppress and not self.by_events and cell.devices < self.k:
+            elif self.coarse or ("all", "", day) in self.hidden:
                 devices.append(None)
             else:
                 devices.append(cell.devices)
@@ -79,7 +145,7 @@ class Figures:
 
 
 async def figures(
-    conn: AsyncConnection, *, start: date, end: date, k: int, suppress: bool, by_events: bool
+    conn: AsyncConnection, *, start: date, end: date, k: int, coarse: bool = False
 ) -> Figures:
     first, last = start.isoformat(), end.isoformat()
     counts = await conn.execute(
@@ -96,11 +162,12 @@ async def figures(
     while day <= end:
         days.append(day.isoformat())
         day += timedelta(days=1)
-    result = Figures(start, end, days, k, suppress, by_events)
+    result = Figures(start, end, days, k, coarse)
     cells: dict[str, dict[str, dict[str, Cell]]] = defaultdict(lambda: defaultdict(dict))
     for d, m, v, n, devices in counts:
         cells[m][v][d] = Cell(int(n), int(devices or 0))
     result.cells = {m: dict(vs) for m, vs in cells.items()}
+    result.suppress()
     return result
 
 
@@ -127,5 +194,153 @@ def reminders(school: Any, settings: Any, today: date) -> list[str]:
 
 def as_table(fig: Figures, dim: str) -> list[dict[str, Any]]:
     totals = [(value, fig.summed(dim, value)) for value in fig.values(dim)]
+    totals = [(value, total) for value, total in totals if total != 0 or fig.coarse]
     totals.sort(key=lambda item: -(item[1] if item[1] is not None else -1))
     return [{"value": value, "total": total} for value, total in totals]
+
+
+# the event log's cells ---------------------------------------------------------------------------
+
+LOG_DIMS = (
+    "platform",
+    "category",
+    "action",
+    "outcome",
+    "clauses",
+    "working_time",
+    "device_group",
+    "account",
+    "response",
+)
+"""The event fields a log row shows (with its local day): together they define its cell."""
+LOG_COLUMNS = ("day", *LOG_DIMS, "events")
+"""A row of the event log, its exports and the reporting API."""
+
+HIDDEN_NOTE = (
+    "cells hidden: each rests on fewer than k={k} distinct devices, or was hidden so that no "
+    "total minus the shown cells can reveal one (no device is ever shown outside an investigation)"
+)
+
+
+@dataclass
+class _LogCell:
+    n: int = 0
+    devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """sensor -> the device pseudonyms it saw in this cell."""
+
+
+def _devices(cells: Iterable[_LogCell]) -> int:
+    """Distinct devices of a set of cells: the most any one sensor saw (a lower bound)."""
+    by_sensor: dict[str, set[str]] = defaultdict(set)
+    for cell in cells:
+        for sensor, devices in cell.devices.items():
+            by_sensor[sensor] |= devices
+    return max((len(d) for d in by_sensor.values()), default=0)
+
+
+def _wholes(key: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """The released wholes (dashboard figures of the day) a log cell belongs to."""
+    row = dict(zip(LOG_DIMS, key, strict=True))
+    out = [
+        ("all", ""),
+        ("platform", row["platform"]),
+        ("outcome", row["outcome"]),
+        ("working", "yes" if row["working_time"] else "no"),
+        ("group", row["device_group"]),
+    ]
+    if row["outcome"] == "warn":
+        out.append(("response", row["response"]))
+    out += [("clause", c) for c in row["clauses"].strip(",").split(",") if c]
+    return out
+
+
+def release_day(cells: dict[tuple[Any, ...], _LogCell], k: int) -> tuple[list[Any], int]:
+    """The shown cells of one day (sorted) and how many are hidden."""
+    hidden = {key for key, cell in cells.items() if _devices([cell]) < k}
+    wholes: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for key in cells:
+        for whole in _wholes(key):
+            wholes[whole].append(key)
+    changed = bool(hidden)
+    while changed:
+        changed = False
+        for members in wholes.values():
+            gone = [m for m in members if m in hidden]
+            if not gone or _devices(cells[m] for m in gone) >= k:
+                continue
+            shown = sorted(
+                (cells[m].n, _devices([cells[m]]), repr(m), m) for m in members if m not in hidden
+            )
+            if shown:
+                hidden.add(shown[0][3])
+                changed = True
+    shown_keys = sorted((key for key in cells if key not in hidden), key=repr)
+    return [(key, cells[key].n) for key in shown_keys], len(hidden)
+
+
+def log_row(day: str, key: tuple[Any, ...], n: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"day": day, **dict(zip(LOG_DIMS, key, strict=True)), "events": n}
+    row["clauses"] = [c for c in row["clauses"].strip(",").split(",") if c]
+    row["working_time"] = bool(row["working_time"])
+    return row
+
+
+def day_bounds(tz: ZoneInfo, first: date | None, last: date | None) -> tuple[str | None, ...]:
+    """UTC times (store format) of the start of `first` and the end of `last`, local days."""
+
+    def start_of(day: date) -> str:
+        at = datetime.combine(day, time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return (
+        start_of(first) if first else None,
+        start_of(last + timedelta(days=1)) if last else None,
+    )
+
+
+@dataclass
+class DayRelease:
+    day: str
+    rows: list[dict[str, Any]]
+    """The shown cells of the day that pass the filter."""
+    hidden: int
+    """Hidden cells of the whole day (whatever the filter)."""
+    skipped: int = 0
+    """Shown cells left out at the front (they were on the page before)."""
+
+
+async def released_days(
+    parts: AsyncIterator[Sequence[Any]], tz: ZoneInfo, k: int, keep: Any
+) -> AsyncIterator[DayRelease]:
+    """Rows of queries.cell_rows (time, *LOG_DIMS, sensor, device, n), in time order, become the
+    released cells of each local day; `keep(row)` is the filter on the shown rows."""
+    local: dict[str, str] = {}
+    day: str | None = None
+    cells: dict[tuple[Any, ...], _LogCell] = defaultdict(_LogCell)
+
+    def flush(current: str) -> DayRelease:
+        shown, hidden = release_day(cells, k)
+        rows = [r for r in (log_row(current, key, n) for key, n in shown) if keep(r)]
+        return DayRelease(current, rows, hidden)
+
+    async for part in parts:
+        for row in part:
+            at = row[0]
+            this = local.get(at)
+            if this is None:
+                this = datetime.fromisoformat(at).astimezone(tz).date().isoformat()
+                if len(local) > 10_000:
+                    local.clear()
+                local[at] = this
+            if this != day:
+                if day is not None and cells:
+                    yield flush(day)
+                day, cells = this, defaultdict(_LogCell)
+            key = tuple(row[1 : 1 + len(LOG_DIMS)])
+            sensor, device, n = row[1 + len(LOG_DIMS) :]
+            cell = cells[key]
+            cell.n += int(n)
+            if device:
+                cell.devices[sensor].add(device)
+    if day is not None and cells:
+        yield flush(day)

@@ -1,5 +1,6 @@
-"""The dashboard: the figures of the last days from the daily rollups, as charts (figures on
-fewer than k devices hidden from the viewer and admin roles)."""
+"""The dashboard: the figures of the last days from the daily rollups, as charts. For every role,
+figures on fewer than k devices are hidden, and so is what would let one work them out by
+difference (service.reports says how)."""
 
 from typing import Any
 
@@ -9,7 +10,6 @@ from aiohttp import web
 from policy.vocabulary import OUTCOMES
 from service import charts, reports
 from service.keys import ENGINE, SERVICES
-from service.security import UNSUPPRESSED_ROLES
 from service.views.common import ANY_ROLE, require, settings, today
 
 SPANS = (7, 30, 90, 365)
@@ -17,7 +17,7 @@ SPANS = (7, 30, 90, 365)
 
 @aiohttp_jinja2.template("dashboard.html")
 async def dashboard(request: web.Request) -> dict[str, Any]:
-    user = await require(request, *ANY_ROLE)
+    await require(request, *ANY_ROLE)
     services = request.app[SERVICES]
     current = await settings(request)
     try:
@@ -27,15 +27,10 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     span = span if span in SPANS else 30
     day = today(request)
     start, end = reports.range_for(day, span)
-    suppress = user.role not in UNSUPPRESSED_ROLES
+    coarse = current.privacy_level == "none"
     async with request.app[ENGINE].connect() as conn:
         fig = await reports.figures(
-            conn,
-            start=start,
-            end=end,
-            k=current.k_anonymity,
-            suppress=suppress,
-            by_events=current.privacy_level == "none",
+            conn, start=start, end=end, k=current.k_anonymity, coarse=coarse
         )
     days = fig.days
     outcome_chart = charts.stacked_bars(
@@ -63,7 +58,9 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "start": start,
         "end": end,
         "k": current.k_anonymity,
-        "suppress": suppress,
+        "coarse": coarse,
+        "coarse_base": reports.COARSE_BASE,
+        "hidden": fig.hidden_count,
         "total": total,
         "outcome_chart": outcome_chart,
         "platform_chart": platform_chart,

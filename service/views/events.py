@@ -1,4 +1,5 @@
-"""The event log (filtered, newest first, a page at a time) and its export as CSV or JSON lines."""
+"""The event log (cells of events resting on at least k devices, newest day first, a page at a
+time) and its export as CSV or JSON lines: see service.reports for what is hidden and why."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ from policy.vocabulary import OUTCOMES
 from service import audit, exports, store
 from service.keys import ENGINE, SERVICES
 from service.queries import EventFilter, FilterError, page, parse_cursor
-from service.views.common import ANY_ROLE, now, refuse, require
+from service.views.common import ANY_ROLE, now, refuse, require, settings
 
 PAGE_SIZE = 50
 
@@ -32,14 +33,21 @@ async def event_log(request: web.Request) -> dict[str, Any]:
         cursor = parse_cursor(request.query.get("cursor"))
     except FilterError as exc:
         raise refuse(str(exc)) from None
+    current = await settings(request)
+    k = current.k_anonymity
     async with request.app[ENGINE].connect() as conn:
-        items, next_cursor = await page(conn, flt, cursor=cursor, limit=PAGE_SIZE)
+        items, next_cursor, hidden = await page(
+            conn, request.app[SERVICES].tz, k, flt, cursor=cursor, limit=PAGE_SIZE
+        )
     query = flt.as_query()
     return {
         "page": "events",
         "filter": flt,
         "query": query,
         "items": items,
+        "k": k,
+        "hidden": hidden,
+        "no_devices": current.privacy_level == "none",
         "next_query": {**query, "cursor": next_cursor} if next_cursor else None,
         **_filter_choices(request),
     }
@@ -54,6 +62,7 @@ async def event_export(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "csv")
     if fmt not in exports.CONTENT_TYPES:
         raise refuse("format: csv or json")
+    k = (await settings(request)).k_anonymity
     engine = request.app[ENGINE]
     async with engine.begin() as conn:
         await audit.record(
@@ -61,9 +70,15 @@ async def event_export(request: web.Request) -> web.StreamResponse:
             at=store.iso(now(request)),
             actor=user.name,
             action="events.export",
-            detail={"format": fmt, **flt.as_query()},
+            detail={"format": fmt, "k": k, **flt.as_query()},
         )
     filename = f"clausewarden-events.{'csv' if fmt == 'csv' else 'jsonl'}"
     return await exports.respond(
-        request, engine, flt, fmt, exports.attachment_headers(fmt, filename)
+        request,
+        engine,
+        request.app[SERVICES].tz,
+        k,
+        flt,
+        fmt,
+        exports.attachment_headers(fmt, filename),
     )

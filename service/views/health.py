@@ -1,11 +1,15 @@
-"""Health and metrics, for the school's monitoring (no login: they hold no event data)."""
+"""Health and metrics, for the school's monitoring. /healthz needs no login (it says only whether
+the database answers). /metrics names the sensors and counts stored events as they arrive, so it
+needs a bearer token: an API token of the admin or headteacher role (made on /users), as a
+Prometheus job's `authorization: {credentials_file: ...}`."""
 
 from aiohttp import web
 
-from service import store
+from service import store, user_store
 from service.keys import CONFIG, ENGINE, SERVICES
 from service.metrics import SensorFigures
-from service.views.jsonapi import json_response
+from service.security import ADMIN_ROLES
+from service.views.jsonapi import bearer, json_error, json_response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -18,8 +22,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    token = bearer(request)
     now = request.app[CONFIG].clock()
     async with request.app[ENGINE].connect() as conn:
+        reader = await user_store.api_token_by_token(conn, token)
+        if reader is None:
+            raise json_error(401, "unknown token: /metrics needs an admin's API token")
+        if reader.revoked_at is not None or reader.role not in ADMIN_ROLES:
+            raise json_error(403, "/metrics needs an API token of the admin or headteacher role")
         rows = await store.list_sensors(conn)
     sensors = [
         SensorFigures(

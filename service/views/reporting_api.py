@@ -1,12 +1,14 @@
-"""The reporting API: tools with an API token (viewer role or above) read the events as JSON
-lines; the OpenAPI document describes the whole JSON API."""
+"""The reporting API: tools with an API token (viewer role or above) read the event log's cells
+(each resting on at least k devices, see service.reports) as JSON lines, the last line saying how
+many are hidden and where the next page starts; the OpenAPI document describes the whole JSON
+API."""
 
 from typing import Any
 
 from aiohttp import web
 
 from service import exports, user_store
-from service.keys import ENGINE
+from service.keys import ENGINE, SERVICES
 from service.queries import EventFilter, FilterError, parse_cursor
 from service.security import ROLES
 from service.views.jsonapi import bearer, json_error, json_response
@@ -35,8 +37,19 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     if not 1 <= limit <= 10_000:
         raise json_error(400, "limit: 1 to 10000")
     headers = {"Content-Type": exports.CONTENT_TYPES["json"]}
+    services = request.app[SERVICES]
+    async with request.app[ENGINE].connect() as conn:
+        k = (await services.bundles.settings(conn)).k_anonymity
     return await exports.respond(
-        request, request.app[ENGINE], flt, "json", headers, cursor=cursor, limit=limit, size=500
+        request,
+        request.app[ENGINE],
+        services.tz,
+        k,
+        flt,
+        "json",
+        headers,
+        cursor=cursor,
+        limit=limit,
     )
 
 

@@ -1,5 +1,10 @@
-"""The school's settings: privacy level, k, retention (the headteacher alone turns on stable
-pseudonyms), and the term dates and closures sensors use for working time."""
+"""The school's settings: privacy level, k, retention, and the term dates and closures sensors use
+for working time.
+
+The privacy level, k and the retention period change what is kept and what people see: the
+headteacher changes them, or an admin proposes a change that takes effect only when a headteacher
+(another person) approves it. Each proposal, approval and rejection is in the audit log. Term
+dates stay the admin's to edit."""
 
 from datetime import date
 from typing import Any
@@ -13,20 +18,32 @@ from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
 from service.views.common import now, posted, refuse, require, settings
 
+MESSAGES = {
+    "saved": "Saved.",
+    "proposed": "Proposed: the change takes effect when the headteacher approves it.",
+    "approved": "Approved: the change is in effect.",
+    "rejected": "Rejected: nothing changed.",
+    "schedule": "Term dates saved; sensors get them with the bundle.",
+}
+"""The fixed messages the page shows after a form, chosen by a code in the query string."""
+
 
 @aiohttp_jinja2.template("settings.html")
 async def settings_page(request: web.Request) -> dict[str, Any]:
-    await require(request, *ADMIN_ROLES)
+    user = await require(request, *ADMIN_ROLES)
     async with request.app[ENGINE].connect() as conn:
         schedule = await request.app[SERVICES].bundles.schedule(conn)
+        pending = await store.pending_settings(conn)
     return {
         "page": "settings",
+        "pending": pending,
+        "may_decide": user.role == "headteacher",
         "settings": await settings(request),
         "levels": PRIVACY_LEVELS,
         "schedule": schedule,
         "terms_text": _ranges_text(schedule.terms),
         "closures_text": _ranges_text(schedule.closures),
-        "message": request.query.get("message"),
+        "message": MESSAGES.get(request.query.get("message", "")),
     }
 
 
@@ -68,11 +85,14 @@ async def schedule_save(request: web.Request) -> web.StreamResponse:
         raise refuse("terms: at least one term")
     values = {"terms": terms, "closures": closures}
     await _save(request, values, action="schedule.save", actor=user.name)
-    raise web.HTTPSeeOther("/settings?message=term dates saved; sensors get them with the bundle")
+    raise web.HTTPSeeOther("/settings?message=schedule")
 
 
 async def settings_save(request: web.Request) -> web.StreamResponse:
     user, form = await posted(request, *ADMIN_ROLES)
+    decision = str(form.get("decision", ""))
+    if decision:
+        return await _decide(request, user, decision)
     level = str(form.get("privacy_level", ""))
     if level not in PRIVACY_LEVELS:
         raise refuse("privacy_level: daily, stable or none")
@@ -83,8 +103,24 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
         raise refuse("k and retention days are whole numbers") from None
     if not 1 <= k <= 100 or not 1 <= days <= 3650:
         raise refuse("k: 1 to 100; retention days: 1 to 3650")
-    if level == "stable" and user.role != "headteacher":
-        raise web.HTTPForbidden(text="Only the headteacher turns on stable pseudonyms.")
     values = {"privacy_level": level, "k_anonymity": k, "retention_days": days}
-    await _save(request, values, action="settings.save", actor=user.name)
-    raise web.HTTPSeeOther("/settings?message=saved")
+    if user.role == "headteacher":
+        await _save(request, values, action="settings.save", actor=user.name)
+        raise web.HTTPSeeOther("/settings?message=saved")
+    async with request.app[ENGINE].begin() as conn:
+        await store.propose_settings(conn, values, actor=user.name, now=now(request))
+    raise web.HTTPSeeOther("/settings?message=proposed")
+
+
+async def _decide(request: web.Request, user: Any, decision: str) -> web.StreamResponse:
+    """A headteacher approves or rejects the change an admin proposed."""
+    if decision not in ("approve", "reject"):
+        raise refuse("decision: approve or reject")
+    if user.role != "headteacher":
+        raise web.HTTPForbidden(text="Only the headteacher approves a change of these settings.")
+    async with request.app[ENGINE].begin() as conn:
+        await store.decide_settings(
+            conn, approve=decision == "approve", actor=user.name, now=now(request)
+        )
+    request.app[SERVICES].bundles.invalidate()
+    raise web.HTTPSeeOther(f"/settings?message={decision.rstrip('e')}ed")

@@ -1,5 +1,7 @@
 """The admin pages through real HTTP: login, CSRF, roles, dashboard, event log, export,
-school accounts (clause 10.1), settings, audit log, privacy page, the reporting API."""
+school accounts (clause 10.1), settings, audit log, privacy page, the reporting API. What
+people see of the events is cells on at least k devices (tests/security/test_k_anonymity.py
+attacks that)."""
 
 import csv
 import io
@@ -69,43 +71,50 @@ async def test_a_viewer_cannot_reach_admin_actions(cli):
     assert resp.status == 403
 
 
-async def test_dashboard_shows_charts_and_hides_small_groups_as_fewer_than_k(cli):
+async def test_dashboard_shows_charts_and_hides_small_groups_for_every_role(cli):
     await add_user(cli, "alice", "admin")
     await add_user(cli, "helen", "headteacher")
     token = await add_sensor(cli)
-    # 5 devices on facebook, 1 device on linkedin (fewer than k=3)
+    # 5 devices on facebook, 4 on x, 1 on linkedin (fewer than k=3): linkedin is hidden, and x
+    # too (else the day's total minus facebook and x would give linkedin's figure)
     devices = [f"{i:032x}" for i in range(5)]
-    batch = [event(device=d) for d in devices] + [
-        event(device=devices[0], platform="linkedin", category="professional_network")
-    ]
+    batch = (
+        [event(device=d) for d in devices]
+        + [event(device=d, platform="x") for d in devices[:4]]
+        + [event(device=devices[0], platform="linkedin", category="professional_network")]
+    )
     resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
     assert resp.status == 202
     await login(cli, "alice")
     html = await (await cli.get("/")).text()
     assert "<svg" in html and "Events per day by outcome" in html
-    assert "fewer than 3" in html
     assert ">facebook</td><td>5<" in html
-    assert ">linkedin</td><td>fewer than 3<" in html
+    assert ">linkedin</td><td>hidden<" in html and ">x</td><td>hidden<" in html
+    assert '<strong id="total-events">10</strong>' in html
+    assert "resting on at least 3 devices" in html
     await cli.post("/logout", data={"csrf_token": csrf_from(html)})
     await login(cli, "helen")
     html = await (await cli.get("/")).text()
-    assert ">linkedin</td><td>1<" in html
+    assert ">linkedin</td><td>hidden<" in html  # the headteacher too
 
 
-async def test_event_log_filters_and_pages_with_a_cursor(cli):
+async def test_event_log_shows_cells_on_k_devices_filtered_and_paged(cli):
     await add_user(cli, "alice", "admin")
     token = await add_sensor(cli)
     batch = [event(time=f"2026-11-25T0{h}:00:00Z") for h in range(8)] + [
         event(platform="x", category="social_network", outcome="log", clauses=["7"])
+        for _ in range(3)
     ]
     await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
     await login(cli, "alice")
     html = await (await cli.get("/events?outcome=log")).text()
     assert html.count("<td>x</td>") == 1 and "<td>facebook</td>" not in html
     html = await (await cli.get("/events?clause=6.2&platform=facebook")).text()
-    assert html.count("<td>facebook</td>") == 8
+    assert html.count("<td>facebook</td>") == 1 and "<td>8</td></tr>" in html
+    assert 'id="hidden-cells">0<' in html
     bad = await cli.get("/events?from=yesterday")
     assert bad.status == 400
+    assert (await cli.get("/events?cursor=2026-11-25T00:00:00Z,abc")).status == 400
 
 
 async def test_csv_and_json_exports_follow_the_filter(cli):
@@ -114,16 +123,21 @@ async def test_csv_and_json_exports_follow_the_filter(cli):
     batch = [event() for _ in range(3)] + [event(outcome="block", rule="=cmd|' /C calc'!A0")]
     resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
     assert resp.status == 400  # a rule id is an identifier: formula text never gets in
-    batch[-1]["rule"] = "blocked-thing"
+    batch[-1]["rule"] = event()["rule"]
+    batch += [event(outcome="block") for _ in range(2)]
     await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
     await login(cli, "alice")
     resp = await cli.get("/events/export?outcome=warn&format=csv")
     assert resp.headers["Content-Disposition"].startswith("attachment")
-    rows = list(csv.DictReader(io.StringIO(await resp.text())))
-    assert len(rows) == 3 and rows[0]["clauses"] == "6.2 7"
-    resp = await cli.get("/events/export?format=json")
     lines = (await resp.text()).splitlines()
-    assert len(lines) == 4 and orjson.loads(lines[0])["clauses"] == ["6.2", "7"]
+    assert lines[-1].startswith("# 0 cells hidden")
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[:-1]))))
+    assert len(rows) == 1 and rows[0]["clauses"] == "6.2 7" and rows[0]["events"] == "3"
+    assert "device" not in rows[0] and "id" not in rows[0]
+    resp = await cli.get("/events/export?format=json")
+    lines = [orjson.loads(line) for line in (await resp.text()).splitlines()]
+    assert len(lines) == 3 and lines[0]["clauses"] == ["6.2", "7"]
+    assert lines[-1]["hidden_cells"] == 0 and lines[-1]["k"] == 3
 
 
 async def test_an_account_becomes_allowed_only_when_the_headteacher_approves_it(cli):
@@ -172,7 +186,7 @@ async def test_settings_change_the_bundle_and_the_privacy_page(cli):
     )
     assert resp.status == 303
     bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
-    assert bundle["privacy"]["level"] == "stable" and len(bundle["privacy"]["key"]) == 64
+    assert bundle["privacy"]["level"] == "stable" and "key" not in bundle["privacy"]
     assert bundle["settings"]["retention_days"] == 30
     cli.session.cookie_jar.clear()
     page = await cli.get("/privacy")
@@ -196,24 +210,25 @@ async def test_every_admin_action_is_in_the_audit_log_and_an_edit_is_detected(cl
     assert problems and "changed" in problems[0]
 
 
-async def test_the_reporting_api_streams_ndjson_with_cursor_pages_for_an_api_token(cli):
+async def test_the_reporting_api_streams_ndjson_cells_with_cursor_pages_for_an_api_token(cli):
     await add_user(cli, "alice", "admin")
     sensor = await add_sensor(cli)
-    batch = [event(time=f"2026-11-25T0{h}:00:00Z") for h in range(5)]
+    batch = [event(time=f"2026-11-2{d}T10:00:00Z") for d in range(3, 6) for _ in range(3)]
     await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(sensor))
     await login(cli, "alice")
     resp = await form_post(cli, "/users", "/tokens", {"name": "siem"})
     token = (await resp.text()).split('id="new-api-token">')[1].split("<")[0]
     assert (await cli.get("/api/v1/events")).status == 401
     assert (await cli.get("/api/v1/events", headers=bearer(sensor))).status == 401
-    resp = await cli.get("/api/v1/events?limit=3", headers=bearer(token))
+    resp = await cli.get("/api/v1/events?limit=2", headers=bearer(token))
     assert resp.headers["Content-Type"].startswith("application/x-ndjson")
-    first = [orjson.loads(line) for line in (await resp.text()).splitlines()]
-    assert [e["time"][11:13] for e in first] == ["00", "01", "02"]
-    cursor = f"{first[-1]['time']},{first[-1]['id']}"
-    resp = await cli.get(f"/api/v1/events?limit=3&cursor={cursor}", headers=bearer(token))
-    rest = [orjson.loads(line) for line in (await resp.text()).splitlines()]
-    assert [e["time"][11:13] for e in rest] == ["03", "04"]
+    *first, summary = [orjson.loads(line) for line in (await resp.text()).splitlines()]
+    assert [(c["day"], c["events"]) for c in first] == [("2026-11-23", 3), ("2026-11-24", 3)]
+    assert summary["next_cursor"] == "2026-11-25,0" and summary["hidden_cells"] == 0
+    cursor = summary["next_cursor"]
+    resp = await cli.get(f"/api/v1/events?limit=2&cursor={cursor}", headers=bearer(token))
+    *rest, summary = [orjson.loads(line) for line in (await resp.text()).splitlines()]
+    assert [c["day"] for c in rest] == ["2026-11-25"] and "next_cursor" not in summary
 
 
 async def test_term_dates_edited_in_the_settings_reach_the_bundle(cli):
