@@ -20,9 +20,9 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from jinja2 import PackageLoader
 
 from policy.configdir import load_config_dir
-from service import retention
+from service import audit, retention
 from service.bundle import BundleSource, forget_old_secrets, seed
-from service.config import Config, read_or_create_secret
+from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
 from service.ingest import MAX_BYTES, Rollup
 from service.keys import CONFIG, ENGINE, SERVICES, Services
@@ -42,7 +42,7 @@ log = logging.getLogger("clausewarden.service")
 def create_app(config: Config) -> web.Application:
     school = load_config_dir(config.config_dir)
     tz = ZoneInfo(school.schedule.time_zone)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(config)  # 0700, the database 0600
     for name in forget_old_secrets(config.data_dir):  # no salt or key rests in the service
         log.warning("deleted %s from the data folder: sensors keep their own salts now", name)
     key = read_or_create_secret(
@@ -96,6 +96,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = make_engine(config.url)
     try:
         await migrate(engine)
+        secure_data_dir(config)  # the database file may have been made just now
+        await audit.attach(engine, config.data_dir)
         async with engine.begin() as conn:
             await seed(conn, app[SERVICES].school, config.clock())
         app[ENGINE] = engine

@@ -1,30 +1,133 @@
-"""The audit log: every admin action (who, what, when; never a secret), hash-chained.
+"""The audit log: every admin action (who, what, when; never a secret), chained under a key.
 
-Each entry's hash covers the previous entry's hash, so editing or deleting an entry breaks the
-chain from there on; `clausewarden audit verify` walks it.
+Each entry's hash is an HMAC-SHA-256, under a key kept outside the database (`audit.key` in the
+data folder, 0600), of the previous entry's hash and the entry itself. Whoever can write to the
+database but does not hold the key cannot edit, delete or re-hash entries unseen:
+`clausewarden audit verify` walks the chain. Cutting off the newest entries, or a rewrite by
+someone who also holds the data folder (and so the key), is caught against an anchor: the head
+(entry count and hash) that the governors' audit page shows for them to write down, checked by
+`clausewarden audit verify --anchor COUNT:HASH`.
+
+Upgrading a log chained before the key existed (plain SHA-256): the first time a key is made for a
+data folder whose log already has entries, those entries are checked as they were written, then
+re-chained under the new key, and the re-chaining is itself an entry (with what the check found).
+A key file that already exists is never replaced, so a log a database writer later re-hashes with
+plain SHA-256 is not "upgraded": it fails.
 """
 
 import hashlib
+import hmac
+import os
+import re
+import secrets
+import weakref
+from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.db import audit_log
 
 GENESIS = "0" * 64
+KEY_FILE = "audit.key"
+MIN_ANCHOR_HEX = 16
+"""An anchor's hash may be written down shortened to its first 16 hex digits (64 bits)."""
+
+_keys: "weakref.WeakKeyDictionary[Engine, bytes]" = weakref.WeakKeyDictionary()
 
 
-def entry_hash(prev_hash: str, at: str, actor: str, action: str, detail: str) -> str:
+class AuditKeyMissing(RuntimeError):
+    """An engine was used to write the audit log before its key was loaded (a bug)."""
+
+
+def _plain_hash(prev_hash: str, at: str, actor: str, action: str, detail: str) -> str:
+    """The chain before the key existed (only for checking a log once, when re-chaining it)."""
     payload = orjson.dumps([prev_hash, at, actor, action, detail])
     return hashlib.sha256(payload).hexdigest()
+
+
+def entry_hash(key: bytes, prev_hash: str, at: str, actor: str, action: str, detail: str) -> str:
+    payload = orjson.dumps(["cw-audit-v2", prev_hash, at, actor, action, detail])
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def load_key(data_dir: Path) -> tuple[bytes, bool]:
+    """The data folder's audit key: (key, whether it was made just now). Made at most once: two
+    processes starting together agree on the one that reached the disk first."""
+    path = data_dir / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip()), False
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secrets.token_hex(32).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)  # fails if another process made one meanwhile
+        created = True
+    except FileExistsError:
+        created = False
+    finally:
+        tmp.unlink()
+    return bytes.fromhex(path.read_text().strip()), created
+
+
+def _key_of(conn: AsyncConnection) -> bytes:
+    key = _keys.get(conn.sync_engine)
+    if key is None:
+        raise AuditKeyMissing("the audit log's key is not loaded (call service.audit.attach)")
+    return key
+
+
+async def attach(engine: AsyncEngine, data_dir: Path) -> None:
+    """Load (or make) the data folder's key for this engine; re-chain a log from before keys."""
+    key, created = load_key(data_dir)
+    _keys[engine.sync_engine] = key
+    if created:
+        async with engine.begin() as conn:
+            await _rechain(conn, key)
+
+
+async def _rechain(conn: AsyncConnection, key: bytes) -> None:
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+    rows = list(await conn.execute(select(audit_log).order_by(audit_log.c.id)))
+    if not rows:
+        return
+    problems = _walk(rows, lambda r: _plain_hash(r.prev_hash, r.at, r.actor, r.action, r.detail))
+    prev_hash = GENESIS
+    for row in rows:
+        new = entry_hash(key, prev_hash, row.at, row.actor, row.action, row.detail)
+        await conn.execute(
+            update(audit_log).where(audit_log.c.id == row.id).values(prev_hash=prev_hash, hash=new)
+        )
+        prev_hash = new
+    await record(
+        conn,
+        at=rows[-1].at,
+        actor="service",
+        action="audit.rechain",
+        detail={
+            "entries": len(rows),
+            "old_head": rows[-1].hash,
+            "problems_before": problems[:20],
+        },
+    )
 
 
 async def record(
     conn: AsyncConnection, *, at: str, actor: str, action: str, detail: dict[str, Any]
 ) -> None:
     """Append one entry (inside the caller's transaction)."""
+    key = _key_of(conn)
     if conn.dialect.name == "postgresql":
         await conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
     prev = (
@@ -39,26 +142,73 @@ async def record(
             action=action,
             detail=detail_text,
             prev_hash=prev_hash,
-            hash=entry_hash(prev_hash, at, actor, action, detail_text),
+            hash=entry_hash(key, prev_hash, at, actor, action, detail_text),
         )
     )
 
 
-async def verify(conn: AsyncConnection) -> tuple[int, list[str]]:
-    """Walk the chain; return (entries checked, problems found)."""
+def _walk(rows: list[Any], hash_of: Any) -> list[str]:
+    problems: list[str] = []
+    prev_hash = GENESIS
+    for row in rows:
+        if row.prev_hash != prev_hash:
+            problems.append(f"entry {row.id}: the entry before it was changed or deleted")
+        if not hmac.compare_digest(row.hash, hash_of(row)):
+            problems.append(f"entry {row.id}: its content was changed after it was written")
+        prev_hash = row.hash
+    return problems
+
+
+def parse_anchor(value: str) -> tuple[int, str]:
+    """COUNT:HASH (as the audit page shows it; the hash may be its first 16+ hex digits)."""
+    match = re.fullmatch(r"\s*(\d{1,12})\s*:\s*([0-9a-fA-F]{16,64})\s*", value)
+    if not match:
+        raise ValueError(
+            "an anchor is COUNT:HASH as the audit page shows it, e.g. 42:3f9a0c1b2d4e5f60"
+        )
+    return int(match.group(1)), match.group(2).lower()
+
+
+async def verify(
+    conn: AsyncConnection, anchor: tuple[int, str] | None = None
+) -> tuple[int, list[str]]:
+    """Walk the chain (and check it still holds `anchor`); return (entries, problems found)."""
+    key = _key_of(conn)
     problems: list[str] = []
     prev_hash = GENESIS
     count = 0
+    anchored = anchor is None
     result = await conn.stream(select(audit_log).order_by(audit_log.c.id))
     async for row in result:
         count += 1
         if row.prev_hash != prev_hash:
             problems.append(f"entry {row.id}: the entry before it was changed or deleted")
-        expected = entry_hash(row.prev_hash, row.at, row.actor, row.action, row.detail)
-        if row.hash != expected:
+        expected = entry_hash(key, row.prev_hash, row.at, row.actor, row.action, row.detail)
+        if not hmac.compare_digest(row.hash, expected):
             problems.append(f"entry {row.id}: its content was changed after it was written")
+        if anchor is not None and count == anchor[0]:
+            anchored = True
+            if not row.hash.startswith(anchor[1]):
+                problems.append(
+                    f"entry number {count} is not the one written down in the anchor: "
+                    "the log was rewritten up to there"
+                )
         prev_hash = row.hash
+    if not anchored and anchor is not None:
+        problems.append(
+            f"the log has {count} entries but the anchor was taken at {anchor[0]}: "
+            "entries were cut off its end"
+        )
     return count, problems
+
+
+async def head(conn: AsyncConnection) -> tuple[int, str]:
+    """(number of entries, the newest entry's hash): the anchor to write down."""
+    count = (await conn.execute(select(func.count()).select_from(audit_log))).scalar() or 0
+    last = (
+        await conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1))
+    ).scalar()
+    return int(count), last or GENESIS
 
 
 async def recent(conn: AsyncConnection, limit: int = 200) -> list[Any]:

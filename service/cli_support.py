@@ -9,15 +9,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service.config import Config
+from service import audit
+from service.config import Config, secure_data_dir
 from service.db import make_engine, migrate
 
 
 @asynccontextmanager
 async def open_store(config: Config) -> AsyncIterator[AsyncEngine]:
+    secure_data_dir(config)
     engine = make_engine(config.url)
     try:
         await migrate(engine)
+        secure_data_dir(config)  # the database file may have been made just now
+        await audit.attach(engine, config.data_dir)
         yield engine
     finally:
         await engine.dispose()

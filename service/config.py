@@ -34,6 +34,19 @@ class Config:
         return f"sqlite+aiosqlite:///{self.data_dir / 'clausewarden.db'}"
 
 
+def secure_data_dir(config: Config) -> None:
+    """The data folder readable by the service's user only (0700), the SQLite database and its
+    journals 0600 (SQLite gives its journals the database's mode). `clausewarden serve` also
+    sets the umask to 077, so whatever the service writes later is private too."""
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(config.data_dir, 0o700)
+    if config.database_url is None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = config.data_dir / f"clausewarden.db{suffix}"
+            if path.exists():
+                os.chmod(path, 0o600)
+
+
 def write_secret_file(path: Path, data: bytes) -> None:
     """Write a secret readable by its owner only (0600), replacing any old one."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 ROLES = ("viewer", "admin", "headteacher", "governor")
 ADMIN_ROLES = frozenset({"admin", "headteacher"})
 """May manage sensors, users, settings, school accounts (the headteacher also approves)."""
+FOUR_EYES_ROLES = frozenset({"headteacher", "governor"})
+"""Roles that count only once another, different headteacher or governor approved them (the very
+first headteacher excepted: made on the server with `clausewarden user add`, and announced)."""
 UNSUPPRESSED_ROLES = frozenset({"headteacher", "governor"})
 """See breakdowns with fewer than k devices (viewer and admin see "fewer than k")."""
 

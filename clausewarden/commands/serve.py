@@ -20,7 +20,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from service.app import create_app
+
+    os.umask(0o077)  # whatever the service writes (database, journals, keys) is its own only
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

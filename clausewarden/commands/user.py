@@ -1,5 +1,9 @@
 """`clausewarden user add NAME --role ROLE`: a person who logs in to the admin pages.
-The password comes from CLAUSEWARDEN_PASSWORD or a prompt, never from an argument."""
+The password comes from CLAUSEWARDEN_PASSWORD or a prompt, never from an argument.
+
+The very first headteacher is made here, on the server. After that, a headteacher or governor
+made (or given that role) here waits until a different headteacher or governor approves it on
+the Users page; every account made here is listed to every headteacher and governor."""
 
 import argparse
 import asyncio
@@ -51,29 +55,49 @@ async def _run(args: argparse.Namespace) -> int:
         if args.action == "list":
             async with engine.connect() as conn:
                 for row in await user_store.list_users(conn):
-                    print(f"{row.name}\t{row.role}\t{'disabled' if row.disabled else 'active'}")
+                    state = (
+                        "disabled"
+                        if row.disabled
+                        else "waiting for approval"
+                        if user_store.is_waiting(row)
+                        else "active"
+                    )
+                    print(f"{row.name}\t{row.role}\t{state}")
             return 0
         try:
             async with engine.begin() as conn:
                 if args.action == "add":
                     await user_store.add_user(
-                        conn, args.name, args.role, read_password(), actor="cli", now=now
+                        conn,
+                        args.name,
+                        args.role,
+                        read_password(),
+                        actor=user_store.CLI,
+                        now=now,
+                        from_cli=True,
                     )
                 else:
                     disabled = True if args.disable else False if args.enable else None
                     await user_store.set_user(
                         conn,
                         args.name,
-                        actor="cli",
+                        actor=user_store.CLI,
                         now=now,
                         role=args.role,
                         disabled=disabled,
                         password=read_password() if args.password else None,
+                        from_cli=True,
                     )
+                row = await user_store.get_user(conn, args.name)
         except store.StoreError as exc:
             print(f"clausewarden user: {exc}", file=sys.stderr)
             return 1
     print(f"User {args.name!r} {'added' if args.action == 'add' else 'changed'}.")
+    if row is not None and user_store.is_waiting(row):
+        print(
+            f"Their {row.role} role waits for the approval of another headteacher or governor "
+            "(Users page); until then they cannot log in."
+        )
     return 0
 
 

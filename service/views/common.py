@@ -3,6 +3,7 @@ refusal, a page that shows a secret once."""
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 import aiohttp_session
@@ -25,8 +26,11 @@ async def current_user(request: web.Request) -> Any:
     if isinstance(name, str):
         async with request.app[ENGINE].connect() as conn:
             user = await user_store.get_user(conn, name)
-        if user is not None and user.disabled:
+        # A session ends when its user logs out anywhere, changes password or role, is
+        # disabled (each raises the user's session generation), or waits for an approval.
+        if not user_store.is_active(user) or session.get("gen") != user.session_gen:
             user = None
+            session.invalidate()
     request[USER] = user
     return user
 
@@ -35,7 +39,7 @@ async def require(request: web.Request, *roles: str) -> Any:
     """The logged-in user, if their role is one of `roles` (any role when none given)."""
     user = await current_user(request)
     if user is None:
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
+        raise web.HTTPSeeOther(f"/login?next={quote(request.rel_url.path)}")
     if roles and user.role not in roles:
         raise web.HTTPForbidden(text="Your role does not allow this.")
     return user

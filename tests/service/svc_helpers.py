@@ -31,8 +31,23 @@ PASSWORD = "a-long-password"
 
 
 async def add_user(cli: Any, name: str, role: str, password: str = PASSWORD) -> None:
+    """A user as the tests' setting up makes them: a headteacher or governor stands approved
+    (the approval itself is tested in tests/security/test_four_eyes.py)."""
     async with cli.server.app[ENGINE].begin() as conn:
         await user_store.add_user(conn, name, role, password, actor="test", now=datetime.now(UTC))
+        await _approved_for_tests(conn, name)
+
+
+async def _approved_for_tests(conn: Any, name: str) -> None:
+    from sqlalchemy import update
+
+    from service.db import users
+
+    await conn.execute(
+        update(users)
+        .where(users.c.name == name, users.c.approved_by.is_(None))
+        .values(approved_by="test")
+    )
 
 
 def event(**overrides: Any) -> dict[str, Any]:
@@ -75,6 +90,7 @@ def seed_store(data: Any, users: dict[str, str], sensors: list[str]) -> dict[str
             now = datetime.now(UTC)
             for name, role in users.items():
                 await user_store.add_user(conn, name, role, PASSWORD, actor="test", now=now)
+                await _approved_for_tests(conn, name)
             for name in sensors:
                 tokens[name] = await store.add_sensor(conn, name, actor="test", now=now)
         return tokens
