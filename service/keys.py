@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from policy.school import SchoolConfig
 from service.bundle import BundleSource
 from service.config import Config
-from service.ingest import Rollup
+from service.ingest import Catalogue, Rollup, SensorLimits
 from service.metrics import Metrics
 
 
@@ -59,6 +59,10 @@ class Services:
     SENSOR_CACHE_SECONDS, so a revocation made elsewhere (the CLI) bites within that time."""
     sensor_writes: dict[int, datetime] = field(default_factory=dict)
     """When each sensor's last_seen was last written (it is written at most every 10 s)."""
+    sensor_limits: SensorLimits = field(default_factory=SensorLimits)
+    """Per-sensor rate limits of the sensors' API (429 with Retry-After past them)."""
+    catalogue: Catalogue | None = None
+    """The ids ingest accepts (made from `school` on first use)."""
 
 
 CONFIG = web.AppKey("config", Config)

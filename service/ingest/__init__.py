@@ -5,6 +5,7 @@
 transaction; `rollups` turns the stored rows into the daily counts the dashboard reads.
 """
 
+from service.ingest.guard import Catalogue, RateLimit, SensorLimits, retry_after
 from service.ingest.rollups import Rollup
 from service.ingest.storage import add_to_rollups, store_rows
 from service.ingest.validate import (
@@ -14,10 +15,16 @@ from service.ingest.validate import (
     Problems,
     check_batch,
     check_event,
+    policy_versions_named,
 )
 
 __all__ = [
     "FIELDS",
+    "Catalogue",
+    "RateLimit",
+    "SensorLimits",
+    "policy_versions_named",
+    "retry_after",
     "MAX_BYTES",
     "MAX_EVENTS",
     "Problems",

@@ -2,11 +2,13 @@
 the sensor named must be the token's, the time within a day ahead and the retention period.
 Any problem refuses the whole batch, and every problem is named."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from policy import ids
 from policy.event import EVENT_FIELDS, event_problems
+from service.ingest.guard import Known, unknown_ids
 
 MAX_EVENTS = 1000
 MAX_BYTES = 1024 * 1024
@@ -20,12 +22,22 @@ class Problems(list[dict[str, Any]]):
 
 
 def check_event(
-    i: int, ev: Any, *, sensor: str, oldest: str, newest: str, problems: Problems
+    i: int,
+    ev: Any,
+    *,
+    sensor: str,
+    oldest: str,
+    newest: str,
+    problems: Problems,
+    known: Mapping[str, Known] | None = None,
 ) -> dict[str, Any] | None:
-    """One event as a row, or None with its problems added (every field checked)."""
+    """One event as a row, or None with its problems added (every field checked). With `known`
+    (the catalogue's ids per policy version), a well-formed event naming an unknown id fails."""
     found = event_problems(ev)
     if isinstance(ev, dict):
         found += _context_problems(ev, found, sensor=sensor, oldest=oldest, newest=newest)
+        if known is not None and not found:
+            found += unknown_ids(ev, known.get(ev["policy_version"]))
     for field, message in found:
         problems.add(i, field, message)
     return None if found else to_row(ev)
@@ -56,10 +68,27 @@ def to_row(ev: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def policy_versions_named(body: Any) -> set[str]:
+    """The policy versions a batch's events name (to look up their catalogues first)."""
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        return set()
+    return {
+        ev["policy_version"]
+        for ev in body["events"][:MAX_EVENTS]
+        if isinstance(ev, dict) and isinstance(ev.get("policy_version"), str)
+    }
+
+
 def check_batch(
-    body: Any, *, sensor: str, now: datetime, retention_days: int
+    body: Any,
+    *,
+    sensor: str,
+    now: datetime,
+    retention_days: int,
+    known: Mapping[str, Known] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, Problems]:
-    """(rows, sensor_status, problems); any problem refuses the whole batch."""
+    """(rows, sensor_status, problems); any problem refuses the whole batch. `known`: the ids of
+    the catalogue per policy version (`Catalogue.known`); ingest always passes it."""
     problems = Problems()
     if not isinstance(body, dict):
         problems.add(None, "", "expected a JSON object with an 'events' list")
@@ -81,7 +110,9 @@ def check_batch(
     rows = []
     seen: set[str] = set()
     for i, ev in enumerate(batch):
-        row = check_event(i, ev, sensor=sensor, oldest=oldest, newest=newest, problems=problems)
+        row = check_event(
+            i, ev, sensor=sensor, oldest=oldest, newest=newest, problems=problems, known=known
+        )
         if row is not None:
             if row["id"] in seen:
                 continue  # the same event twice in one batch: stored once

@@ -10,8 +10,16 @@ from aiohttp import web
 
 from service import store
 from service.db import is_sqlite
-from service.ingest import MAX_BYTES, check_batch, store_rows
-from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES
+from service.ingest import (
+    MAX_BYTES,
+    Catalogue,
+    RateLimit,
+    check_batch,
+    policy_versions_named,
+    retry_after,
+    store_rows,
+)
+from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES, Services
 from service.security import token_hash
 from service.views.jsonapi import bearer, json_error, json_response
 
@@ -37,9 +45,25 @@ async def authenticate_sensor(request: web.Request) -> Any:
     return sensor
 
 
+def limit(limiter: RateLimit, sensor: Any) -> None:
+    """429 with Retry-After when `sensor` is over `limiter`'s rate (never a 5xx)."""
+    wait = limiter.take(sensor.id, time.monotonic())
+    if wait > 0:
+        exc = json_error(429, "too many requests from this sensor; retry later")
+        exc.headers["Retry-After"] = retry_after(wait)
+        raise exc
+
+
+def catalogue(services: Services) -> Catalogue:
+    if services.catalogue is None:
+        services.catalogue = Catalogue(services.school)
+    return services.catalogue
+
+
 async def post_events(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
     services = request.app[SERVICES]
+    limit(services.sensor_limits.events, sensor)
     metrics = services.metrics
     if request.content_length is not None and request.content_length > MAX_BYTES:
         raise json_error(413, f"a batch is at most {MAX_BYTES} bytes")
@@ -51,15 +75,16 @@ async def post_events(request: web.Request) -> web.Response:
         raise json_error(400, "the body is not valid JSON", problems=[]) from None
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
-    settings = services.bundles.fresh_settings()
-    if settings is None:
-        async with engine.connect() as conn:
-            settings = await services.bundles.settings(conn)
     if isinstance(body, dict) and isinstance(body.get("events"), list):
         if len(body["events"]) > 1000:
             raise json_error(413, "a batch is at most 1000 events")
+    settings = services.bundles.fresh_settings()
+    async with engine.connect() as conn:
+        if settings is None:
+            settings = await services.bundles.settings(conn)
+        known = await catalogue(services).known(conn, policy_versions_named(body))
     rows, status, problems = check_batch(
-        body, sensor=sensor.name, now=now, retention_days=settings.retention_days
+        body, sensor=sensor.name, now=now, retention_days=settings.retention_days, known=known
     )
     if problems:
         metrics.batches_rejected.inc()
@@ -108,18 +133,23 @@ async def get_bundle(request: web.Request) -> web.Response:
 
 async def post_account_request(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
+    services = request.app[SERVICES]
+    limit(services.sensor_limits.account_requests, sensor)
+    if request.content_length is not None and request.content_length > 16 * 1024:
+        raise json_error(413, "a request to register an account is at most 16 kB")
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise json_error(400, "the body is not valid JSON") from None
     problems = []
-    school = request.app[SERVICES].school
+    school = services.school
     platforms = {p.id for p in school.platforms.platforms}
     if not isinstance(body, dict):
         raise json_error(400, "expected a JSON object")
     for extra in sorted(body.keys() - {"platform", "account_id", "label"}):
         problems.append({"field": str(extra)[:64], "message": "unknown field"})
-    if body.get("platform") not in platforms:
+    platform = body.get("platform")
+    if not isinstance(platform, str) or platform not in platforms:
         problems.append({"field": "platform", "message": "not a platform of the catalogue"})
     for name in ("account_id", "label"):
         value = body.get(name)

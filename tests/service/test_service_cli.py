@@ -119,7 +119,7 @@ def test_events_export_streams_what_the_served_api_stored(served):
 
     url, token, data = served
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
-    batch = [event(time=now, outcome="warn"), event(time=now, outcome="block", rule="b")]
+    batch = [event(time=now, outcome="warn"), event(time=now, outcome="block", rule="social-working-time")]
     assert _post(f"{url}/api/v1/events", token, {"events": batch}) == 202
     csv_out = cw("events", "export", "--format", "csv", data=data)
     rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))

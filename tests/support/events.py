@@ -19,11 +19,11 @@ def an_event(**fields: Any) -> Event:
         "action": "browse",
         "outcome": "warn",
         "clauses": ("6.2", "7"),
-        "rule": "personal-in-working-time",
+        "rule": "social-working-time",
         "working_time": True,
-        "device_group": "staff",
+        "device_group": "staff-devices",
         "account": "personal",
         "school_account": None,
-        "policy_version": "2017-02",
+        "policy_version": "wycliffe-smp-2017-02",
     }
     return Event(**{**base, **fields})
