@@ -2,13 +2,20 @@
 
 Bounded: past `max_pending` unshipped events a new event is not kept, and the count of events not
 kept is itself stored (and reported to the service as `outbox_dropped`). Shipped events stay for
-the rest of the day so staff can see their own (the self-view), then are pruned.
+the rest of the day so staff can see their own (the self-view), then are pruned; unshipped ones
+older than the retention period are deleted (the service would refuse them anyway).
+
+Each row carries a device tag for the self-view that rotates daily: the tag the caller gives,
+under a key of that day (`tag_key`, derived from the proxy's daily salt). When the day's salt is
+destroyed the day's tags can no longer be recomputed, and pruning blanks past days' tags too.
 """
 
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +41,20 @@ PENDING, SHIPPED, REJECTED = 0, 1, 2
 class Outbox:
     """One SQLite file; safe to use from the proxy's thread and the shipper (one lock)."""
 
-    def __init__(self, path: Path, max_pending: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        max_pending: int = 100_000,
+        tag_key: Callable[[str], bytes | None] | None = None,
+    ) -> None:
         self.path = path
         self.max_pending = max_pending
+        self.tag_key = tag_key
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+        self._db.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten
         self._db.executescript(SCHEMA)
         self._pending = self._count_pending()
 
@@ -52,6 +66,13 @@ class Outbox:
         with self._lock:
             self._db.close()
 
+    def _day_tag(self, day: str, self_tag: str) -> str:
+        """The stored tag of `self_tag` on `day` ('' when that day's key is gone or unset)."""
+        key = self.tag_key(day) if self.tag_key is not None else None
+        if key is None or not self_tag:
+            return ""
+        return hmac.new(key, self_tag.encode(), hashlib.sha256).hexdigest()[:24]
+
     def add(self, event: Event, day: str, self_tag: str) -> bool:
         """Keep `event`; False (and the dropped count goes up) when the outbox is full."""
         with self._lock:
@@ -60,7 +81,12 @@ class Outbox:
                 return False
             self._db.execute(
                 "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
-                (event.id, day, self_tag, json.dumps(event.to_json(), separators=(",", ":"))),
+                (
+                    event.id,
+                    day,
+                    self._day_tag(day, self_tag),
+                    json.dumps(event.to_json(), separators=(",", ":")),
+                ),
             )
             self._pending += 1
             return True
@@ -74,7 +100,12 @@ class Outbox:
             self._db.executemany(
                 "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
                 [
-                    (e.id, day, tag, json.dumps(e.to_json(), separators=(",", ":")))
+                    (
+                        e.id,
+                        day,
+                        self._day_tag(day, tag),
+                        json.dumps(e.to_json(), separators=(",", ":")),
+                    )
                     for e, day, tag in kept
                 ],
             )
@@ -119,6 +150,9 @@ class Outbox:
 
     def for_self(self, self_tag: str, day: str) -> list[dict[str, Any]]:
         """This device's own events of `day` (the staff self-view), oldest first."""
+        self_tag = self._day_tag(day, self_tag)
+        if not self_tag:
+            return []
         with self._lock:
             rows = self._db.execute(
                 "SELECT data FROM events WHERE self_tag = ? AND day = ? ORDER BY seq",
@@ -133,8 +167,20 @@ class Outbox:
             rows = self._db.execute("SELECT state, data FROM events ORDER BY seq").fetchall()
         return [(names[int(state)], json.loads(data)) for state, data in rows]
 
-    def prune(self, before_day: str) -> int:
-        """Forget shipped events of days before `before_day` (the self-view shows today only)."""
+    def prune(self, before_day: str, expired_before: str | None = None) -> int:
+        """Forget shipped events of days before `before_day` (the self-view shows today only) and
+        blank the device tags of the rest of those days; delete unshipped events of days before
+        `expired_before` (past the retention period). Returns how many events were deleted."""
         with self._lock:
+            self._db.execute("BEGIN")
             cur = self._db.execute("DELETE FROM events WHERE state != 0 AND day < ?", (before_day,))
-            return cur.rowcount
+            deleted = cur.rowcount
+            if expired_before is not None:
+                cur = self._db.execute("DELETE FROM events WHERE day < ?", (expired_before,))
+                deleted += cur.rowcount
+            self._db.execute(
+                "UPDATE events SET self_tag = '' WHERE day < ? AND self_tag != ''", (before_day,)
+            )
+            self._db.execute("COMMIT")
+            self._pending = self._count_pending()
+            return deleted

@@ -7,7 +7,7 @@ ADDON_SCRIPT = Path(__file__).with_name("addon.py")  # what `mitmdump -s` loads
 
 OUTBOX_FILE = "outbox.sqlite3"
 BUNDLE_FILE = "bundle.json"  # the last good bundle from the service
-SALT_FILE = "salt.json"  # the day's local salt, when there is no service salt
+SALT_FILE = "salt.json"  # this proxy's salt of the day (0600), replaced at local midnight
 ALLOWANCE_KEY_FILE = "allowance.key"
 DEVICE_KEY_FILE = "device.key"  # the long-lived key of the `stable` privacy level
 

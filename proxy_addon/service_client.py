@@ -1,6 +1,10 @@
-"""The client side of docs/sensor-api.md: the policy bundle (ETag, last-known-good copy on disk)
-and the account requests, over aiohttp so that no hook ever waits on the network. Event shipping
-lives in shipper.py."""
+"""The client side of docs/sensor-api.md: the policy bundle (ETag, last-known-good copy on disk),
+the account requests and the investigations' device checks, over aiohttp so that no hook ever
+waits on the network. Event shipping lives in shipper.py.
+
+The bundle's privacy object carries the level only; a copy saved by an older version that still
+holds the service's salt or key is cut down to the level when it is read, and the file rewritten.
+"""
 
 import json
 import threading
@@ -9,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from policy.bundle import without_secrets
 from proxy_addon.paths import BUNDLE_FILE
 from proxy_addon.secrets import write_private
 
@@ -27,8 +32,7 @@ class BundleSource:
         self.token = token
         self.path = data_dir / BUNDLE_FILE
         self.etag: str | None = None
-        # Saving a new bundle and forgetting an old salt (each in a thread) both rewrite the file.
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # saves run in threads
 
     def _read(self) -> tuple[str | None, dict[str, Any] | None] | None:
         """(etag, bundle) as saved, or None when there is no readable copy."""
@@ -44,25 +48,22 @@ class BundleSource:
         write_private(self.path, payload.encode())
 
     def last_known_good(self) -> dict[str, Any] | None:
+        """The saved bundle (startup); a salt or key an older version saved in it is deleted."""
         with self._lock:
             saved = self._read()
-        if saved is None:
-            return None
-        self.etag, bundle = saved
+            if saved is None:
+                return None
+            self.etag, bundle = saved
+            if bundle is not None:
+                clean = without_secrets(bundle)
+                if clean != bundle:
+                    self._write(self.etag, clean)
+                bundle = clean
         return bundle
 
     def save(self, bundle: dict[str, Any]) -> None:
         with self._lock:
-            self._write(self.etag, bundle)
-
-    def forget_salt(self, today: str) -> None:
-        """Drop the saved copy's salt once its day is over (the service gives a salt for a day)."""
-        with self._lock:
-            etag, saved = self._read() or (None, None)
-            privacy = (saved or {}).get("privacy") or {}
-            if saved is not None and privacy.get("salt") and privacy.get("salt_date") != today:
-                saved["privacy"] = {k: v for k, v in privacy.items() if k != "salt"}
-                self._write(etag, saved)
+            self._write(self.etag, without_secrets(bundle))
 
     async def fetch(self) -> dict[str, Any] | None:
         """The new bundle, or None when the service says it has not changed (304)."""
@@ -89,7 +90,7 @@ class BundleSource:
         if not isinstance(bundle, dict):
             raise ServiceError(f"GET {self.url} sent JSON that is not a bundle")
         self.etag = etag
-        return bundle
+        return without_secrets(bundle)
 
 
 async def post_account_request(
@@ -109,4 +110,42 @@ async def post_account_request(
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         raise ServiceError(f"POST {url} failed: {exc}") from exc
     if status >= 400:
+        raise ServiceError(f"POST {url} answered {status}")
+
+
+async def fetch_checks(service_url: str, token: str) -> list[dict[str, Any]]:
+    """`GET /api/v1/investigation-checks`: the countersigned device tests this sensor has not
+    answered yet (investigation, device address, who opened, who countersigned)."""
+    url = service_url.rstrip("/") + "/api/v1/investigation-checks"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as session,
+            session.get(url, headers=headers) as response,
+        ):
+            if response.status != 200:
+                raise ServiceError(f"GET {url} answered {response.status}")
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+        raise ServiceError(f"GET {url} failed: {exc}") from exc
+    checks = body.get("checks") if isinstance(body, dict) else None
+    if not isinstance(checks, list):
+        raise ServiceError(f"GET {url} sent JSON that is not a list of checks")
+    return [c for c in checks if isinstance(c, dict)]
+
+
+async def answer_check(service_url: str, token: str, check_id: int, device: str) -> None:
+    """`POST /api/v1/investigation-checks/{id}`: this sensor's pseudonym of the checked device."""
+    url = service_url.rstrip("/") + f"/api/v1/investigation-checks/{check_id}"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as session,
+            session.post(url, json={"device": device}, headers=headers) as response,
+        ):
+            await response.read()
+            status = response.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ServiceError(f"POST {url} failed: {exc}") from exc
+    if status not in (200, 202, 409):  # 409: answered already
         raise ServiceError(f"POST {url} answered {status}")

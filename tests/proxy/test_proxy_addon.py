@@ -406,6 +406,7 @@ async def test_daily_pseudonym_changes_with_the_day(tctx):
 async def test_secrets_and_outbox_are_private_files(tctx):
     addon, _ = tctx
     await addon.request(flow("https://www.facebook.com/"))
+    await addon.recorder.settle_saves()  # a new salt is written off the event loop
     assert (addon.data_dir / "allowance.key").stat().st_mode & 0o077 == 0
     assert (addon.data_dir / "salt.json").stat().st_mode & 0o077 == 0
     with sqlite3.connect(addon.outbox.path) as db:
@@ -526,12 +527,12 @@ async def test_stable_privacy_keeps_one_pseudonym_across_days(tctx, make_config)
     await addon.request(flow("https://www.facebook.com/"))
     first, second = events(addon)
     assert first["device"] == second["device"] is not None
+    await addon.recorder.settle_saves()  # the new key is written off the event loop
     assert (addon.data_dir / "device.key").stat().st_mode & 0o077 == 0
 
 
-async def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseudonym(
-    tctx, tmp_path
-):
+async def test_a_salt_in_an_older_last_good_bundle_is_deleted_and_never_used(tctx, tmp_path):
+    # An older service handed out its salt in the bundle; the proxy now keeps its own.
     from policy.bundle import compile_bundle
     from policy.configdir import load_config_dir
     from policy.event import pseudonym
@@ -555,7 +556,9 @@ async def test_the_services_daily_salt_from_the_last_good_bundle_makes_the_pseud
     )
     await addon.request(flow("https://www.facebook.com/"))
     [event] = events(addon)
-    assert event["device"] == pseudonym(bytes.fromhex(salt), "127.0.0.1")
+    assert event["device"] and event["device"] != pseudonym(bytes.fromhex(salt), "127.0.0.1")
+    saved = json.loads((data / "bundle.json").read_text())["bundle"]
+    assert saved["privacy"] == {"level": "daily"} and salt not in (data / "bundle.json").read_text()
 
 
 async def test_the_services_bundle_is_fetched_without_holding_up_the_event_loop(
@@ -628,28 +631,20 @@ async def test_no_service_no_last_good_copy_and_a_broken_folder_leave_nothing_to
 
 
 async def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
-    from policy.bundle import compile_bundle
-    from policy.configdir import load_config_dir
     from proxy_addon.secrets import write_private
 
     addon, ctx = tctx
-    bundle = compile_bundle(load_config_dir(None))
-    bundle["privacy"] = {"level": "daily", "salt": "cd" * 32, "salt_date": "2026-11-25"}
-    data = tmp_path / "with-service"
+    data = tmp_path / "restart"
     data.mkdir()
-    write_private(data / "bundle.json", json.dumps({"etag": '"x"', "bundle": bundle}).encode())
-    token = tmp_path / "token"
-    token.write_text("cws_test\n")
-    ctx.configure(
-        addon,
-        clausewarden_data_dir=str(data),
-        clausewarden_service="http://127.0.0.1:9",
-        clausewarden_token_file=str(token),
+    # A salt left from a day before (the proxy was stopped over midnight) is deleted at start.
+    write_private(
+        data / "salt.json", json.dumps({"date": "2026-11-24", "salt": "00" * 32}).encode()
     )
-    write_private(data / "salt.json", b'{"date": "2026-11-25", "salt": "00"}')
-    addon.forget_old_salts("2026-11-25")
-    assert (data / "salt.json").exists() and "cd" * 32 in (data / "bundle.json").read_text()
-    addon.forget_old_salts("2026-11-26")
+    ctx.configure(addon, clausewarden_data_dir=str(data))
     assert not (data / "salt.json").exists()
-    saved = json.loads((data / "bundle.json").read_text())["bundle"]
-    assert "salt" not in saved["privacy"] and saved["privacy"]["level"] == "daily"
+    await addon.request(flow("https://www.facebook.com/"))
+    addon.forget_old_salts("2026-11-25")
+    kept = json.loads((data / "salt.json").read_text())
+    assert kept["date"] == "2026-11-25" and (data / "salt.json").stat().st_mode & 0o077 == 0
+    addon.forget_old_salts("2026-11-26")  # midnight: the day's salt is destroyed
+    assert not (data / "salt.json").exists()
