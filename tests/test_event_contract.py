@@ -146,19 +146,14 @@ async def test_the_store_registers_exactly_the_sensor_names_the_proxy_accepts(tm
         await engine.dispose()
 
 
-def test_the_bundles_privacy_part_carries_exactly_what_its_level_needs():
+def test_the_bundles_privacy_part_carries_the_level_and_never_a_salt_or_key():
     salt, key = "ab" * 32, "cd" * 32
-    assert privacy_part("daily", salt=salt, salt_date="2026-11-25") == {
-        "level": "daily",
-        "salt": salt,
-        "salt_date": "2026-11-25",
-    }
-    assert privacy_part("stable", key=key) == {"level": "stable", "key": key}
-    assert privacy_part("none") == {"level": "none"}
+    for level in ("daily", "stable", "none"):
+        assert privacy_part(level) == {"level": level}
     for bad in (
-        {"level": "daily", "salt": salt},  # no day: a sensor could not tell when it expires
-        {"level": "none", "key": key},  # `none` carries no secret at all
-        {"level": "stable", "key": "XY" * 32},
+        {"level": "daily", "salt": salt, "salt_date": "2026-11-25"},  # each sensor keeps its own
+        {"level": "stable", "key": key},  # the key stays on the proxy
+        {"level": "none", "key": key},
         {"level": "weekly"},
     ):
         with pytest.raises(ValueError, match="privacy"):

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import func, select
-from svc_helpers import Clock, add_sensor, bearer, event
+from svc_helpers import Clock, add_sensor, add_user, bearer, event
 
+from service import user_store
 from service.db import events
 from service.keys import ENGINE
 
@@ -117,7 +118,13 @@ async def test_sensor_status_updates_last_seen_and_outbox_figures_in_metrics(cli
         headers=bearer(token),
     )
     assert resp.status == 202
-    text = await (await cli.get("/metrics")).text()
+    assert (await cli.get("/metrics")).status == 401  # an admin's API token reads them
+    await add_user(cli, "alice", "admin")
+    async with cli.server.app[ENGINE].begin() as conn:
+        reader = await user_store.add_api_token(
+            conn, "prometheus", user_name="alice", role="admin", now=datetime.now(UTC)
+        )
+    text = await (await cli.get("/metrics", headers=bearer(reader))).text()
     assert 'clausewarden_sensor_outbox_pending{sensor="proxy1"} 12' in text
     assert 'clausewarden_sensor_outbox_dropped{sensor="proxy1"} 3' in text
     assert 'clausewarden_sensor_outbox_lag_seconds{sensor="proxy1"} 1800' in text
@@ -137,33 +144,25 @@ async def test_bundle_has_etag_and_if_none_match_gives_304(cli):
     assert resp.status == 200
     bundle = await resp.json()
     etag = resp.headers["ETag"]
-    assert etag == f'"{bundle["version"]}-2026-11-25"'
-    assert bundle["privacy"]["level"] == "daily"
-    assert len(bundle["privacy"]["salt"]) == 64
+    assert etag == f'"{bundle["version"]}-daily"'
+    assert bundle["privacy"] == {"level": "daily"}  # each sensor keeps its own salt
     again = await cli.get("/api/v1/bundle", headers={**bearer(token), "If-None-Match": etag})
     assert again.status == 304
     assert (await cli.get("/api/v1/bundle")).status == 401
 
 
-async def test_the_salt_rotates_at_london_midnight_and_the_old_one_is_gone(cli, clock, config):
+async def test_the_bundle_is_the_same_across_midnight_and_the_service_keeps_no_salt(
+    cli, clock, config
+):
     token = await add_sensor(cli)
     clock.now = datetime(2026, 11, 25, 23, 59, tzinfo=UTC)  # London is UTC in November
-    first = (await (await cli.get("/api/v1/bundle", headers=bearer(token))).json())["privacy"]
+    first = await cli.get("/api/v1/bundle", headers=bearer(token))
     clock.now = datetime(2026, 11, 26, 0, 0, 30, tzinfo=UTC)
-    second = (await (await cli.get("/api/v1/bundle", headers=bearer(token))).json())["privacy"]
-    assert first["salt_date"] == "2026-11-25" and second["salt_date"] == "2026-11-26"
-    assert first["salt"] != second["salt"]
-    salt_file = config.data_dir / "daily-salt.json"
-    assert first["salt"] not in salt_file.read_text()
-    assert stat.S_IMODE(os.stat(salt_file).st_mode) == 0o600
+    second = await cli.get("/api/v1/bundle", headers=bearer(token))
+    assert first.headers["ETag"] == second.headers["ETag"]
+    assert (await first.json())["privacy"] == (await second.json())["privacy"] == {"level": "daily"}
+    assert not (config.data_dir / "daily-salt.json").exists()
     assert stat.S_IMODE(os.stat(config.data_dir / "session.key").st_mode) == 0o600
-
-
-async def test_summer_time_midnight_is_london_midnight_not_utc(cli, clock):
-    token = await add_sensor(cli)
-    clock.now = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London
-    privacy = (await (await cli.get("/api/v1/bundle", headers=bearer(token))).json())["privacy"]
-    assert privacy["salt_date"] == "2026-07-01"
 
 
 async def test_account_request_waits_in_the_pending_list_not_in_the_bundle(cli):
