@@ -233,6 +233,59 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/investigation-checks": {
+                "get": {
+                    "summary": "The device tests of countersigned investigations this sensor has "
+                    "not answered (level stable only; else an empty list)",
+                    "security": [{"sensorToken": []}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {"checks": {"type": "array", "items": {}}},
+                            },
+                            "the open checks",
+                        ),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/investigation-checks/{id}": {
+                "post": {
+                    "summary": "A sensor's answer to one check: the device's pseudonym under its "
+                    "own key (the service keeps only the count of matching events)",
+                    "security": [{"sensorToken": []}],
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["device"],
+                                    "properties": {
+                                        "device": {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "202": _json({"type": "object"}, "answered"),
+                        "400": _json(ERROR, "not a pseudonym"),
+                        "404": _json(ERROR, "no such open check"),
+                        "409": _json(ERROR, "answered already, or the level is not stable"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
