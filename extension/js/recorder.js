@@ -2,7 +2,7 @@
 // One event at a time: the install id and the day's salt are made once, not raced.
 
 import { eventFromDecision } from "./policy/event.js";
-import { installId, devicePseudonym, newEventId, privacyLevel } from "./sensor-event.js";
+import { installId, devicePseudonym, forgetOldSalt, newEventId, privacyLevel } from "./sensor-event.js";
 import { shipPending } from "./outbox.js";
 
 const SHIP_DELAY_MS = 1000;
@@ -36,7 +36,7 @@ export class Recorder {
     ]);
     const level = privacyLevel(bundle, config.privacyLevel);
     const day = policy.workingTime.local(at).date;
-    const device = await devicePseudonym({ storage: this._local, bundle, level, deviceId, day });
+    const device = await devicePseudonym({ storage: this._local, level, deviceId, day });
     const event = eventFromDecision(decision, {
       eventId: newEventId(),
       at,
@@ -59,8 +59,18 @@ export class Recorder {
     }, SHIP_DELAY_MS);
   }
 
-  /** Send what waits in the outbox (with backoff after failures: outbox.js). */
+  /** Destroy the salt of a day that is over (the worker's minute alarm calls `ship`). */
+  async forgetOldSalt() {
+    const [config, { policy }] = await Promise.all([this._settings.get(), this._policies.current()]);
+    const today = policy.workingTime.local(this._clock() + config.clockOffset).date;
+    this._recording = this._recording.catch(() => {}).then(() => forgetOldSalt(this._local, today));
+    return this._recording;
+  }
+
+  /** Send what waits in the outbox (with backoff after failures: outbox.js); first destroy a
+   * past day's salt. */
   async ship() {
+    await this.forgetOldSalt().catch(() => {});
     const config = await this._settings.get();
     return shipPending(this._outbox, this._local, {
       serviceUrl: config.serviceUrl,

@@ -1,8 +1,12 @@
 // The sensor's side of the event (policy/event.js makes the event itself): the device pseudonym
 // under the privacy levels, the install id, event ids.
 //
-// The device is a random install id, never sent: only its HMAC under the day's salt (daily) or the
-// service's long-lived key (stable) leaves, or nothing at all (none). WebCrypto only.
+// The device is a random install id, never sent: only its HMAC under the day's salt (daily) or a
+// long-lived key (stable) leaves, or nothing at all (none). Both the salt and the key are the
+// extension's own, made here and kept in chrome.storage.local: the service hands out no secret
+// (pseudonyms of different sensors need not agree). The day's salt is replaced when the school's
+// local day changes and the old one is overwritten, so a past day's pseudonyms can never be
+// linked to the install id again. WebCrypto only.
 
 import { pseudonym } from "./policy/event.js";
 
@@ -36,15 +40,15 @@ export async function installId(storage) {
 }
 
 /**
- * The device field of an event at `ms`: null (none), HMAC under the service key or a local key
- * (stable), or under the service's salt for the school's day, else a local salt kept for that day
- * only and replaced the next day (daily).
+ * The device field of an event of the school's local `day` (YYYY-MM-DD): null (none), the HMAC
+ * under this install's long-lived key (stable), or under its salt of that day (daily). One salt per
+ * day: a new day replaces (so forgets) the day before's; an event of a day whose salt is already
+ * gone gets no device (null) rather than a second pseudonym. The bundle's privacy object carries
+ * the level only; a salt or key in it (from an older service) is never used.
  */
-export async function devicePseudonym({ storage, bundle, level, deviceId, day }) {
+export async function devicePseudonym({ storage, level, deviceId, day }) {
   if (level === "none") return null;
-  const privacy = bundle.privacy || {};
   if (level === "stable") {
-    if (privacy.key) return pseudonym(fromHex(privacy.key), deviceId);
     let key = (await storage.get([STABLE_KEY]))[STABLE_KEY];
     if (!key) {
       key = randomHex(32);
@@ -52,13 +56,23 @@ export async function devicePseudonym({ storage, bundle, level, deviceId, day })
     }
     return pseudonym(fromHex(key), deviceId);
   }
-  if (privacy.salt && privacy.salt_date === day) return pseudonym(fromHex(privacy.salt), deviceId);
   let local = (await storage.get([SALT_KEY]))[SALT_KEY];
-  if (!local || local.date !== day) {
+  if (local && day < local.date) return null; // that day is over and its salt destroyed
+  if (!local || local.date !== day || !local.salt) {
     local = { date: day, salt: randomHex(32) }; // yesterday's salt is overwritten, so forgotten
     await storage.set({ [SALT_KEY]: local });
   }
   return pseudonym(fromHex(local.salt), deviceId);
+}
+
+/** At the school's local midnight (checked every minute): destroy a salt of a day before `today`. */
+export async function forgetOldSalt(storage, today) {
+  const local = (await storage.get([SALT_KEY]))[SALT_KEY];
+  if (local && local.salt && local.date < today) {
+    await storage.set({ [SALT_KEY]: { date: today, salt: null } }); // no day before today again
+    return true;
+  }
+  return false;
 }
 
 export function newEventId() {

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { test } from "node:test";
 
 import { coarsen, eventFromDecision, pseudonym } from "../js/policy/event.js";
-import { devicePseudonym, privacyLevel } from "../js/sensor-event.js";
+import { devicePseudonym, forgetOldSalt, privacyLevel } from "../js/sensor-event.js";
 import { FileStorage } from "./helpers.js";
 
 const DECISION = {
@@ -54,22 +54,34 @@ test("an event carries only the contract's fields, never a URL or an account id"
   assert.equal(e.time, "2026-11-25T10:00:00Z");
 });
 
-test("privacy levels: none has no device, daily follows the day's salt, stable a long-lived key", async () => {
+test("privacy levels: none has no device, daily the extension's own salt of the day, stable its own key", async () => {
   const storage = new FileStorage();
-  const bundle = { settings: { privacy_level: "daily" }, privacy: { level: "daily", salt: "11".repeat(32), salt_date: "2026-11-25" } };
-  assert.equal(await devicePseudonym({ storage, bundle, level: "none", deviceId: "d", day: "2026-11-25" }), null);
-  const today = await devicePseudonym({ storage, bundle, level: "daily", deviceId: "d", day: "2026-11-25" });
-  assert.equal(today, await pseudonym(new Uint8Array(32).fill(0x11), "d"));
-  // A day the service gave no salt for: a local salt, replaced (so forgotten) the next day.
-  const other = await devicePseudonym({ storage, bundle, level: "daily", deviceId: "d", day: "2026-11-26" });
-  const next = await devicePseudonym({ storage, bundle, level: "daily", deviceId: "d", day: "2026-11-27" });
-  assert.notEqual(other, today);
-  assert.notEqual(next, other);
-  assert.equal((await storage.get(["privacy.daily_salt"]))["privacy.daily_salt"].date, "2026-11-27");
-  const stable = { ...bundle, privacy: { level: "stable", key: "22".repeat(32) } };
-  const a = await devicePseudonym({ storage, bundle: stable, level: "stable", deviceId: "d", day: "2026-11-25" });
-  const b = await devicePseudonym({ storage, bundle: stable, level: "stable", deviceId: "d", day: "2026-12-25" });
+  assert.equal(await devicePseudonym({ storage, level: "none", deviceId: "d", day: "2026-11-25" }), null);
+  const today = await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-25" });
+  const kept = (await storage.get(["privacy.daily_salt"]))["privacy.daily_salt"];
+  assert.equal(kept.date, "2026-11-25");
+  assert.equal(today, await pseudonym(Buffer.from(kept.salt, "hex"), "d"));
+  assert.equal(await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-25" }), today);
+  // The next day: a new salt replaces (so forgets) the day before's; the day before gets no device.
+  const next = await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-26" });
+  assert.notEqual(next, today);
+  assert.equal(await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-25" }), null);
+  assert.ok(!JSON.stringify(await storage.get(null)).includes(kept.salt));
+  const a = await devicePseudonym({ storage, level: "stable", deviceId: "d", day: "2026-11-25" });
+  const b = await devicePseudonym({ storage, level: "stable", deviceId: "d", day: "2026-12-25" });
   assert.equal(a, b);
+  assert.match((await storage.get(["privacy.stable_key"]))["privacy.stable_key"], /^[0-9a-f]{64}$/);
+});
+
+test("a day's salt is destroyed at the school's midnight, and never made again for that day", async () => {
+  const storage = new FileStorage();
+  await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-25" });
+  const kept = (await storage.get(["privacy.daily_salt"]))["privacy.daily_salt"];
+  assert.equal(await forgetOldSalt(storage, "2026-11-25"), false);
+  assert.equal(await forgetOldSalt(storage, "2026-11-26"), true);
+  assert.ok(!JSON.stringify(await storage.get(null)).includes(kept.salt));
+  assert.equal(await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-25" }), null);
+  assert.ok(await devicePseudonym({ storage, level: "daily", deviceId: "d", day: "2026-11-26" }));
 });
 
 test("the stricter of the service's and the school's privacy level applies", () => {
