@@ -9,7 +9,7 @@ from svc_helpers import add_sensor, bearer, event
 from service import audit, retention, store
 from service.db import daily_counts, events
 from service.keys import ENGINE, SERVICES
-from service.queries import EventFilter, page
+from service.queries import EventFilter, page, parse_cursor
 
 
 async def test_ingest_is_idempotent_and_all_or_nothing(pg_or_sqlite_cli):
@@ -48,21 +48,34 @@ async def test_revocation_and_bundle_etag(pg_or_sqlite_cli):
     assert (await cli.get("/api/v1/bundle", headers=bearer(token))).status == 403
 
 
-async def test_keyset_pages_cover_every_event_once(pg_or_sqlite_cli):
+async def test_cursor_pages_cover_every_shown_cell_once(pg_or_sqlite_cli):
     cli = pg_or_sqlite_cli
     token = await add_sensor(cli)
-    batch = [event(time=f"2026-11-25T0{i % 8}:{(i % 4) * 15:02d}:00Z") for i in range(57)]
-    await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
-    seen: list[str] = []
+    platforms = ("facebook", "x", "instagram")
+    batch = [
+        event(time=f"2026-11-{20 + day}T0{day}:{(i % 4) * 15:02d}:00Z", platform=p)
+        for day in range(6)
+        for p in platforms
+        for i in range(3)
+    ]
+    resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(token))
+    assert resp.status == 202
+    seen: list[tuple[str, str]] = []
     cursor = None
+    tz = cli.server.app[SERVICES].tz
     async with cli.server.app[ENGINE].connect() as conn:
         while True:
-            items, next_cursor = await page(conn, EventFilter(), cursor=cursor, limit=10)
-            seen += [i["id"] for i in items]
+            items, next_cursor, hidden = await page(
+                conn, tz, 3, EventFilter(), cursor=cursor, limit=4
+            )
+            assert hidden == 0
+            seen += [(i["day"], i["platform"]) for i in items]
+            assert all(i["events"] == 3 for i in items)
             if next_cursor is None:
                 break
-            cursor = tuple(next_cursor.split(","))
-    assert sorted(seen) == sorted(e["id"] for e in batch) and len(seen) == 57
+            cursor = parse_cursor(next_cursor)
+    assert sorted(seen) == sorted({(e["time"][:10], e["platform"]) for e in batch})
+    assert len(seen) == 18 and seen[0][0] == "2026-11-25"  # newest day first
 
 
 async def test_retention_deletes_events_keeps_rollups_and_audits(pg_or_sqlite_cli, clock):
