@@ -55,10 +55,12 @@ def service(tmp_path_factory) -> Iterator[tuple[str, str]]:
             at = (now - timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
             for d in range(4):
                 batch.append(event(time=at, device=f"{day:02d}{d:030x}"))
-            batch.append(
-                event(time=at, platform="x", outcome="log", clauses=["7"], device=f"{day:032x}")
-            )
-        assert _api(f"{url}/api/v1/events", token, {"events": batch})["stored"] == 30
+            for d in range(3):  # x on 3 devices a day: k=3, so the log shows it
+                device = f"{day:02d}{d + 10:030x}"
+                batch.append(
+                    event(time=at, platform="x", outcome="log", clauses=["7"], device=device)
+                )
+        assert _api(f"{url}/api/v1/events", token, {"events": batch})["stored"] == 42
         yield url, token
         assert process.poll() is None, "the service died during the tests"
     finally:
@@ -91,7 +93,7 @@ def test_admin_sees_the_dashboard_filters_the_log_and_exports_csv(browser, servi
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     assert page.locator("svg.chart").count() >= 5
     assert page.locator("svg.chart rect").count() > 10
-    assert page.locator("#total-events").inner_text() == "30"
+    assert page.locator("#total-events").inner_text() == "42"
     page.screenshot(path=artifact_path("service-dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 800, "height": 1100})  # a tablet
     page.screenshot(path=artifact_path("service-dashboard-tablet.png"), full_page=True)
@@ -108,7 +110,9 @@ def test_admin_sees_the_dashboard_filters_the_log_and_exports_csv(browser, servi
         page.locator("#export-csv").click()
     path = info.value.path()
     lines = Path(path).read_text().splitlines()
-    assert lines[0].startswith("id,time,sensor") and len(lines) == 7
+    # a cell a day, then the line saying how many cells are hidden and why
+    assert lines[0].startswith("day,platform") and len(lines) == 8
+    assert lines[-1].startswith("# 0 cells hidden")
     page.context.close()
 
 

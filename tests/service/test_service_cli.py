@@ -119,18 +119,21 @@ def test_events_export_streams_what_the_served_api_stored(served):
 
     url, token, data = served
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
-    batch = [
-        event(time=now, outcome="warn"),
-        event(time=now, outcome="block", rule="social-working-time"),
+    # three devices each: k=3, so both cells are shown (events become cells of a day)
+    batch = [event(time=now, outcome="warn") for _ in range(3)] + [
+        event(time=now, outcome="block", rule="social-working-time") for _ in range(3)
     ]
     assert _post(f"{url}/api/v1/events", token, {"events": batch}) == 202
     csv_out = cw("events", "export", "--format", "csv", data=data)
-    rows = list(csv.DictReader(io.StringIO(csv_out.stdout)))
-    assert sorted(r["outcome"] for r in rows) == ["block", "warn"]
+    *lines, note = csv_out.stdout.splitlines()
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines))))
+    assert sorted((r["outcome"], r["events"]) for r in rows) == [("block", "3"), ("warn", "3")]
+    assert note.startswith("# 0 cells hidden")
     lines = cw("events", "export", "--format", "jsonl", data=data).stdout.splitlines()
-    assert {orjson.loads(line)["id"] for line in lines} == {e["id"] for e in batch}
+    cells = [orjson.loads(line) for line in lines]
+    assert "id" not in cells[0] and "device" not in cells[0] and cells[-1]["hidden_cells"] == 0
     empty = cw("events", "export", "--to", "2000-01-02", "--format", "jsonl", data=data)
-    assert empty.stdout == ""
+    assert [orjson.loads(line)["hidden_cells"] for line in empty.stdout.splitlines()] == [0]
 
 
 def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):

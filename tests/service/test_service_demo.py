@@ -73,12 +73,13 @@ def test_demo_runs_service_and_proxy_and_proxy_events_reach_the_dashboard(tmp_pa
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             dashboard, log = _seen_by_admin(url, password)
-            if "<td>facebook</td>" in log:
+            if ">facebook</td><td>hidden<" in dashboard:
                 break
             time.sleep(0.5)
-        assert "<td>facebook</td>" in log and "<td>demo-proxy</td>" in log
-        # one device is fewer than k=3: the admin's dashboard shows no count for it
-        assert ">facebook</td><td>fewer than 3<" in dashboard
+        # one device is fewer than k=3: the admin's dashboard shows no count for it, and the
+        # event log neither the event nor the sensor
+        assert ">facebook</td><td>hidden<" in dashboard
+        assert "<td>facebook</td>" not in log and "demo-proxy" not in log
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
