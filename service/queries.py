@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -107,6 +107,8 @@ def parse_cursor(value: str | None) -> tuple[date, int] | None:
         raise FilterError("cursor: expected '<day>,<n>' as given with the last page") from None
 
 
+WINDOW = 7
+"""Days read per query by the log and the exports."""
 CELL_SOURCE = (events.c.time, *(events.c[name] for name in LOG_DIMS), events.c.sensor)
 
 
@@ -131,21 +133,38 @@ async def log_days(
     cursor: tuple[date, int] | None = None,
     size: int = 2000,
 ) -> AsyncIterator[DayRelease]:
-    """The released cells, a local day at a time (the cursor's day first, cells skipped)."""
+    """The released cells, a local day at a time (the cursor's day first, cells skipped). Read a
+    week at a time, so that a first page never groups the whole table."""
     first, last = flt.start, flt.end
     if cursor is not None:
         if newest_first:
             last = min(last, cursor[0]) if last else cursor[0]
         else:
             first = max(first, cursor[0]) if first else cursor[0]
-    start, end = day_bounds(tz, first, last)
-    result = await conn.stream(cell_query(start, end, newest_first=newest_first))
-    async with aclosing(released_days(result.partitions(size), tz, k, flt.keep)) as days:
-        async for day in days:
-            if cursor is not None and day.day == cursor[0].isoformat():
-                day.rows = day.rows[cursor[1] :]
-                day.skipped = cursor[1]
-            yield day
+    if first is None or last is None:
+        span = (await conn.execute(select(func.min(events.c.time), func.max(events.c.time)))).one()
+        if span[0] is None:
+            return
+        oldest, newest = (datetime.fromisoformat(t).astimezone(tz).date() for t in span)
+        first, last = first or oldest, last or newest
+    windows = []
+    day = last if newest_first else first
+    while first <= day <= last:
+        other = (
+            day - timedelta(days=WINDOW - 1) if newest_first else day + timedelta(days=WINDOW - 1)
+        )
+        low, high = (max(other, first), day) if newest_first else (day, min(other, last))
+        windows.append((low, high))
+        day = low - timedelta(days=1) if newest_first else high + timedelta(days=1)
+    for low, high in windows:
+        start, end = day_bounds(tz, low, high)
+        result = await conn.stream(cell_query(start, end, newest_first=newest_first))
+        async with aclosing(released_days(result.partitions(size), tz, k, flt.keep)) as days:
+            async for release in days:
+                if cursor is not None and release.day == cursor[0].isoformat():
+                    release.rows = release.rows[cursor[1] :]
+                    release.skipped = cursor[1]
+                yield release
 
 
 async def page(
