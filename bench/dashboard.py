@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from service import reports  # noqa: E402
 from service.db import make_engine, migrate  # noqa: E402
 from service.ingest import Rollup, check_batch, store_rows  # noqa: E402
-from service.queries import EventFilter, page  # noqa: E402
+from service.queries import EventFilter, page, parse_cursor  # noqa: E402
 
 PLATFORMS = [
     ("facebook", "social_network", 30),
@@ -139,14 +139,12 @@ async def main() -> None:
         async def dash(days: int, suppress: bool) -> None:
             start, end = reports.range_for(today, days)
             async with engine.connect() as conn:
-                await reports.figures(
-                    conn, start=start, end=end, k=3, suppress=suppress, by_events=False
-                )
+                await reports.figures(conn, start=start, end=end, k=3, coarse=not suppress)
 
         async def log_page(flt: EventFilter, deep: bool = False) -> None:
             async with engine.connect() as conn:
                 cursor = cursor_holder.get("deep") if deep else None
-                _items, nxt = await page(conn, flt, cursor=cursor, limit=50)
+                _items, nxt, _hidden = await page(conn, TZ, 3, flt, cursor=cursor, limit=50)
                 if not deep and nxt:
                     cursor_holder["first"] = nxt
 
@@ -154,8 +152,10 @@ async def main() -> None:
         async with engine.connect() as conn:
             cursor = None
             for _ in range(100):
-                _items, nxt = await page(conn, EventFilter(), cursor=cursor, limit=50)
-                cursor = tuple(nxt.split(",")) if nxt else None
+                _items, nxt, _hidden = await page(
+                    conn, TZ, 3, EventFilter(), cursor=cursor, limit=50
+                )
+                cursor = parse_cursor(nxt) if nxt else None
             cursor_holder["deep"] = cursor
 
         cases: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
