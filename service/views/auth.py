@@ -1,6 +1,7 @@
 """Logging in and out, and changing one's own password (sessions in encrypted cookies, each
 carrying its user's session generation; who is asking: service.views.common)."""
 
+import asyncio
 import re
 import time
 from typing import Any
@@ -67,11 +68,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _refuse(request, "limited", 429, target)
     async with request.app[ENGINE].connect() as conn:
         user = await user_store.get_user(conn, name)
+    # argon2 takes a good part of a second: off the event loop, so other requests go on.
     if user is None:
-        burn_password_check(password)
+        await asyncio.to_thread(burn_password_check, password)
         ok = False
     else:
-        ok = verify_password(user.password_hash, password) and not user.disabled
+        ok = await asyncio.to_thread(verify_password, user.password_hash, password)
+        ok = ok and not user.disabled
     if not ok:
         limiter.fail(name, address, clock)
         return _refuse(request, "wrong", 401, target)
@@ -119,7 +122,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
     present = str(form.get("present", ""))[:1024]
     new = str(form.get("new", ""))[:1024]
     code = None
-    if not verify_password(user.password_hash, present):
+    if not await asyncio.to_thread(verify_password, user.password_hash, present):
         code = "wrong"
     elif len(new) < 10:
         code = "short"
