@@ -1,8 +1,16 @@
 """Facts off a mitmproxy flow, read cheaply: only the headers the policy uses, the body only
-where the platform's catalogue entry has a body endpoint for the method, bounded."""
+where the platform's catalogue entry has a body endpoint for the method, bounded.
 
+The body look decodes at most the bytes it looks at: a compressed body is decompressed
+incrementally and stops at the peek, so a small "decompression bomb" (a 400 kB gzip body that
+expands to gigabytes) costs no more memory than the peek. An encoding it cannot decode in bounded
+steps (a chain of several, or an unknown one) is not looked into at all.
+"""
+
+import zlib
 from datetime import datetime
 
+import brotli  # type: ignore[import-untyped]
 from mitmproxy import http
 
 from policy.engine import PlatformSpec
@@ -41,10 +49,7 @@ def facts_from_flow(
     p, _, query = full.partition("?")
     body = None
     if path is None and method in platform.body_methods and peek > 0:
-        raw = request.raw_content or b""
-        if "content-encoding" in request.headers:
-            raw = request.get_content(strict=False) or b""
-        body = raw[:peek]
+        body = peek_body(request.raw_content or b"", request.headers.get("content-encoding"), peek)
     return Facts(
         host=request.host,
         path=p or "/",
@@ -56,3 +61,44 @@ def facts_from_flow(
         at=at,
         client=client,
     )
+
+
+def peek_body(raw: bytes, encoding: str | None, peek: int) -> bytes | None:
+    """The first `peek` bytes of the decoded body, decoding no more than that; None if the
+    encoding cannot be decoded in bounded steps or the body is not what it says."""
+    coding = (encoding or "identity").strip().lower()
+    try:
+        if coding in ("", "identity", "none"):
+            return raw[:peek]
+        if coding in ("gzip", "x-gzip"):
+            return _zlib(raw, 32 + zlib.MAX_WBITS, peek)  # gzip or zlib header
+        if coding == "deflate":
+            try:
+                return _zlib(raw, zlib.MAX_WBITS, peek)
+            except zlib.error:
+                return _zlib(raw, -zlib.MAX_WBITS, peek)  # raw deflate, as some clients send
+        if coding == "br":
+            return _brotli(raw, peek)
+        if coding == "zstd":
+            return _zstd(raw, peek)
+    except (zlib.error, brotli.error, ValueError, EOFError):
+        return None
+    return None  # several encodings, or one we do not know: not looked into
+
+
+def _zlib(raw: bytes, wbits: int, peek: int) -> bytes:
+    decoder = zlib.decompressobj(wbits)
+    return decoder.decompress(raw, peek)  # max_length: never more than `peek` bytes out
+
+
+def _brotli(raw: bytes, peek: int) -> bytes:
+    decoder = brotli.Decompressor()
+    return bytes(decoder.process(raw, output_buffer_limit=peek)[:peek])
+
+
+def _zstd(raw: bytes, peek: int) -> bytes:
+    try:
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from backports import zstd  # type: ignore[import-not-found,no-redef,unused-ignore]
+    return bytes(zstd.ZstdDecompressor().decompress(raw, max_length=peek))

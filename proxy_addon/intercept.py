@@ -2,17 +2,24 @@
 
 One regular expression (mitmproxy matches each pattern against `host:port`): the catalogue's
 domains with their subdomains, its exact hosts and top-level domains, and the header-injection
-hosts. Every other TLS connection is an opaque tunnel, decided before its ClientHello is parsed.
+hosts, and the proxy's own pages host. Every other TLS connection is an opaque tunnel, decided
+before its ClientHello is parsed.
 """
 
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+PAGES_HOST = "clausewarden.internal"
+"""The proxy's own host (as mitmproxy has mitm.it): what this device recorded today and the privacy
+notice are answered here by the proxy itself, never upstream, so no script of a social site (its
+origin differs) can read them. `.internal` is reserved for private use: it never resolves on the
+internet."""
+
 
 def allow_hosts_pattern(bundle: Mapping[str, Any], extra_hosts: Iterable[str] = ()) -> str:
     domains: set[str] = set()
-    exact: set[str] = set(extra_hosts)
+    exact: set[str] = {*extra_hosts, PAGES_HOST}
     for platform in bundle["platforms"]:
         domains.update(platform["domains"])
         domains.update(platform.get("tlds", ()))

@@ -1,8 +1,16 @@
-"""The proxy's own pages under /.clausewarden/ on a social host, answered by the proxy and never
-sent upstream: the warning page's Continue, Go back and Register, the self-view, privacy.
+"""The proxy's own pages, answered by the proxy and never sent upstream.
 
-A table of handlers: pages anyone may open, and pages that need the warning page's ticket (signed
-for this device and platform, an hour long). Each handler is async: Register posts to the service.
+Two places, so that no web page can read what the proxy shows a member of staff:
+
+- on the proxy's own host (`PAGES_HOST`, as mitmproxy has mitm.it): what this device recorded
+  today and the privacy notice. A script on a social site has another origin, so the browser never
+  lets it read them; under /.clausewarden/ on a social host these only redirect there.
+- under /.clausewarden/ on a social host: the warning page's Continue, Go back and Register, which
+  need the platform's own cookies (the allowance, the signed-in account). Each needs the warning
+  page's ticket (signed for this device and platform, an hour long) and a top-level navigation
+  from the page itself (Sec-Fetch-*): a page's fetch(), an iframe or another site's form is refused.
+
+Each handler is async: Register posts to the service.
 """
 
 import logging
@@ -18,6 +26,7 @@ from policy.facts import Decision
 from policy.warning import continue_accepted, going_back_recorded, safe_return_path
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
+from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.service_client import ServiceError, post_account_request
 from proxy_addon.shared import Shared
@@ -66,10 +75,9 @@ class OwnPages:
     def __init__(self, shared: Shared, recorder: Recorder) -> None:
         self.shared = shared
         self.recorder = recorder
-        self.open_pages: dict[tuple[str, str], Handler] = {
-            ("mine", "GET"): self.mine,
-            ("privacy", "GET"): self.privacy,
-        }
+        self.host_pages: dict[tuple[str, str], Callable[[Policy, str], Awaitable[http.Response]]]
+        self.host_pages = {("mine", "GET"): self.mine, ("privacy", "GET"): self.privacy}
+        self.host_names = {name for name, _ in self.host_pages}
         self.ticket_pages: dict[tuple[str, str], Handler] = {
             ("continue", "POST"): self.continue_,
             ("back", "POST"): self.back,
@@ -82,6 +90,13 @@ class OwnPages:
         if flow.response is not None or flow.error is not None or not flow.live:
             return
         policy = self.shared.policy
+        if flow.request.host == PAGES_HOST:
+            if policy is not None:
+                try:
+                    flow.response = await self._serve_own_host(flow, policy)
+                except Exception:
+                    self.shared.failed("request")
+            return  # the Warden answers whatever is left: nothing here goes upstream
         if policy is None or not flow.request.path.startswith(PREFIX):
             return
         platform_id = policy.classifier.platform_for(flow.request.host)
@@ -92,23 +107,44 @@ class OwnPages:
         except Exception:
             self.shared.failed("request")
 
+    async def _serve_own_host(self, flow: http.HTTPFlow, policy: Policy) -> http.Response:
+        request = flow.request
+        name = request.path.partition("?")[0].strip("/")
+        school = policy.school_name
+        handler = self.host_pages.get((name, request.method))
+        if handler is None:
+            return page.notice(404, school, "Not found", "There is no such page.")
+        if not _navigation(request.headers):
+            return page.notice(403, school, "Not allowed", "Open this page from its link.")
+        client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        return await handler(policy, client)
+
     async def _serve(
         self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec
     ) -> http.Response:
         request = flow.request
         name = request.path[len(PREFIX) :].partition("?")[0]
         method = request.method
+        school = policy.school_name
+        if name in self.host_names:  # moved to the proxy's own host, out of this site's reach
+            return http.Response.make(
+                303,
+                b"",
+                {
+                    "Location": f"{request.scheme}://{PAGES_HOST}/{name}",
+                    "Cache-Control": "no-store",
+                    "Referrer-Policy": "no-referrer",
+                },
+            )
+        if name not in self.ticket_names or method not in ("GET", "POST"):
+            return page.notice(404, school, "Not found", "There is no such page.")
+        if not _navigation(request.headers, same_origin=True):
+            return page.notice(403, school, "Not allowed", "Use the buttons on the warning page.")
         at = self.shared.now()
         client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
         form = request.urlencoded_form if method == "POST" else request.query
         tag = allowance.device_tag(self.shared.secret, client)
         asked = Asked(flow, policy, platform, client, at, tag, form)
-        handler = self.open_pages.get((name, method))
-        if handler is not None:
-            return await handler(asked)
-        school = policy.school_name
-        if name not in self.ticket_names or method not in ("GET", "POST"):
-            return page.notice(404, school, "Not found", "There is no such page.")
         ticket = form.get("ticket", "")
         if allowance.verify(self.shared.secret, ticket, "ticket", tag, at.timestamp()) != (
             platform.id
@@ -124,33 +160,34 @@ class OwnPages:
             return page.notice(405, school, "Not allowed", "Use the buttons on the page.")
         return await handler(asked)
 
-    # --- pages anyone may open -------------------------------------------------------------
+    # --- pages on the proxy's own host ------------------------------------------------------
 
-    async def mine(self, asked: Asked) -> http.Response:
-        working_time = asked.policy.working_time
+    async def mine(self, policy: Policy, client: str) -> http.Response:
+        working_time = policy.working_time
         outbox = self.shared.outbox
-        day = working_time.local(asked.at).date().isoformat()
-        rows = outbox.for_self(asked.tag, day) if outbox else []
+        at = self.shared.now()
+        tag = allowance.device_tag(self.shared.secret, client)
+        day = working_time.local(at).date().isoformat()
+        rows = outbox.for_self(tag, day) if outbox else []
         for row in rows:  # shown in the school's time, from the coarsened UTC time
             utc = datetime.fromisoformat(row["time"].replace("Z", "+00:00"))
             row["local_time"] = working_time.local(utc).strftime("%H:%M")
         return page.notice(
             200,
-            asked.school,
+            policy.school_name,
             "What this device has recorded today",
             "These are the anonymised events recorded from this device today. "
             "No page addresses, content or accounts are recorded.",
             rows=rows,
         )
 
-    async def privacy(self, asked: Asked) -> http.Response:
-        policy = asked.policy
+    async def privacy(self, policy: Policy, client: str) -> http.Response:
         level = (policy.bundle.get("privacy") or {}).get("level") or policy.settings.get(
             "privacy_level"
         )
         return page.notice(
             200,
-            asked.school,
+            policy.school_name,
             "Privacy",
             "This proxy puts the school's Social Media Policy to work. It only decrypts "
             "connections to social media sites and to the sites where the school sets sign-in "
@@ -243,3 +280,16 @@ class OwnPages:
         return page.notice(
             202, school, "Request sent", "The headteacher will be asked to approve this account."
         )
+
+
+def _navigation(headers: Mapping[str, str], *, same_origin: bool = False) -> bool:
+    """A top-level navigation the person made (Sec-Fetch-*; a browser without them passes):
+    never a script's fetch() or an embedded frame, and with `same_origin` never a form or link of
+    another site (the warning page's forms are on the platform's own origin)."""
+    mode, dest = headers.get("sec-fetch-mode"), headers.get("sec-fetch-dest")
+    if mode is not None and mode != "navigate":
+        return False
+    if dest is not None and dest != "document":
+        return False
+    site = headers.get("sec-fetch-site")
+    return not (same_origin and site is not None and site not in ("same-origin", "none"))

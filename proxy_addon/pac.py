@@ -4,6 +4,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from proxy_addon.intercept import PAGES_HOST
+
 
 def pac_text(
     bundle: dict[str, Any],
@@ -24,7 +26,7 @@ def pac_text(
             "}\n"
         )
     domains: set[str] = set()
-    hosts: set[str] = set(extra_hosts)
+    hosts: set[str] = {*extra_hosts, PAGES_HOST}  # the proxy's own pages host too
     for platform in bundle["platforms"]:
         domains.update(platform["domains"])
         domains.update(platform.get("tlds", ()))

@@ -1,14 +1,23 @@
-"""The sensor's own settings: its data folder and secret, the service and its token, the clock.
+"""The sensor's own settings: its data folder and secret, the service and its token, the clock;
+and what mitmproxy may write in its log.
 
 First in the addon list: the others read what it puts in `Shared` when they configure.
+
+mitmproxy's log names the client's address and port on every line about a connection, and its
+messages name hosts ("the client does not trust the proxy's certificate for www.facebook.com").
+Unless `clausewarden_log_connections` is set, a filter on mitmproxy's log handlers lets through only
+ClauseWarden's own messages (which never name an address or a page) and mitmproxy's errors, with
+the client's address removed; a connection refused, a TLS failure, a host: none is written.
 """
 
+import logging
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mitmproxy import ctx
+from mitmproxy.log import MitmLogHandler
 
 from proxy_addon.paths import ALLOWANCE_KEY_FILE, default_data_dir
 from proxy_addon.secrets import private_key
@@ -45,6 +54,13 @@ class Settings:
             "(default ~/.clausewarden/proxy).",
         )
         loader.add_option(
+            "clausewarden_log_connections",
+            bool,
+            False,
+            "For troubleshooting only: let mitmproxy log connections, TLS failures and hosts "
+            "with the client's address (by default its log names no address and no host).",
+        )
+        loader.add_option(
             "clausewarden_now",
             str,
             "",
@@ -53,6 +69,8 @@ class Settings:
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
+        if "clausewarden_log_connections" in updated or "termlog_verbosity" in updated:
+            quiet_mitmproxy_log(not opts.clausewarden_log_connections)
         if "clausewarden_now" in updated:
             self.shared.fixed_now = parse_now(opts.clausewarden_now)
         if "clausewarden_service" in updated and opts.clausewarden_service:
@@ -106,3 +124,31 @@ def parse_now(value: str) -> datetime | None:
     if at is None or at.tzinfo is None:
         raise refuse(f"clausewarden_now: {value!r} is not an ISO-8601 time with a UTC offset")
     return at
+
+
+class NoAddresses(logging.Filter):
+    """Only ClauseWarden's messages and mitmproxy's errors, never with a client's address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name == "clausewarden" or record.name.startswith("clausewarden.")
+        if not ours and record.levelno < logging.ERROR:
+            return False  # connections, TLS failures, hosts: mitmproxy's info and warnings
+        if getattr(record, "client", None) is not None:
+            record.client = None  # mitmproxy's log formatter prints it before the message
+        return True
+
+
+_FILTER = NoAddresses()
+
+
+def quiet_mitmproxy_log(quiet: bool) -> None:
+    """Put the filter on (or take it off) mitmproxy's handlers of the root logger (its terminal log
+    and event store): a filter on a logger would miss the records that propagate to them."""
+    for handler in logging.getLogger().handlers:
+        if not isinstance(handler, MitmLogHandler):
+            continue
+        if quiet:
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)
+        else:
+            handler.removeFilter(_FILTER)

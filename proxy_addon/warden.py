@@ -2,6 +2,11 @@
 the warning page, a plain 403, or passage (with the school's headers where it sets some).
 
 Every rule is in policy/ (decide, and policy.warning for Continue); this acts on the Decision.
+
+Bodies the proxy never reads are streamed, not buffered: every response from upstream, and the
+requests it does not hold (neither a catalogue host, a header-injection host nor its own pages
+host). A catalogue request is held whole until it is decided, and only its first bytes are looked
+at (proxy_addon.facts).
 """
 
 import logging
@@ -15,6 +20,7 @@ from policy.facts import Decision
 from policy.warning import WARNING_OUTCOMES, continue_offered, warning_content
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
+from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared
 
@@ -43,14 +49,45 @@ class Warden:
         try:
             sni = data.client_hello.sni
             if not sni or (
-                policy.classifier.platform_for(sni) is None and sni not in self.shared.injections
+                policy.classifier.platform_for(sni) is None
+                and sni not in self.shared.injections
+                and sni != PAGES_HOST
             ):
                 data.ignore_connection = True
         except Exception:
             self.shared.failed("tls_clienthello")
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream the body of a request the proxy will not hold (it is never read)."""
+        try:
+            if not self._holds(flow.request.host):
+                flow.request.stream = True
+        except Exception:
+            self.shared.failed("requestheaders")
+
+    def _holds(self, host: str) -> bool:
+        policy = self.shared.policy
+        return (
+            policy is None  # not yet known: held until the policy is in force
+            or host == PAGES_HOST
+            or host in self.shared.injections
+            or policy.classifier.platform_for(host) is not None
+        )
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream every response from upstream: the proxy never reads a response body."""
+        response = flow.response
+        if response is not None and response.raw_content is None:
+            response.stream = True
+
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or flow.error is not None or not flow.live:
+            return
+        if flow.request.host == PAGES_HOST:
+            # The proxy's own host: answered by OwnPages, or here if that failed; never upstream.
+            flow.response = page.notice(
+                503, "ClauseWarden", "Not available", "This page cannot be shown just now."
+            )
             return
         policy = self.shared.policy
         if policy is None:
@@ -135,6 +172,7 @@ class Warden:
         content = warning_content(
             policy.bundle, decision, return_to=flow.request.path, account_seen=account_seen
         )
+        pages = f"{flow.request.scheme}://{PAGES_HOST}"
         secret = self.shared.secret
         expires = int(at.timestamp()) + TICKET_SECONDS
         ticket = allowance.sign(
@@ -146,4 +184,5 @@ class Warden:
             **content,
             ticket=ticket,
             injection=bool(self.shared.injections),
+            pages=pages,
         )

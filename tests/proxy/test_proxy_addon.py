@@ -280,7 +280,7 @@ async def test_staff_self_view_lists_only_this_devices_events(tctx):
     other = flow("https://www.instagram.com/")
     other.client_conn.peername = ("10.0.0.9", 1234)
     await addon.request(other)
-    mine = flow("https://www.facebook.com/.clausewarden/mine")
+    mine = flow("https://clausewarden.internal/mine")
     await addon.request(mine)
     page = mine.response.get_text()
     assert "facebook" in page and "instagram" not in page
@@ -289,7 +289,7 @@ async def test_staff_self_view_lists_only_this_devices_events(tctx):
 
 async def test_privacy_page_says_other_connections_are_not_decrypted(tctx):
     addon, _ = tctx
-    f = flow("https://www.facebook.com/.clausewarden/privacy")
+    f = flow("http://clausewarden.internal/privacy")
     await addon.request(f)
     assert "passes through unopened" in f.response.get_text()
 
