@@ -14,7 +14,7 @@ function dispatch(name, payload) {
 ext.onBeforeNavigate((details) => dispatch("navigation", details));
 ext.onCommitted((details) => dispatch("committed", details));
 ext.onBeforeRequest((details) => dispatch("request", details));
-ext.onMessage((request) => worker.answer(request));
+ext.onMessage((request, sender) => worker.answer(request, sender));
 ext.onAlarm((alarm) => dispatch("alarm", alarm));
 ext.onCookieChanged((change) => dispatch("cookie", change));
 ext.onStartup(() => dispatch("startup"));

@@ -20,7 +20,8 @@ export const REQUEST_HEADERS = {
  * A top-level navigation (webNavigation, before it starts and again when it commits: a tab
  * update made before may lose the race). Whatever the rules can't know in advance (a path-specific
  * decision, a rule a minute stale) is decided here and the tab sent to the warning page.
- * `ctx`: {ext (cookiesFor, updateTab, extensionUrl), settings, policies, allowances, rules, recorder}.
+ * `ctx`: {ext (cookiesFor, updateTab, extensionUrl), settings, policies, allowances, rules, recorder,
+ * warnings (the WarningFlow)}.
  */
 export async function onNavigate(ctx, details, committed = false) {
   if (details.frameId !== 0) return;
@@ -35,6 +36,9 @@ export async function onNavigate(ctx, details, committed = false) {
   if (decision === null) return;
   if (WARNING_OUTCOMES.includes(decision.outcome)) {
     if ((await stopping(decision, at, ctx.allowances)) === null) return; // an allowance runs
+    // The warning is recorded here, as the tab is sent to the warning page (by the redirect rule
+    // or by the worker), with a one-time nonce for the page that tab will show.
+    await ctx.warnings.expect(details.tabId, details.url, decision, at);
     if (!committed && (await ctx.rules.platforms()).includes(decision.platform)) return; // the rule has it
     await ctx.ext.updateTab(details.tabId, `${ctx.ext.extensionUrl("warning.html")}#${details.url}`);
     ctx.rules.refresh().catch(() => {});

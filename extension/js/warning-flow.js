@@ -2,7 +2,12 @@
 // back and "Register this as a school account" do. Each step decides the URL afresh, so a page
 // can never continue to something the policy no longer lets it.
 //
-// The page holds a ticket (in chrome.storage.session for 30 minutes), never a decision.
+// The warning is recorded by the worker when it sends a tab's navigation to the warning page
+// (`expect`), with a one-time nonce kept for that tab. The warning page, in that tab's top frame
+// only, takes the nonce once (`open`) as its ticket, and reports the choice with it: a page
+// loaded any other way (a frame, another site's window, a reload) records nothing and gets
+// nothing. Tickets and nonces (which hold the warned URL) live in chrome.storage.session, are
+// removed when the warning is answered, and any left unanswered go after 30 minutes.
 
 import { decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
 import { Facts } from "./policy/facts.js";
@@ -11,6 +16,8 @@ import { privacyLevel, randomHex } from "./sensor-event.js";
 
 const TICKET_MS = 30 * 60_000;
 const PASS_THROUGH_MS = 10_000;
+const PENDING_MS = 30_000; // a navigation seen twice (before it starts, when it commits) is one
+const pendingKey = (tabId) => `pending.${tabId}`;
 
 export class WarningFlow {
   /**
@@ -21,11 +28,35 @@ export class WarningFlow {
     this._ctx = ctx;
   }
 
-  async _ticket(id) {
+  async _ticket(id, tabId) {
+    if (typeof id !== "string" || !/^[0-9a-f]{32}$/.test(id)) return null;
     const key = `ticket.${id}`;
     const ticket = (await this._ctx.ext.session.get([key]))[key];
-    if (!ticket || (await this._ctx.settings.now()) - ticket.at > TICKET_MS) return null;
+    if (!ticket || ticket.tab !== tabId || (await this._ctx.settings.now()) - ticket.at > TICKET_MS) return null;
     return { key, ...ticket };
+  }
+
+  /** Forget tickets and nonces left unanswered (each holds a warned URL). */
+  async _forgetStale(at) {
+    const { session } = this._ctx.ext;
+    const all = await session.get(null);
+    const stale = Object.entries(all ?? {})
+      .filter(([k, v]) => (k.startsWith("ticket.") || k.startsWith("pending.")) && !(at - (v?.at ?? 0) <= TICKET_MS))
+      .map(([k]) => k);
+    if (stale.length) await session.remove(stale);
+  }
+
+  /**
+   * The worker is sending tab `tabId`'s navigation to `url` to the warning page: record the
+   * warning now (once per navigation) and keep a one-time nonce for the page that tab will show.
+   */
+  async expect(tabId, url, decision, at) {
+    const { ext, recorder } = this._ctx;
+    const key = pendingKey(tabId);
+    const old = (await ext.session.get([key]))[key];
+    if (old && old.url === url && at - old.at >= 0 && at - old.at < PENDING_MS) return;
+    await ext.session.set({ [key]: { url, at, nonce: randomHex(16) } });
+    if (decision.record) await recorder.record(decision, at);
   }
 
   _decide(url, policy, at) {
@@ -33,14 +64,19 @@ export class WarningFlow {
   }
 
   /**
-   * The warning page opened for `url`: decide it afresh, record the warning, give the page its
-   * content (policy/warning.js, as the proxy's page has it) and a ticket.
+   * The warning page opened for `url` in tab `tabId`: decide it afresh and, with the nonce the
+   * worker kept for this tab's navigation, give the page its content (policy/warning.js, as the
+   * proxy's page has it) and a ticket. Nothing is recorded here.
    */
-  async open({ url }) {
-    const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
+  async open({ url }, tabId) {
+    const { ext, settings, policies, allowances, rules } = this._ctx;
     const at = await settings.now();
+    await this._forgetStale(at);
     const { policy, bundle } = await policies.current();
     const config = await settings.get();
+    const key = pendingKey(tabId);
+    const pending = (await ext.session.get([key]))[key];
+    if (pending) await ext.session.remove(key); // one time only
     let decision = null;
     try {
       decision = await this._decide(url, policy, at);
@@ -57,9 +93,11 @@ export class WarningFlow {
       await rules.refresh();
       return { proceed: true, school: policy.schoolName };
     }
-    const ticket = randomHex(16);
-    await ext.session.set({ [`ticket.${ticket}`]: { url, at } });
-    if (decision.record) await recorder.record(decision, at);
+    if (!pending || pending.url !== url || !(at - pending.at <= TICKET_MS)) {
+      return { expired: true, school: policy.schoolName };
+    }
+    const ticket = pending.nonce;
+    await ext.session.set({ [`ticket.${ticket}`]: { url, at, tab: tabId } });
     const { path, query } = Facts.fromUrl(url, { at });
     const seen = await signedInAccount(url, policy, ext.cookiesFor);
     return {
@@ -73,9 +111,9 @@ export class WarningFlow {
   }
 
   /** Continue with a reason: an allowance for the platform, and the event says why. */
-  async continueTo({ ticket: id, reason }) {
+  async continueTo({ ticket: id, reason }, tabId) {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
-    const ticket = await this._ticket(id);
+    const ticket = await this._ticket(id, tabId);
     if (!ticket) return { error: "This warning has expired. Reload the page you wanted to see." };
     const { policy, bundle } = await policies.current();
     const at = await settings.now();
@@ -92,9 +130,9 @@ export class WarningFlow {
   }
 
   /** Go back: the warning was heeded, and the event says so. */
-  async goBack({ ticket: id }) {
+  async goBack({ ticket: id }, tabId) {
     const { ext, settings, policies, recorder } = this._ctx;
-    const ticket = await this._ticket(id);
+    const ticket = await this._ticket(id, tabId);
     if (!ticket) return {};
     const { policy } = await policies.current();
     const at = await settings.now();
@@ -110,9 +148,9 @@ export class WarningFlow {
    * "Register this as a school account": the only way a personal account id ever leaves the
    * device, on purpose, asked for by the member of staff (POST /api/v1/account-requests).
    */
-  async register({ ticket: id, label }) {
+  async register({ ticket: id, label }, tabId) {
     const { ext, settings, policies, fetch } = this._ctx;
-    const ticket = await this._ticket(id);
+    const ticket = await this._ticket(id, tabId);
     if (!ticket) return { heading: "This warning has expired", message: "Reload the page you wanted to see." };
     const name = String(label ?? "").split(/\s+/).filter(Boolean).join(" ").slice(0, 200);
     if (!name) return { heading: "A name is needed", message: "Give the account a name." };

@@ -1,11 +1,23 @@
 // The warning page: the same content as the proxy's (proxy_addon/templates/warning.html), filled
 // from the service worker's answer for this page's ticket. Text only (textContent), no HTML.
+// Shown only as a tab's own page: in a frame it shows nothing and asks the worker nothing.
 
 import { sendMessage } from "./ext.js";
 
 const $ = (id) => document.getElementById(id);
 const target = location.hash.slice(1); // the page that was asked for (never leaves the device)
+const framed = window.top !== window;
 let ticket = null;
+
+/** `target` if it is a web address (never a javascript: or extension URL), else null. */
+function webTarget() {
+  try {
+    const url = new URL(target);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -20,15 +32,24 @@ function leave() {
 }
 
 async function show() {
+  if (framed) {
+    $("heading").textContent = "This page can only be shown on its own";
+    return;
+  }
   const state = await sendMessage({ what: "warning", url: target });
-  if (state && state.proceed) {
-    location.replace(target);
+  if (state && state.proceed && webTarget()) {
+    location.replace(webTarget());
     return;
   }
   $("school").textContent = (state && state.school) ?? "";
   if (!state || !state.ticket) {
     $("heading").textContent = "This warning has expired";
-    $("heading").after(el("p", "Reload the page you wanted to see; the warning will show again."));
+    const again = el("p", "Open the page you wanted to see again; the warning will show again.");
+    if (webTarget()) {
+      again.textContent = "";
+      again.append(el("a", "Open the page you wanted to see again", { href: webTarget() }), "; the warning will show again.");
+    }
+    $("heading").after(again);
     return;
   }
   ticket = state.ticket;
@@ -66,16 +87,17 @@ async function show() {
   $("content").hidden = false;
 }
 
-$("go-back").addEventListener("click", async () => {
+if (!framed) $("go-back").addEventListener("click", async () => {
   await sendMessage({ what: "back", ticket }).catch(() => {});
   leave();
 });
 
 $("continue-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (framed) return;
   const reason = new FormData(event.target).get("reason");
   const answer = await sendMessage({ what: "continue", ticket, reason });
-  if (answer && answer.url) {
+  if (answer && answer.url && webTarget()) {
     location.replace(answer.url);
   } else {
     $("error").textContent = (answer && answer.error) || "Continue is not available.";
@@ -91,6 +113,7 @@ $("register-link").addEventListener("click", (event) => {
 
 $("register-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (framed) return;
   const answer = await sendMessage({ what: "register", ticket, label: $("label").value });
   $("register-heading").textContent = answer.heading;
   $("register-message").textContent = answer.message;

@@ -34,6 +34,20 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
   });
   const ctx = { ext, fetch, settings, policies, allowances, outbox, recorder, rules };
   const flow = new WarningFlow(ctx);
+  ctx.warnings = flow;
+  // Each tab's navigation being decided: the warning page's first message waits for it, so the
+  // nonce the worker keeps for that tab is there before the page asks for it.
+  const deciding = new Map();
+  function navigating(details, committed) {
+    const run = onNavigate(ctx, details, committed);
+    if (details.frameId === 0) {
+      const done = run.catch(() => {}).finally(() => {
+        if (deciding.get(details.tabId) === done) deciding.delete(details.tabId);
+      });
+      deciding.set(details.tabId, done);
+    }
+    return run;
+  }
 
   async function syncBundle() {
     const config = await settings.get();
@@ -97,19 +111,25 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     }, COOKIE_SETTLE_MS);
   }
 
-  // What the extension's own pages may ask (chrome.runtime messages, by `what`).
+  // What the extension's own pages may ask (chrome.runtime messages, by `what`). The warning
+  // page's messages count only from the warning page in a tab's top frame (never framed).
+  const warningPage = {
+    warning: async (request, tabId) => {
+      await deciding.get(tabId);
+      return flow.open(request, tabId);
+    },
+    continue: (request, tabId) => flow.continueTo(request, tabId),
+    back: (request, tabId) => flow.goBack(request, tabId),
+    register: (request, tabId) => flow.register(request, tabId),
+  };
   const messages = {
-    warning: (request) => flow.open(request),
-    continue: (request) => flow.continueTo(request),
-    back: (request) => flow.goBack(request),
-    register: (request) => flow.register(request),
     state: () => state(),
   };
 
   // What the browser tells the worker (one listener each in background.js).
   const events = {
-    navigation: (details) => onNavigate(ctx, details),
-    committed: (details) => onNavigate(ctx, details, true),
+    navigation: (details) => navigating(details, false),
+    committed: (details) => navigating(details, true),
     request: (details) => onRequest(ctx, details),
     alarm: (alarm) => (alarm.name === "bundle" ? syncBundle().then(() => rules.refresh()) : Promise.all([rules.refresh(), recorder.ship()])),
     cookie: cookieChanged,
@@ -131,9 +151,29 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     }
   }
 
-  async function answer(request) {
+  /** The tab of a message sent by the warning page in a tab's top frame, else null. */
+  function warningTab(sender) {
+    if (!sender || sender.frameId !== 0 || !sender.tab || typeof sender.tab.id !== "number") return null;
+    try {
+      const url = new URL(sender.url);
+      const ours = new URL(ext.extensionUrl("warning.html"));
+      if (url.protocol !== ours.protocol || url.pathname !== ours.pathname) return null;
+    } catch {
+      return null;
+    }
+    return sender.tab.id;
+  }
+
+  /** A message from one of the extension's pages; `sender` as runtime.onMessage gives it. */
+  async function answer(request, sender) {
     const what = request && request.what;
-    if (typeof what !== "string" || !Object.hasOwn(messages, what)) return { error: "unknown request" };
+    if (typeof what !== "string") return { error: "unknown request" };
+    if (Object.hasOwn(warningPage, what)) {
+      const tabId = warningTab(sender);
+      if (tabId === null) return { error: "only the warning page, in a tab of its own, may ask this" };
+      return warningPage[what](request, tabId);
+    }
+    if (!Object.hasOwn(messages, what)) return { error: "unknown request" };
     return messages[what](request);
   }
 

@@ -22,6 +22,15 @@ function worker({ at = WORKING, cookies = [], fetch } = {}) {
 }
 
 const events = async (ext) => (await ext.local.get([EVENTS_KEY]))[EVENTS_KEY] ?? [];
+
+/** What runtime.onMessage gives as the sender of the warning page in tab `tab`'s top frame. */
+const PAGE = (tab = 7, url = FACEBOOK) => ({ frameId: 0, tab: { id: tab }, url: `${WARNING_PAGE}#${url}` });
+
+/** Tab `tab` navigates to `url`; the warning page it is sent to asks for its content. */
+async function warned(w, url = FACEBOOK, tab = 7) {
+  await w.dispatch("navigation", { frameId: 0, tabId: tab, url });
+  return w.answer({ what: "warning", url }, PAGE(tab, url));
+}
 const ruleFor = (ext, domain) => ext.sessionRules.find((r) => r.condition.requestDomains.includes(domain));
 
 test("a platform warned in working time gets a redirect rule to the warning page, not in the evening", async () => {
@@ -48,7 +57,7 @@ test("a navigation the rules did not catch sends the tab to the warning page", a
 
 test("the warning page gets the clause and a ticket, and the warning is recorded", async () => {
   const { ext, w } = worker();
-  const state = await w.answer({ what: "warning", url: FACEBOOK });
+  const state = await warned(w);
   assert.match(state.ticket, /^[0-9a-f]{32}$/);
   assert.equal(state.platform_name, "Facebook");
   assert.equal(state.blocked, false);
@@ -67,28 +76,32 @@ test("the warning page gets the clause and a ticket, and the warning is recorded
 
 test("continue needs an offered reason, then grants an allowance and records the reason", async () => {
   const { ext, w } = worker();
-  const { ticket } = await w.answer({ what: "warning", url: FACEBOOK });
-  assert.ok((await w.answer({ what: "continue", ticket, reason: "made-up" })).error);
-  assert.deepEqual(await w.answer({ what: "continue", ticket, reason: "teaching-resource" }), { url: FACEBOOK });
+  const { ticket } = await warned(w);
+  assert.ok((await w.answer({ what: "continue", ticket, reason: "made-up" }, PAGE())).error);
+  assert.ok((await w.answer({ what: "continue", ticket, reason: "teaching-resource" }, PAGE(8))).error); // another tab
+  assert.deepEqual(await w.answer({ what: "continue", ticket, reason: "teaching-resource" }, PAGE()), { url: FACEBOOK });
   assert.equal(ruleFor(ext, "facebook.com"), undefined); // the allowance runs
   const continued = (await events(ext)).at(-1);
   assert.equal(continued.response, "continued");
   assert.equal(continued.reason_category, "teaching-resource");
   // The ticket is spent, and the page now passes straight through.
-  assert.ok((await w.answer({ what: "continue", ticket, reason: "teaching-resource" })).error);
-  assert.equal((await w.answer({ what: "warning", url: FACEBOOK })).proceed, true);
+  assert.ok((await w.answer({ what: "continue", ticket, reason: "teaching-resource" }, PAGE())).error);
+  assert.equal((await w.answer({ what: "warning", url: FACEBOOK }, PAGE())).proceed, true);
+  // No warned URL is left in session storage once the warning is answered.
+  assert.equal(JSON.stringify(ext.session.read()).includes("facebook.com"), false);
 });
 
 test("go back is recorded as heeding the warning", async () => {
   const { ext, w } = worker();
-  const { ticket } = await w.answer({ what: "warning", url: FACEBOOK });
-  assert.deepEqual(await w.answer({ what: "back", ticket }), {});
+  const { ticket } = await warned(w);
+  assert.deepEqual(await w.answer({ what: "back", ticket }, PAGE()), {});
   assert.equal((await events(ext)).at(-1).response, "went_back");
+  assert.equal(JSON.stringify(ext.session.read()).includes("facebook.com"), false);
 });
 
 test("a page with nothing to warn about proceeds", async () => {
   const { w } = worker({ at: EVENING });
-  const state = await w.answer({ what: "warning", url: FACEBOOK });
+  const state = await w.answer({ what: "warning", url: FACEBOOK }, PAGE());
   assert.equal(state.proceed, true);
   assert.equal(state.school, BUNDLE.school.name);
 });
@@ -101,15 +114,15 @@ test("registering an account sends the signed-in account id to the service, and 
   };
   const cookies = [{ domain: ".facebook.com", name: "c_user", value: "100000000000001" }];
   const { ext, w } = worker({ cookies, fetch });
-  const state = await w.answer({ what: "warning", url: FACEBOOK });
+  const state = await warned(w);
   assert.equal(state.account_seen, true);
   assert.equal((await events(ext))[0].account, "personal"); // the id itself never in the event
   assert.equal(JSON.stringify(await events(ext)).includes("100000000000001"), false);
-  const notConnected = await w.answer({ what: "register", ticket: state.ticket, label: "  Class   page " });
+  const notConnected = await w.answer({ what: "register", ticket: state.ticket, label: "  Class   page " }, PAGE());
   assert.equal(notConnected.heading, "Not sent");
   await ext.local.set({ [OVERRIDE_KEY]: { service_url: "http://127.0.0.1:9/", sensor_token: "t" } });
   w.ctx.settings.forget();
-  const answer = await w.answer({ what: "register", ticket: state.ticket, label: "  Class   page " });
+  const answer = await w.answer({ what: "register", ticket: state.ticket, label: "  Class   page " }, PAGE());
   assert.equal(answer.sent, true);
   assert.deepEqual(sent, [
     [
@@ -132,6 +145,29 @@ test("a post sent by a page's script is decided from its body and recorded", asy
   const [event] = await events(ext);
   assert.equal(event.action, "post");
   assert.equal(event.outcome, "warn");
+  assert.equal((await events(ext)).length, 1);
+});
+
+test("the warning page is recorded once, by the worker, and only its own tab's top frame gets a ticket", async () => {
+  const { ext, w } = worker();
+  // Loaded without the worker sending a navigation there (another site opened it, a reload):
+  // nothing recorded, no ticket.
+  const unasked = await w.answer({ what: "warning", url: FACEBOOK }, PAGE());
+  assert.equal(unasked.expired, true);
+  assert.equal(unasked.ticket, undefined);
+  assert.equal((await events(ext)).length, 0);
+  // Framed (not the top frame), or not the warning page: refused.
+  await w.dispatch("navigation", { frameId: 0, tabId: 7, url: FACEBOOK });
+  assert.equal((await events(ext)).length, 1); // recorded as the tab is sent to the warning page
+  for (const sender of [{ ...PAGE(), frameId: 2 }, { ...PAGE(), url: "chrome-extension://clausewarden/options.html" }, undefined]) {
+    assert.ok((await w.answer({ what: "warning", url: FACEBOOK }, sender)).error);
+  }
+  // The same navigation seen again as it commits is still one warning.
+  await w.dispatch("committed", { frameId: 0, tabId: 7, url: FACEBOOK });
+  const state = await w.answer({ what: "warning", url: FACEBOOK }, PAGE());
+  assert.match(state.ticket, /^[0-9a-f]{32}$/);
+  // The nonce is spent: the page loaded again in that tab gets nothing, and nothing more is recorded.
+  assert.equal((await w.answer({ what: "warning", url: FACEBOOK }, PAGE())).expired, true);
   assert.equal((await events(ext)).length, 1);
 });
 
