@@ -4,7 +4,7 @@ exports. What people see is never an event but a cell of events resting on at le
 No query here reads a device pseudonym for people but an investigation's one count."""
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -132,7 +132,7 @@ async def log_days(
     newest_first: bool,
     cursor: tuple[date, int] | None = None,
     size: int = 2000,
-) -> AsyncIterator[DayRelease]:
+) -> AsyncGenerator[DayRelease, None]:
     """The released cells, a local day at a time (the cursor's day first, cells skipped). Read a
     week at a time, so that a first page never groups the whole table."""
     first, last = flt.start, flt.end

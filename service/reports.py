@@ -43,7 +43,7 @@ filter cannot find where a hidden cell lies.
 """
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -311,7 +311,7 @@ class DayRelease:
 
 async def released_days(
     parts: AsyncIterator[Sequence[Any]], tz: ZoneInfo, k: int, keep: Any
-) -> AsyncIterator[DayRelease]:
+) -> AsyncGenerator[DayRelease, None]:
     """Rows of queries.cell_rows (time, *LOG_DIMS, sensor, device, n), in time order, become the
     released cells of each local day; `keep(row)` is the filter on the shown rows."""
     local: dict[str, str] = {}
