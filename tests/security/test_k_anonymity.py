@@ -198,3 +198,19 @@ async def test_the_csv_export_says_what_is_hidden_and_why(cli):
     assert re.fullmatch(r"# \d+ cells hidden: each rests on fewer than k=3 .*", lines[-1])
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[:-1]))))
     assert all(r["platform"] != "x" for r in rows)
+
+
+async def test_with_level_none_three_events_of_one_unknown_device_are_no_figure(cli):
+    async with cli.server.app[ENGINE].begin() as conn:
+        await store.put_setting(conn, "privacy_level", "none")
+    await send(
+        cli,
+        [event(None) for _ in range(30)]
+        + [event(None, platform="linkedin", category="professional_network") for _ in range(3)],
+    )
+    await add_user(cli, "admin1", "admin")
+    seen = await everything_seen(cli, "admin1", "admin")
+    assert "<td>linkedin</td>" not in seen["/events"]
+    for what in ("csv", "json", "api"):
+        assert "linkedin" not in seen[what], f"an admin read a figure of unknown devices in {what}"
+    assert "linkedin</td><td>3<" not in seen["/"]
