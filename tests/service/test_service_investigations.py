@@ -38,7 +38,10 @@ async def test_no_investigation_without_the_stable_level(cli):
     assert resp.status == 400
 
 
-async def test_four_eyes_then_one_audited_test_of_a_named_device_answered_by_the_proxy(cli):
+async def test_four_eyes_then_one_audited_test_of_a_named_device_answered_by_the_proxy(
+    pg_or_sqlite_cli,
+):
+    cli = pg_or_sqlite_cli  # SQLite and PostgreSQL
     await add_user(cli, "helen", "headteacher")
     await add_user(cli, "gill", "governor")
     token = await add_sensor(cli)
