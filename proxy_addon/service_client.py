@@ -123,6 +123,8 @@ async def fetch_checks(service_url: str, token: str) -> list[dict[str, Any]]:
             aiohttp.ClientSession(timeout=TIMEOUT) as session,
             session.get(url, headers=headers) as response,
         ):
+            if response.status == 404:  # a service older than device checks
+                return []
             if response.status != 200:
                 raise ServiceError(f"GET {url} answered {response.status}")
             body = await response.json(content_type=None)
