@@ -182,5 +182,7 @@ def test_data_folder_secrets_are_readable_by_the_owner_only(served):
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.status == 200
-    assert stat.S_IMODE((data / "session.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("session.key", "audit.key", "clausewarden.db"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
     assert not (data / "daily-salt.json").exists()  # the sensors keep their own salts
