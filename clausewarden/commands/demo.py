@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
                 if os.environ.get("CLAUSEWARDEN_ADMIN_PASSWORD")
                 else password
             )
-            print(f"  Log in as:  admin / {shown}  (shown once; change it under Users)")
+            print(f"  Log in as:  admin / {shown}  (shown once; change it: Change password)")
         else:
             print("  Log in as:  an existing user (the admin was created on a previous run)")
         print(f"  Sensor:     {SENSOR}, token in {token_file} (0600)")
