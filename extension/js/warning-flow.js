@@ -18,6 +18,8 @@ const TICKET_MS = 30 * 60_000;
 const PASS_THROUGH_MS = 10_000;
 const PENDING_MS = 30_000; // a navigation seen twice (before it starts, when it commits) is one
 const pendingKey = (tabId) => `pending.${tabId}`;
+/** The same page (a redirect rule's URL carries no #fragment; webNavigation's may). */
+const samePage = (a, b) => String(a).split("#")[0] === String(b).split("#")[0];
 
 export class WarningFlow {
   /**
@@ -54,7 +56,7 @@ export class WarningFlow {
     const { ext, recorder } = this._ctx;
     const key = pendingKey(tabId);
     const old = (await ext.session.get([key]))[key];
-    if (old && old.url === url && at - old.at >= 0 && at - old.at < PENDING_MS) return;
+    if (old && samePage(old.url, url) && at - old.at >= 0 && at - old.at < PENDING_MS) return;
     await ext.session.set({ [key]: { url, at, nonce: randomHex(16) } });
     if (decision.record) await recorder.record(decision, at);
   }
@@ -93,7 +95,7 @@ export class WarningFlow {
       await rules.refresh();
       return { proceed: true, school: policy.schoolName };
     }
-    if (!pending || pending.url !== url || !(at - pending.at <= TICKET_MS)) {
+    if (!pending || !samePage(pending.url, url) || !(at - pending.at <= TICKET_MS)) {
       return { expired: true, school: policy.schoolName };
     }
     const ticket = pending.nonce;
