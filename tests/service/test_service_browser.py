@@ -160,3 +160,32 @@ def test_a_viewer_cannot_reach_admin_actions_and_forms_need_their_csrf_token(bro
     page.goto(f"{url}/sensors")
     assert "forged" not in page.content()
     page.context.close()
+
+
+def test_a_new_user_changes_their_password_on_its_own_page_and_logs_in_again(browser, service):
+    url, _token = service
+    admin = _login(browser, url, "alice")
+    admin.get_by_role("link", name="Users").click()
+    admin.get_by_label("Name", exact=True).fill("pat")
+    admin.get_by_label("Role", exact=True).select_option("viewer")
+    admin.get_by_label("Password (10+ characters)").fill(PASSWORD)
+    admin.get_by_role("button", name="Add", exact=True).click()
+    admin.wait_for_url(f"{url}/users?done=added")
+    assert admin.get_by_role("status").inner_text() == "The user was added."
+    admin.context.close()
+    page = _login(browser, url, "pat")
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_label("Your present password").fill(PASSWORD)
+    page.get_by_label("New password (10+ characters)").fill("pats-own-passphrase")
+    page.get_by_label("The new password again").fill("pats-own-passphrase")
+    page.screenshot(path=artifact_path("service-password.png"), full_page=True)
+    page.get_by_role("button", name="Change my password").click()
+    page.wait_for_url(f"{url}/login?done=password")
+    assert "Your password has been changed" in page.get_by_role("status").inner_text()
+    page.goto(f"{url}/")  # this browser's session ended with the change
+    assert "/login" in page.url
+    page.get_by_label("Name").fill("pat")
+    page.get_by_label("Password").fill("pats-own-passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{url}/")
+    page.context.close()
