@@ -6,15 +6,48 @@ from typing import Any
 from policy.school import SchoolConfig
 
 LEVEL_TEXT = {
-    "daily": "Devices appear only as a pseudonym that changes every day; the day's key is "
-    "destroyed at midnight, so no one, including the school, can link an event to a device "
-    "afterwards. Counts of distinct devices per day still work.",
-    "stable": "Devices appear as a long-lived pseudonym. No one can list which device a "
-    "pseudonym belongs to; during an investigation opened by the headteacher and countersigned "
-    "by a governor (clause 4.3), the headteacher may test one named device at a time, and each "
-    "test is recorded in the audit log.",
+    "daily": "Devices appear only as a pseudonym that changes every day. Each sensor (the school "
+    "proxy, each school laptop's browser extension) makes it with a secret salt of its own that "
+    "never leaves it: not in the policy sent to sensors, not in the service's database or data "
+    "folder. At the school's local midnight the sensor destroys the day's salt, so once the day "
+    "is over no one, including the school and whoever runs the proxy, can link that day's "
+    "events to a device. Counts of distinct devices per day still work.",
+    "stable": "Devices appear as a long-lived pseudonym made with a key that stays on the proxy "
+    "(and on each laptop's extension) and is never sent to the service. No one can list which "
+    "device a pseudonym belongs to. During an investigation opened by the headteacher and "
+    "countersigned by a governor whose account someone other than the headteacher approved "
+    "(clause 4.3), the headteacher may test one named device at a time: the countersigned "
+    "request goes to the proxy, which works out that one pseudonym and sends it back, and the "
+    "service answers with a count of events, never a list. Each test is recorded in the audit "
+    "log.",
     "none": "Events carry no device field at all.",
 }
+
+THREAT_MODEL = [
+    "Who must not be able to link a stored event to a device or a person: anyone holding a "
+    "sensor's token (the browser extension's token is on every school laptop); any single "
+    "user of these pages, whatever their role, the headteacher alone included; anyone with a "
+    "copy of the service's database and data folder (a backup, a stolen disk); a web page that "
+    "a member of staff visits.",
+    "Out of scope, and said so: whoever controls a proxy host while it runs sees live traffic, "
+    "as any proxy does. Once the day is over, not even they can link that day's stored events "
+    "to a device, because the day's salt is destroyed.",
+]
+
+SAFEGUARDS = [
+    "Reports, the event log, exports and the API show only figures resting on at least k "
+    "distinct devices, with no device column; a figure that would let a hidden one be worked "
+    "out by difference is hidden too.",
+    "Changing k, the retention period or the privacy level takes effect only with the "
+    "headteacher's approval.",
+    "A new headteacher or governor account works only once a different headteacher or governor "
+    "approves it; the first headteacher is made on the server and announced to all who follow.",
+    "The audit log is a chain keyed with a secret kept outside the database; governors see its "
+    "head (a count and a hash) to write down, and any rewrite or cut after that point is "
+    "detected.",
+    "The proxy's own pages answer only on the proxy's own host, never to a script on another "
+    "site; the extension's warning page cannot be framed by a web page.",
+]
 
 EVENT_HOLDS = [
     "a random event id, and the time rounded down to the configured granularity",
@@ -56,6 +89,8 @@ def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
         "granularity": settings.event_time_granularity_minutes,
         "holds": EVENT_HOLDS,
         "never": EVENT_NEVER,
+        "threat_model": THREAT_MODEL,
+        "safeguards": SAFEGUARDS,
     }
 
 
@@ -97,8 +132,16 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "",
         f"Privacy level: **{c['level']}**. {c['level_text']}",
         "",
-        f"Reports shown to the viewer and admin roles hide any figure resting on fewer than "
-        f"{c['k']} distinct devices.",
+        f"Every page, export and API shows only figures resting on at least {c['k']} distinct "
+        "devices.",
+        "",
+        "### Threat model",
+        "",
+        *[f"- {item}" for item in c["threat_model"]],
+        "",
+        "### Safeguards",
+        "",
+        *[f"- {item}" for item in c["safeguards"]],
         "",
         "## 5. Retention",
         "",
@@ -108,20 +151,27 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "",
         "## 6. Access",
         "",
-        "- viewer: dashboard and event log (small figures suppressed).",
-        "- admin: as viewer, plus sensors, users, settings, school accounts (not approval).",
+        f"- viewer: dashboard and event log (figures on fewer than {c['k']} devices hidden).",
+        "- admin: as viewer, plus sensors, users, school accounts (not approval), and settings "
+        "(k, retention and the privacy level only with the headteacher's approval).",
         f"- headteacher ({c['headteacher']}): approves school accounts (clause 10.1); opens "
         "investigations (clause 4.3).",
         "- governor: sees reports and countersigns investigations.",
         "",
-        "Every admin action is written to a hash-chained audit log.",
+        "Every admin action is written to an audit log chained with a key kept outside the "
+        "database; governors note its head to detect later rewrites.",
         "",
         "## 7. Risks and measures (to complete)",
         "",
         "| risk | likelihood | severity | measure |",
         "| --- | --- | --- | --- |",
-        "| a small group re-identified through counts | low | medium | k-anonymity suppression |",
-        "| a pseudonym linked to a device | low | high | daily salts destroyed; four-eyes tests |",
+        "| a small group re-identified through counts | low | medium | k suppression, "
+        "secondary suppression |",
+        "| a pseudonym linked to a device | low | high | salts kept on sensors and destroyed "
+        "daily; four-eyes device tests by two people |",
+        "| one person acting alone | low | high | settings, roles and investigations need a "
+        "second person |",
+        "| the audit log rewritten | low | high | keyed chain; governors' anchor |",
         "| function creep | medium | medium | fixed event fields; public /privacy page |",
         "",
         "## 8. Sign-off",
