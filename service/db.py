@@ -196,6 +196,27 @@ investigation_answers = Table(
     Column("matching_events", Integer, nullable=False),
 )
 
+staff_reports = Table(
+    "staff_reports",
+    metadata,
+    # What a member of staff chose to tell the headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the
+    # one place a name is kept, typed by them. Apart from the events, never joined to them; read by
+    # the headteacher alone (service.staff_reports), deleted after its own retention period.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(16), nullable=False, unique=True),
+    Column("received_at", String(20), nullable=False),
+    Column("sensor", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("platform", String(64)),
+    Column("what_happened", Text, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("contact", String(200), nullable=False),
+    Column("email_status", String(16), nullable=False),
+    # off (no SMTP server set), sending, sent, failed.
+    Column("email_detail", String(200)),
+    Column("first_read_at", String(20)),
+)
+
 policy_versions = Table(
     "policy_versions",
     metadata,
