@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+_CHECKOUT = Path(__file__).resolve().parent.parent
+SYSTEM_DATA_DIR = Path("/var/lib/clausewarden")
+DEFAULT_DATA_DIR = (
+    _CHECKOUT / "data" if (_CHECKOUT / "pyproject.toml").is_file() else SYSTEM_DATA_DIR
+)
+"""./data in a source checkout (the demo), /var/lib/clausewarden when installed from the wheel."""
 
 
 def _utc_now() -> datetime:
