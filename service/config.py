@@ -26,7 +26,10 @@ class Config:
     database_url: str | None = None
     """SQLAlchemy URL (async driver); None: SQLite file in the data folder."""
     secure_cookies: bool = False
-    """Mark session cookies Secure (set when served over TLS)."""
+    """Mark session cookies Secure always (they are anyway whenever a request came over TLS)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies (nginx) whose X-Forwarded-Proto and
+    X-Forwarded-For the service believes; nobody else's (service/security.py)."""
     clock: Callable[[], datetime] = field(default=_utc_now)
     """Where the service reads the time (tests pass a settable clock)."""
     background_tasks: bool = True
