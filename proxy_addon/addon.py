@@ -10,6 +10,7 @@ before the warden decides.
 """
 
 from proxy_addon.own_pages import OwnPages
+from proxy_addon.pac import PacServer
 from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings
@@ -25,6 +26,7 @@ def make_addons() -> list[object]:
         Settings(shared),  # data folder, secret, service and token, the clock
         PolicySource(shared),  # bundle, last good copy, configuration folder, allow_hosts
         recorder,  # outbox, shipper, pseudonyms, salts
+        PacServer(shared),  # /proxy.pac asked of the proxy itself, or on its own host
         OwnPages(shared, recorder),  # /.clausewarden/ on a social host
         Warden(shared, recorder),  # the TLS and request hooks
     ]

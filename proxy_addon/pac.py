@@ -1,51 +1,57 @@
-"""Proxy auto-config generated from the bundle: policy hosts to the proxy, the rest DIRECT."""
+"""Proxy auto-config generated from the bundle (policy.pac), and the proxy serving it.
 
-import json
-from collections.abc import Iterable
-from typing import Any
+The proxy answers the PAC file at two places, both never sent upstream:
 
-from proxy_addon.intercept import PAGES_HOST
+- `http://<the proxy's address>:<port>/proxy.pac` (and `/wpad.dat`): asked of the proxy directly,
+  as a web server (a request in origin form on the port it listens on), so a device can be given
+  the proxy's own address as its PAC URL; the file names the address the device asked;
+- `http://clausewarden.internal/proxy.pac`: through the proxy (the doctor reads it there).
+
+The file is made from the policy in force, so it follows the bundle.
+"""
+
+from mitmproxy import http
+
+from policy.pac import CONTENT_TYPE, PAGES_HOST, pac_hosts, pac_text
+from proxy_addon.shared import Shared
+
+__all__ = ["PAC_PATHS", "PacServer", "pac_hosts", "pac_text"]
+
+PAC_PATHS = ("/proxy.pac", "/wpad.dat")
 
 
-def pac_text(
-    bundle: dict[str, Any],
-    proxy: str,
-    *,
-    all_traffic: bool = False,
-    extra_hosts: Iterable[str] = (),
-) -> str:
-    """A PAC file. `proxy` is `host:port`; `all_traffic` sends every web request to the proxy."""
-    target = f"PROXY {proxy}"
-    if all_traffic:
-        return (
-            "// ClauseWarden: all web traffic through the proxy (--all).\n"
-            "function FindProxyForURL(url, host) {\n"
-            '  if (isPlainHostName(host) || host === "localhost" || host === "127.0.0.1") '
-            'return "DIRECT";\n'
-            f"  return {json.dumps(target)};\n"
-            "}\n"
+class PacServer:
+    name = "clausewarden_pac"
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or flow.error is not None or not flow.live:
+            return
+        request = flow.request
+        if request.method not in ("GET", "HEAD") or request.path.partition("?")[0] not in PAC_PATHS:
+            return
+        sockname = flow.client_conn.sockname
+        if request.host == PAGES_HOST:
+            address = _hostport(str(sockname[0]), int(sockname[1])) if sockname else ""
+        elif sockname and request.port == sockname[1] and request.scheme == "http":
+            address = _hostport(request.host, request.port)  # as the device reached it
+        else:
+            return  # a path of some other site: not ours
+        policy = self.shared.policy
+        if policy is None or not address:
+            flow.response = http.Response.make(
+                503, b"// the proxy has no policy yet\n", {"Content-Type": CONTENT_TYPE}
+            )
+            return
+        text = pac_text(policy.bundle, address, extra_hosts=self.shared.injections)
+        flow.response = http.Response.make(
+            200,
+            text.encode(),
+            {"Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"},
         )
-    domains: set[str] = set()
-    hosts: set[str] = {*extra_hosts, PAGES_HOST}  # the proxy's own pages host too
-    for platform in bundle["platforms"]:
-        domains.update(platform["domains"])
-        domains.update(platform.get("tlds", ()))
-        hosts.update(platform.get("hosts", ()))
-    return (
-        f"// ClauseWarden policy {bundle['version']}: social media hosts through the proxy,\n"
-        "// everything else DIRECT (never seen by the proxy).\n"
-        f"var D = {json.dumps({d: 1 for d in sorted(domains)}, separators=(',', ':'))};\n"
-        f"var H = {json.dumps({h: 1 for h in sorted(hosts)}, separators=(',', ':'))};\n"
-        "function FindProxyForURL(url, host) {\n"
-        "  host = host.toLowerCase();\n"
-        f"  if (H.hasOwnProperty(host)) return {json.dumps(target)};\n"
-        "  var h = host;\n"
-        "  while (true) {\n"
-        f"    if (D.hasOwnProperty(h)) return {json.dumps(target)};\n"
-        '    var i = h.indexOf(".");\n'
-        "    if (i < 0) break;\n"
-        "    h = h.substring(i + 1);\n"
-        "  }\n"
-        '  return "DIRECT";\n'
-        "}\n"
-    )
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

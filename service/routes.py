@@ -12,12 +12,14 @@ from service.views import (
     events,
     health,
     investigations,
+    pac,
     public,
     reporting_api,
     sensor_api,
     sensor_checks,
     sensors,
     settings,
+    staff_reports,
     users,
 )
 
@@ -30,6 +32,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/v1/account-requests", sensor_api.post_account_request)
     r.add_get("/api/v1/investigation-checks", sensor_checks.get_checks)
     r.add_post("/api/v1/investigation-checks/{id}", sensor_checks.post_answer)
+    r.add_post("/api/v1/staff-reports", staff_reports.post_report)
     # reporting tools (JSON, an API token)
     r.add_get("/api/v1/events", reporting_api.get_events)
     r.add_get("/api/v1/openapi.json", reporting_api.openapi)
@@ -38,6 +41,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/metrics", health.metrics)
     # public
     r.add_get("/privacy", public.privacy)
+    r.add_get("/proxy.pac", pac.proxy_pac)  # devices: the PAC file, from the bundle in force
+    r.add_get("/wpad.dat", pac.proxy_pac)  # the same, where WPAD looks for it
     r.add_static("/static/", Path(__file__).parent / "static", name="static")
     # admin pages (session login, CSRF on every form)
     r.add_get("/login", auth.login_form)
@@ -72,3 +77,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/investigations/{id}/countersign", investigations.investigation_countersign)
     r.add_post("/investigations/{id}/test", investigations.investigation_test)
     r.add_post("/investigations/{id}/close", investigations.investigation_close)
+    r.add_get("/staff-reports", staff_reports.inbox)
+    r.add_post("/staff-reports/retention", staff_reports.retention_save)
+    r.add_get("/staff-reports/{reference}", staff_reports.read)
+    r.add_post("/staff-reports/{reference}/delete", staff_reports.delete)

@@ -1,4 +1,8 @@
-"""`clausewarden pac`: a proxy auto-config file generated from the policy bundle."""
+"""`clausewarden pac`: the proxy auto-config (PAC) file generated from the policy bundle.
+
+The service serves the same file at /proxy.pac (and /wpad.dat) and the proxy at
+http://<proxy>:<port>/proxy.pac, both following the policy; this writes one for a file server.
+"""
 
 import argparse
 import sys
@@ -6,9 +10,7 @@ from pathlib import Path
 
 from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
-from policy.engine import Policy
-from proxy_addon.headers import injections
-from proxy_addon.pac import pac_text
+from policy.pac import pac_text
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -16,9 +18,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "pac",
         help="write a proxy auto-config (PAC) file",
         description="Send the hosts the policy cares about to the proxy and everything else "
-        "DIRECT (--all: everything to the proxy).",
+        "DIRECT (--all: everything to the proxy). The service serves the same file at "
+        "/proxy.pac and /wpad.dat, updated with the policy.",
     )
-    parser.add_argument("--proxy", default="127.0.0.1:8080", help="the proxy's host:port")
+    parser.add_argument(
+        "--proxy",
+        default="127.0.0.1:8080",
+        help="host:port at which devices reach the proxy (e.g. 10.0.0.5:8080)",
+    )
     parser.add_argument("--all", action="store_true", help="send all web traffic to the proxy")
     parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
     parser.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
@@ -27,8 +34,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 def run(args: argparse.Namespace) -> int:
     bundle = compile_bundle(load_config_dir(args.config))
-    extra = injections(Policy.from_bundle(bundle).settings).keys()
-    text = pac_text(bundle, args.proxy, all_traffic=args.all, extra_hosts=extra)
+    text = pac_text(bundle, args.proxy, all_traffic=args.all)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -1,0 +1,172 @@
+"""Helpers for the deployment tests: run a PAC file's FindProxyForURL in node, start a real
+`clausewarden proxy` or `clausewarden serve` process, a tiny upstream (chained) proxy."""
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.support.net import free_port, stop, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PAC_CHECK = """
+const fs = require("fs");
+function isPlainHostName(h) { return h.indexOf(".") < 0; }
+eval(fs.readFileSync(process.argv[2], "utf8"));
+const hosts = JSON.parse(process.argv[3]);
+console.log(JSON.stringify(hosts.map((h) => FindProxyForURL("https://" + h + "/", h))));
+"""
+
+
+def run_pac(text: str, hosts: list[str], folder: Path) -> list[str]:
+    """What the PAC file answers for each host, evaluated by node as a browser would."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run a PAC file (scripts/setup installs it)")
+    pac, script = folder / "check.pac", folder / "check.js"
+    pac.write_text(text, encoding="utf-8")
+    script.write_text(PAC_CHECK, encoding="utf-8")
+    out = subprocess.run(
+        [node, str(script), str(pac), json.dumps(hosts)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answers: list[str] = json.loads(out.stdout)
+    return answers
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, check: bool = True, input: str | None = None
+):  # type: ignore[no-untyped-def]
+    """`clausewarden ARGS` as a separate process (as an admin types it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "clausewarden", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        input=input,
+        timeout=120,
+    )
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    port: int
+    folder: Path
+    log: Path
+
+    def stop(self) -> None:
+        stop(self.process)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_proxy(folder: Path, *args: str, config: Path | None = None) -> Running:
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "clausewarden", "proxy",
+        "--listen-port", str(port),
+        "--confdir", str(folder / "mitmproxy"),
+        "--data-dir", str(folder / "data"),
+        *(["--config", str(config)] if config else []),
+        *args,
+    ]  # fmt: skip
+    log = folder / "proxy.log"
+    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+    wait_for_port(port, process)
+    return Running(process, port, folder, log)
+
+
+def start_service(folder: Path, *args: str, config: Path | None = None) -> Running:
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "clausewarden", "serve",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--data-dir", str(folder),
+        *(["--config", str(config)] if config else []),
+        *args,
+    ]  # fmt: skip
+    log = folder.parent / f"{folder.name}-serve.log"
+    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
+    wait_for_port(port, process, timeout=60)
+    return Running(process, port, folder, log)
+
+
+@dataclass
+class ChainedProxy:
+    """A tiny HTTP proxy, as a Local Authority's filter would be: CONNECT tunnels (to `tunnel_to`
+    whatever was asked, so no test reaches the internet) and absolute-form requests (answered
+    itself). Records the request line of each."""
+
+    tunnel_to: tuple[str, int] | None = None
+    seen: list[str] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self._loop.run_forever()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            line = head.split(b"\r\n", 1)[0].decode()
+            self.seen.append(line)
+            method, target, _ = line.split(" ", 2)
+            if method == "CONNECT":
+                host, port = self.tunnel_to or target.rsplit(":", 1)
+                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                await writer.drain()
+                await asyncio.gather(
+                    _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
+                )
+                return
+            body = b"answered by the chained proxy\n"
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Chained: yes\r\n"
+                b"Connection: close\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\n\r\n"
+                + body
+            )
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
