@@ -1,8 +1,12 @@
-"""Passwords (argon2id), bearer tokens (sha256 of 256 random bits), roles."""
+"""Passwords (argon2id), bearer tokens (sha256 of 256 random bits), roles; and the transport's
+security (Secure cookies and HSTS over TLS, the trusted reverse proxies)."""
 
 import hashlib
+import ipaddress
 import secrets
+from collections.abc import Awaitable, Callable, Iterable
 
+from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -14,6 +18,9 @@ FOUR_EYES_ROLES = frozenset({"headteacher", "governor"})
 first headteacher excepted: made on the server with `clausewarden user add`, and announced)."""
 UNSUPPRESSED_ROLES = frozenset({"headteacher", "governor"})
 """See breakdowns with fewer than k devices (viewer and admin see "fewer than k")."""
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -44,3 +51,80 @@ def new_token(prefix: str) -> str:
 def token_hash(token: str) -> str:
     """A fast lookup key: the token has 256 bits of entropy, so sha256 is enough."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- Transport: Secure cookies and HSTS whenever the request came over TLS -----------------------
+
+HSTS = "max-age=31536000"
+"""A year: once a browser has reached the service over TLS it will not use plain http again."""
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+def parse_networks(addresses: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """`--trust-proxy` values (an address or a network, e.g. 127.0.0.1 or 10.0.0.0/24); a
+    ValueError names the one that is neither."""
+    networks = []
+    for address in addresses:
+        try:
+            networks.append(ipaddress.ip_network(address.strip(), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"--trust-proxy: {address!r} is not an address or network (e.g. 127.0.0.1)"
+            ) from None
+    return tuple(networks)
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _trusted(remote: str | None, networks: tuple[IPNetwork, ...]) -> bool:
+    peer = _address(remote or "")
+    return peer is not None and any(peer in network for network in networks)
+
+
+def transport_security(trusted_proxies: Iterable[str], always_secure: bool = False) -> Middleware:
+    """The middleware that knows whether a request reached the service over TLS: its own TLS
+    (`serve --tls-cert`), or a reverse proxy in `trusted_proxies` saying so in
+    X-Forwarded-Proto (that proxy's X-Forwarded-For then names the client, for the login
+    limiter). Anybody else's forwarded headers are ignored. Over TLS, every cookie is marked
+    Secure and the answer carries HSTS; with `always_secure`, cookies are Secure regardless."""
+    networks = parse_networks(trusted_proxies)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if networks and _trusted(request.remote, networks):
+            changes: dict[str, str] = {}
+            proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+            if proto in ("https", "http"):
+                changes["scheme"] = proto
+            client = _address(request.headers.get("X-Forwarded-For", "").split(",")[-1])
+            if client is not None:
+                changes["remote"] = str(client)
+            if changes:
+                request = request.clone(**changes)  # type: ignore[arg-type]
+        tls = request.secure
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            _harden(exc, tls, always_secure)
+            raise
+        _harden(response, tls, always_secure)
+        return response
+
+    return middleware
+
+
+def _harden(response: web.StreamResponse, tls: bool, always_secure: bool) -> None:
+    if response.prepared:
+        return
+    if tls:
+        response.headers["Strict-Transport-Security"] = HSTS
+    if tls or always_secure:
+        for morsel in response.cookies.values():
+            morsel["secure"] = True
