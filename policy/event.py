@@ -201,6 +201,16 @@ class Event:
         ),
     )
 
+    held: bool = field(
+        default=False,
+        metadata=_spec(
+            "The act (a post, message, reference or friend request) was held: the sensor did not "
+            "send it and showed the clause instead. The follow-up events of a held act "
+            "(continued, went_back) say true too. Absent in an event from an older sensor: false.",
+            problem="expected true or false",
+        ),
+    )
+
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["clauses"] = list(self.clauses)
@@ -214,7 +224,7 @@ class Event:
             raise ValueError(
                 "; ".join(f"{name or 'event'}: {message}" for name, message in problems)
             )
-        values = dict(cast(Mapping[str, Any], data))
+        values = with_added_fields(cast(Mapping[str, Any], data))
         values["clauses"] = tuple(values["clauses"])
         return cls(**values)
 
@@ -307,11 +317,22 @@ EVENT_FIELDS: tuple[str, ...] = tuple(s.name for s in EVENT_SPECS)
 """The event's field names, in order: the one list the outbox, the API and the exports share."""
 SPECS: Mapping[str, FieldSpec] = {s.name: s for s in EVENT_SPECS}
 
+ADDED_FIELDS: Mapping[str, object] = {"held": False}
+"""Fields added to the event after sensors first shipped, with the value an event without one
+means: a sensor from before (an extension not yet updated, a proxy's outbox written before the
+upgrade) is not refused for leaving them out; ingest stores the value given here."""
+
+
+def with_added_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with every added field it leaves out set to the value its absence means."""
+    return {**ADDED_FIELDS, **data}
+
+
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "An anonymised event (policy.event.Event).",
     "additionalProperties": False,
-    "required": list(EVENT_FIELDS),
+    "required": [name for name in EVENT_FIELDS if name not in ADDED_FIELDS],
     "properties": {s.name: s.json_schema() for s in EVENT_SPECS},
     "if": {"properties": {"response": {"not": {"const": "continued"}}}},
     "then": {"properties": {"reason_category": {"type": "null"}}},
@@ -337,7 +358,9 @@ def event_problems(data: object) -> list[tuple[str, str]]:
     else:
         problems = [(str(extra)[:64], "unknown field") for extra in sorted(keys - _FIELD_SET)]
         problems += [
-            (name, "required field is missing") for name in EVENT_FIELDS if name not in data
+            (name, "required field is missing")
+            for name in EVENT_FIELDS
+            if name not in data and name not in ADDED_FIELDS
         ]
         problems += [
             (name, problem)
@@ -386,6 +409,7 @@ def event_from_decision(
     granularity_minutes: int,
     response: str = "none",
     reason_category: str | None = None,
+    held: bool = False,
 ) -> Event:
     if decision.platform is None or decision.category is None or decision.device_group is None:
         raise ValueError("only decisions about a catalogue platform on a known device group record")
@@ -410,4 +434,5 @@ def event_from_decision(
         policy_version=policy_version,
         response=cast(Response, response),
         reason_category=reason_category if response == "continued" else None,
+        held=held,
     )

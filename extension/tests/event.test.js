@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { EVENT_FIELDS, eventFromDecision, eventProblems, realTime } from "../js/policy/event.js";
+import { EVENT_FIELDS, eventFromDecision, eventProblems, realTime, withAddedFields } from "../js/policy/event.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/events.json", import.meta.url), "utf-8"));
 
@@ -58,4 +58,11 @@ test("a real time is a real date and time, in any year Python's datetime holds",
   assert.equal(realTime("0000-01-01T00:00:00Z"), false);
   assert.equal(realTime("2026-11-25T24:00:00Z"), false);
   assert.equal(realTime("2024-02-29T23:59:60Z"), false);
+});
+
+test("an older sensor's event, without a field added since, is good and takes the added field's default", () => {
+  for (const c of VECTORS.older_sensors) {
+    assert.deepEqual(eventProblems(c.event), [], c.name);
+    assert.equal(withAddedFields(c.event).held, c.stored_held, c.name);
+  }
 });

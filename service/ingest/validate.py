@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from policy import ids
-from policy.event import EVENT_FIELDS, event_problems
+from policy.event import EVENT_FIELDS, event_problems, with_added_fields
 from service.ingest.guard import Known, unknown_ids
 
 MAX_EVENTS = 1000
@@ -62,7 +62,7 @@ def _context_problems(
 
 def to_row(ev: dict[str, Any]) -> dict[str, Any]:
     """A checked event as a row of the events table: clause ids as one `,6.2,7,` string."""
-    row = dict(ev)
+    row = with_added_fields(ev)  # an older sensor's event: an added field takes its default
     clauses = ev["clauses"]
     row["clauses"] = "," + ",".join(clauses) + "," if clauses else ","
     return row

@@ -90,10 +90,22 @@ export const EVENT_SPECS = [
     maxLength: 64,
     problem: "expected a continue reason id or null",
   }),
+  new FieldSpec({ name: "held", jsonType: "boolean", problem: "expected true or false" }),
 ];
 /** The event's field names, in order. */
 export const EVENT_FIELDS = EVENT_SPECS.map((s) => s.name);
 const SPECS = Object.fromEntries(EVENT_SPECS.map((s) => [s.name, s]));
+
+/**
+ * Fields added to the event after sensors first shipped, with the value an event without one
+ * means (policy/event.py ADDED_FIELDS): an older sensor's event is not refused for leaving them out.
+ */
+export const ADDED_FIELDS = Object.freeze({ held: false });
+
+/** `data` with every added field it leaves out set to the value its absence means. */
+export function withAddedFields(data) {
+  return { ...ADDED_FIELDS, ...data };
+}
 
 /**
  * Everything wrong with one JSON event against the contract, as [field, message] pairs; empty
@@ -106,7 +118,9 @@ export function eventProblems(data) {
     .filter((k) => !Object.hasOwn(SPECS, k))
     .sort()
     .map((k) => [k.slice(0, 64), "unknown field"]);
-  for (const name of EVENT_FIELDS) if (!Object.hasOwn(data, name)) problems.push([name, "required field is missing"]);
+  for (const name of EVENT_FIELDS) {
+    if (!Object.hasOwn(data, name) && !Object.hasOwn(ADDED_FIELDS, name)) problems.push([name, "required field is missing"]);
+  }
   for (const spec of EVENT_SPECS) {
     if (Object.hasOwn(data, spec.name) && !spec.accepts(data[spec.name])) problems.push([spec.name, spec.problem]);
   }
@@ -157,7 +171,7 @@ export async function pseudonym(key, deviceId) {
 /** The event of `decision` at `at` (epoch ms), a plain object with the Python field names. */
 export function eventFromDecision(
   decision,
-  { eventId, at, sensor, device, policyVersion, granularityMinutes, response = "none", reasonCategory = null },
+  { eventId, at, sensor, device, policyVersion, granularityMinutes, response = "none", reasonCategory = null, held = false },
 ) {
   if (decision.platform === null || decision.category === null || decision.device_group === null) {
     throw new Error("only decisions about a catalogue platform on a known device group record");
@@ -181,5 +195,6 @@ export function eventFromDecision(
     policy_version: policyVersion,
     response,
     reason_category: response === "continued" ? reasonCategory : null,
+    held: Boolean(held),
   };
 }
