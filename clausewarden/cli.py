@@ -56,7 +56,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        line = _one_line(exc, args)
+        if line is None:
+            raise
+        print(f"clausewarden {args.command}: {line}", file=sys.stderr)
+        return 1
     return result
+
+
+def _one_line(exc: Exception, args: argparse.Namespace) -> str | None:
+    """The line that names the fix for a mistake a person can make, or None (a real bug keeps
+    its traceback)."""
+    from clausewarden.problems import CommandError, explain_database
+
+    if isinstance(exc, CommandError):
+        return str(exc)
+    if hasattr(args, "database"):
+        return explain_database(exc, getattr(args, "database", None))
+    return None
 
 
 if __name__ == "__main__":

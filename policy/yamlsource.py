@@ -92,4 +92,27 @@ def _build(
             _build(item, (*path, i), lines, problems, file, constructor)
             for i, item in enumerate(node.value)
         ]
-    return constructor.construct_object(node)
+    try:
+        return constructor.construct_object(node)
+    except ValueError as exc:  # a date YAML recognises but the calendar refuses: 2026-13-18
+        problems.append(
+            Problem(
+                file,
+                node.start_mark.line + 1,
+                format_path(path),
+                f"{node.value!r} is not a real date ({exc}); write YYYY-MM-DD"
+                if node.tag.endswith(":timestamp")
+                else f"{node.value!r} cannot be read ({exc})",
+            )
+        )
+        return None
+    except yaml.YAMLError as exc:  # a tag the safe loader refuses: !!python/object
+        problems.append(
+            Problem(
+                file,
+                node.start_mark.line + 1,
+                format_path(path),
+                f"{getattr(exc, 'problem', None) or exc}; write a plain value",
+            )
+        )
+        return None

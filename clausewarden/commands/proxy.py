@@ -83,7 +83,12 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from clausewarden.problems import check_port_free
+
     command = mitmdump_command(args)
+    # mitmdump would say "Try specifying a different port by using `--mode regular@8081`", an
+    # option of its own: the person ran `clausewarden proxy`, so say it in its words first.
+    check_port_free(args.listen_host, args.listen_port, "--listen-port")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606 (our own mitmdump, no shell)
