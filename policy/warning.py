@@ -7,12 +7,56 @@ it injects headers; the extension's privacy level) is added by that sensor, not 
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 from policy.facts import Decision
+from policy.vocabulary import EndpointAction
 
 WARNING_OUTCOMES = ("warn", "block")
 """The outcomes that get the warning page on a top-level navigation."""
+
+ACTS: tuple[str, ...] = get_args(EndpointAction)
+"""The acts: what a member of staff sends (a post, a message, a reference, a friend request)."""
+
+ACT_NOUNS = {
+    "post": "post or comment",
+    "message": "message",
+    "reference": "recommendation or endorsement",
+    "connect": "friend request or invitation",
+}
+"""What the warning calls each act: "Your message on LinkedIn was not sent"."""
+
+HELD_NOTICE_SECONDS = 300
+"""How long a held act's warning waits for the member of staff's next page of that platform
+(when the act was sent by the page's own script, not a navigation)."""
+
+Seen = Literal[
+    "nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"
+]
+SEEN: tuple[str, ...] = get_args(Seen)
+
+
+def act_held(decision: Decision) -> bool:
+    """A warned or blocked act is held: it is not sent, and the member of staff sees the clause
+    (Continue, where the rule offers it, opens acts on that platform; then the act goes through).
+    """
+    return decision.outcome in WARNING_OUTCOMES and decision.action in ACTS
+
+
+def what_staff_see(decision: Decision, navigation: bool) -> Seen:
+    """What the member of staff sees of `decision` through the proxy, with no allowance: the
+    warning or blocked page at once on a top-level navigation (a page, or a form posted by the
+    page itself, as mbasic.facebook.com does); for an act sent by the page's own script, a 4xx
+    to the script and the warning on their next page of that platform; a blocked request that is
+    not an act gets a plain 403 and nothing is shown; anything else passes."""
+    blocked = decision.outcome == "block"
+    if decision.outcome not in WARNING_OUTCOMES:
+        return "nothing"
+    if navigation:
+        return "blocked_page" if blocked else "warning_page"
+    if act_held(decision):
+        return "next_page_blocked" if blocked else "next_page_warning"
+    return "refused" if blocked else "nothing"
 
 
 def continue_offered(decision: Decision) -> bool:
@@ -45,27 +89,53 @@ def warning_content(
     *,
     return_to: str = "/",
     account_seen: bool = False,
+    held: bool = False,
 ) -> dict[str, Any]:
     """What the warning page says for `decision`: clauses most specific first, the choices.
 
     `return_to` is the path asked for (where Continue leads; made safe here); `account_seen`
-    says whether the sensor saw the member of staff signed in to the platform.
+    says whether the sensor saw the member of staff signed in to the platform; `held` that the
+    sensor held the act (`act_held`): the page then says the act was not sent, and what next.
     """
     settings = bundle["settings"]
     offered = continue_offered(decision)
+    name = _platform_name(bundle, decision.platform)
+    blocked = decision.outcome == "block"
+    minutes = int(settings["allowance_minutes"])
+    act = ACT_NOUNS.get(decision.action)
+    held = held and act_held(decision)
+    if held:
+        heading = f"Your {act} on {name} was not sent"
+        if offered:
+            next_step = (
+                f"If it is school business, choose the reason below and continue, then send it "
+                f"again: for {minutes} minutes what you send on {name} from this device goes "
+                "through."
+            )
+        elif blocked:
+            next_step = f"The school's policy does not permit this on {name}; it cannot be sent."
+        else:
+            next_step = "It cannot be sent from here."
+    else:
+        heading = f"{name} is not available here" if blocked else f"Before you continue to {name}"
+        next_step = ""
     return {
         "school": bundle["school"]["name"],
         "platform": decision.platform,
-        "platform_name": _platform_name(bundle, decision.platform),
+        "platform_name": name,
         "outcome": decision.outcome,
-        "blocked": decision.outcome == "block",
+        "blocked": blocked,
+        "held": held,
+        "act": act,
+        "heading": heading,
+        "next_step": next_step,
         "reason": decision.reason,
         "clauses": _clause_texts(bundle, decision.clauses),
         "allow_continue": offered,
         "reasons": [{"id": r["id"], "label": r["label"]} for r in settings["continue_reasons"]]
         if offered
         else [],
-        "allowance_minutes": int(settings["allowance_minutes"]),
+        "allowance_minutes": minutes,
         "granularity": int(settings["event_time_granularity_minutes"]),
         "account_seen": account_seen,
         "return_to": safe_return_path(return_to),

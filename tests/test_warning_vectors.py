@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from policy.facts import Decision
-from policy.warning import continue_accepted, going_back_recorded, warning_content
+from policy.warning import (
+    SEEN,
+    act_held,
+    continue_accepted,
+    going_back_recorded,
+    warning_content,
+    what_staff_see,
+)
 
 VECTORS = json.loads(
     (Path(__file__).parent / "vectors" / "warning.json").read_text(encoding="utf-8")
@@ -20,18 +27,18 @@ CASES = VECTORS["cases"]
 def decision_of(fields: dict[str, Any]) -> Decision:
     """A Decision with the vector's fields; the others are ones the warning page never reads."""
     return Decision(
-        platform=fields["platform"],
+        platform=fields.get("platform", "facebook"),
         category="social_network",
-        action="browse",
+        action=fields.get("action", "browse"),
         working_time=True,
         device_group=None,
         account="unknown",
         outcome=fields["outcome"],
-        clauses=tuple(fields["clauses"]),
-        reason=fields["reason"],
+        clauses=tuple(fields.get("clauses", ())),
+        reason=fields.get("reason", ""),
         rule="vector",
-        record=fields["record"],
-        allow_continue=fields["allow_continue"],
+        record=fields.get("record", True),
+        allow_continue=fields.get("allow_continue", False),
     )
 
 
@@ -57,3 +64,17 @@ def test_the_vectors_cover_each_rule_both_ways() -> None:
     assert {c["account_seen"] for c in contents} == {True, False}
     assert {c["go_back_recorded"] for c in CASES} == {True, False}
     assert any(c["sensor"]["return_to"] != c["content"]["return_to"] for c in CASES)
+
+
+@pytest.mark.parametrize("case", VECTORS["seen"], ids=[c["name"] for c in VECTORS["seen"]])
+def test_what_staff_see_and_whether_the_act_is_held_follow_the_vector(case: dict[str, Any]) -> None:
+    decision = decision_of(case["decision"])
+    assert what_staff_see(decision, case["navigation"]) == case["seen"]
+    assert act_held(decision) is case["held"]
+
+
+def test_the_seen_vectors_cover_every_kind_and_the_held_pages_both_ways() -> None:
+    assert {c["seen"] for c in VECTORS["seen"]} == set(SEEN)
+    held = [c["content"] for c in CASES if c["sensor"]["held"]]
+    assert {c["held"] for c in held} == {True, False}
+    assert {c["allow_continue"] for c in held if c["held"]} == {True, False}

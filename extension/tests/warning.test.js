@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { continueAccepted, goingBackRecorded, warningContent } from "../js/policy/warning.js";
+import { actHeld, continueAccepted, goingBackRecorded, SEEN, warningContent, whatStaffSee } from "../js/policy/warning.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/warning.json", import.meta.url), "utf-8"));
 
@@ -14,6 +14,7 @@ test("the warning page says what every shared vector says", () => {
     const content = warningContent(VECTORS.bundle, c.decision, {
       returnTo: c.sensor.return_to,
       accountSeen: c.sensor.account_seen,
+      held: c.sensor.held,
     });
     assert.deepEqual(JSON.parse(JSON.stringify(content)), c.content, c.name);
   }
@@ -25,5 +26,13 @@ test("continue and go back follow every shared vector", () => {
       assert.equal(continueAccepted(VECTORS.bundle, c.decision, reason), accepted, `${c.name}: ${reason}`);
     }
     assert.equal(goingBackRecorded(c.decision), c.go_back_recorded, c.name);
+  }
+});
+
+test("what staff see through the proxy, and whether the act is held, follow every shared vector", () => {
+  assert.deepEqual([...new Set(VECTORS.seen.map((c) => c.seen))].sort(), [...SEEN].sort());
+  for (const c of VECTORS.seen) {
+    assert.equal(whatStaffSee(c.decision, c.navigation), c.seen, c.name);
+    assert.equal(actHeld(c.decision), c.held, c.name);
   }
 });

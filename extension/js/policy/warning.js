@@ -6,6 +6,41 @@
 /** The outcomes that get the warning page on a top-level navigation. */
 export const WARNING_OUTCOMES = ["warn", "block"];
 
+/** The acts: what a member of staff sends (a post, a message, a reference, a friend request). */
+export const ACTS = ["post", "message", "reference", "connect"];
+
+/** What the warning calls each act: "Your message on LinkedIn was not sent". */
+export const ACT_NOUNS = {
+  post: "post or comment",
+  message: "message",
+  reference: "recommendation or endorsement",
+  connect: "friend request or invitation",
+};
+
+/** How long a held act's warning waits for the next page of that platform (the proxy's). */
+export const HELD_NOTICE_SECONDS = 300;
+
+export const SEEN = ["nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"];
+
+/** A warned or blocked act is held: it is not sent, and the member of staff sees the clause. */
+export function actHeld(decision) {
+  return WARNING_OUTCOMES.includes(decision.outcome) && ACTS.includes(decision.action);
+}
+
+/**
+ * What the member of staff sees of `decision` through the proxy, with no allowance (one of SEEN):
+ * the warning or blocked page at once on a top-level navigation; for an act sent by the page's own
+ * script, a 4xx to the script and the warning on their next page of that platform; a blocked
+ * request that is not an act gets a plain 403 and nothing is shown; anything else passes.
+ */
+export function whatStaffSee(decision, navigation) {
+  const blocked = decision.outcome === "block";
+  if (!WARNING_OUTCOMES.includes(decision.outcome)) return "nothing";
+  if (navigation) return blocked ? "blocked_page" : "warning_page";
+  if (actHeld(decision)) return blocked ? "next_page_blocked" : "next_page_warning";
+  return blocked ? "refused" : "nothing";
+}
+
 /** Continue is offered (and an allowance honoured) only on a warning whose rule allows it. */
 export function continueOffered(decision) {
   return decision.outcome === "warn" && Boolean(decision.allow_continue);
@@ -33,20 +68,45 @@ export function safeReturnPath(value) {
  * `returnTo` is the path asked for (where Continue leads; made safe here); `accountSeen` says
  * whether the sensor saw the member of staff signed in to the platform.
  */
-export function warningContent(bundle, decision, { returnTo = "/", accountSeen = false } = {}) {
+export function warningContent(bundle, decision, { returnTo = "/", accountSeen = false, held = false } = {}) {
   const settings = bundle.settings;
   const offered = continueOffered(decision);
+  const name = _platformName(bundle, decision.platform);
+  const blocked = decision.outcome === "block";
+  const minutes = Math.trunc(Number(settings.allowance_minutes));
+  const act = ACT_NOUNS[decision.action] ?? null;
+  const isHeld = Boolean(held) && actHeld(decision);
+  let heading;
+  let nextStep = "";
+  if (isHeld) {
+    heading = `Your ${act} on ${name} was not sent`;
+    if (offered) {
+      nextStep =
+        `If it is school business, choose the reason below and continue, then send it again: ` +
+        `for ${minutes} minutes what you send on ${name} from this device goes through.`;
+    } else if (blocked) {
+      nextStep = `The school's policy does not permit this on ${name}; it cannot be sent.`;
+    } else {
+      nextStep = "It cannot be sent from here.";
+    }
+  } else {
+    heading = blocked ? `${name} is not available here` : `Before you continue to ${name}`;
+  }
   return {
     school: bundle.school.name,
     platform: decision.platform,
-    platform_name: _platformName(bundle, decision.platform),
+    platform_name: name,
     outcome: decision.outcome,
-    blocked: decision.outcome === "block",
+    blocked,
+    held: isHeld,
+    act,
+    heading,
+    next_step: nextStep,
     reason: decision.reason,
     clauses: _clauseTexts(bundle, decision.clauses),
     allow_continue: offered,
     reasons: offered ? settings.continue_reasons.map((r) => ({ id: r.id, label: r.label })) : [],
-    allowance_minutes: Math.trunc(Number(settings.allowance_minutes)),
+    allowance_minutes: minutes,
     granularity: Math.trunc(Number(settings.event_time_granularity_minutes)),
     account_seen: accountSeen,
     return_to: safeReturnPath(returnTo),
