@@ -10,6 +10,7 @@ from service.views import (
     auth,
     dashboard,
     events,
+    extension_updates,
     health,
     investigations,
     pac,
@@ -43,6 +44,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/privacy", public.privacy)
     r.add_get("/proxy.pac", pac.proxy_pac)  # devices: the PAC file, from the bundle in force
     r.add_get("/wpad.dat", pac.proxy_pac)  # the same, where WPAD looks for it
+    r.add_get("/extension/updates.xml", extension_updates.updates_xml)  # force-installed laptops
+    r.add_get("/extension/clausewarden.crx", extension_updates.package)
     r.add_static("/static/", Path(__file__).parent / "static", name="static")
     # admin pages (session login, CSRF on every form)
     r.add_get("/login", auth.login_form)
