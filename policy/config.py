@@ -107,9 +107,17 @@ class PolicyFile(Strict):
 # platforms.yaml ------------------------------------------------------------------------------
 
 
+AccountCookieKind = Literal["account", "profile", "page"]
+"""What the id a cookie carries stands for: `account`, a login of its own (an X or Instagram
+account); `profile`, a person's own profile, so approving it approves everything that person does
+on the platform (Facebook's `c_user`); `page`, a Page or brand the person is acting as, set only
+while they act as it (Facebook's `i_user`)."""
+
+
 class AccountCookie(Strict):
     name: str = Field(min_length=1, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
     pattern: Regex
+    kind: AccountCookieKind = "account"
 
     @field_validator("pattern")
     @classmethod
@@ -221,11 +229,30 @@ def _network(value: Any) -> Any:
 Network = Annotated[str, BeforeValidator(_network)]
 
 
+class DeviceSchoolAccounts(Strict):
+    """A school accounts device group (e.g. the office PC where the school's accounts are used):
+    its traffic to these platforms, for these actions, counts as the school's account. For the
+    platforms whose cookies carry no account id, so an approved account could never be matched."""
+
+    platforms: list[Identifier] = Field(min_length=1)
+    actions: list[Action] = Field(min_length=1)
+    approved_by: str = Field(min_length=1)
+    approved_on: date
+    expires_on: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DeviceSchoolAccounts":
+        if self.expires_on and self.expires_on < self.approved_on:
+            raise ValueError("expires before it was approved")
+        return self
+
+
 class DeviceGroup(Strict):
     id: Identifier
     label: str = Field(min_length=1)
     description: str = ""
     networks: list[Network] = []
+    school_accounts: DeviceSchoolAccounts | None = None
 
 
 class DeviceGroupsFile(Strict):
@@ -285,6 +312,9 @@ class SchoolAccount(Strict):
     approved_on: date
     expires_on: date | None = None
     actions: list[Action] = Field(min_length=1)
+    kind: AccountCookieKind | None = None
+    """Which kind of id `account_id` is (see AccountCookieKind); needed where the platform's
+    cookies carry more than one kind (Facebook: a Page or a person's profile)."""
 
 
 class AccountsFile(Strict):

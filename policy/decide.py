@@ -42,14 +42,23 @@ def decide(facts: Facts, policy: Policy) -> Decision:
 
     account: AccountKind = "unknown"
     school_account = None
-    account_id = policy.account_id(platform, facts.cookies) if facts.cookies else None
-    if account_id is not None:
+    identity = policy.account_identity(platform, facts.cookies) if facts.cookies else None
+    if identity is not None:
         account = "personal"
+        kind, account_id = identity
         day = policy.working_time.local(facts.at).date()
         for spec in policy.accounts.get((platform.id, account_id), ()):
-            if spec.active_on(day) and action in spec.actions:
+            if spec.matches(kind, action, day):
                 account, school_account = "school", spec.id
                 break
+    else:
+        # A school accounts device group: where the platform's cookies carry no account id,
+        # the device the school's account is used on stands for the account.
+        held = policy.device_accounts.get((group, platform.id))
+        if held is not None and held.matches(
+            "account", action, policy.working_time.local(facts.at).date()
+        ):
+            account, school_account = "school", held.id
 
     for rule in policy.rules:
         if rule.matches(platform.category, platform.id, action, working, group, account):

@@ -39,7 +39,8 @@ class PlatformSpec:
     id: str
     name: str
     category: str
-    account_cookies: tuple[tuple[str, re.Pattern[str]], ...]
+    account_cookies: tuple[tuple[str, re.Pattern[str], str], ...]
+    """(cookie name, pattern whose group 1 is the id, kind of id: account, profile or page)."""
     endpoints: tuple[EndpointSpec, ...]
     body_methods: frozenset[str]
     """Methods for which some endpoint looks at the body: only those bodies are ever read."""
@@ -82,6 +83,13 @@ class AccountSpec:
     approved_on: date
     expires_on: date | None
     actions: frozenset[str]
+    kind: str | None = None
+    """account, profile or page; None (an older entry): any kind but a Page."""
+
+    def matches(self, kind: str, action: str, day: date) -> bool:
+        """Whether an id of `kind`, doing `action` on `day`, is this approved account."""
+        right_kind = kind != "page" if self.kind is None else kind == self.kind
+        return right_kind and action in self.actions and self.active_on(day)
 
     def active_on(self, day: date) -> bool:
         return self.approved_on <= day and (self.expires_on is None or day <= self.expires_on)
@@ -144,7 +152,8 @@ class Policy:
                 name=p["name"],
                 category=p["category"],
                 account_cookies=tuple(
-                    (c["name"], _compile(c["pattern"])) for c in p.get("account_cookies", ())
+                    (c["name"], _compile(c["pattern"]), c.get("kind") or "account")
+                    for c in p.get("account_cookies", ())
                 ),
                 endpoints=endpoints,
                 body_methods=frozenset(m for e in endpoints if e.body for m in e.methods),
@@ -175,6 +184,24 @@ class Policy:
             (g["id"], tuple(ipaddress.ip_network(n) for n in g["networks"]))
             for g in bundle["device_groups"]
         )
+        self.device_accounts: dict[tuple[str, str], AccountSpec] = {}
+        """(device group, platform) -> the school accounts device group's approval."""
+        for g in bundle["device_groups"]:
+            held = g.get("school_accounts")
+            if not held:
+                continue
+            for platform_id in held["platforms"]:
+                self.device_accounts[(g["id"], platform_id)] = AccountSpec(
+                    id=g["id"],
+                    platform=platform_id,
+                    account_id="",
+                    label=g["label"],
+                    approved_on=date.fromisoformat(held["approved_on"]),
+                    expires_on=(
+                        date.fromisoformat(held["expires_on"]) if held.get("expires_on") else None
+                    ),
+                    actions=frozenset(held["actions"]),
+                )
         self.staff_group: str = bundle["staff_group"]
         self.group_for_client = lru_cache(maxsize=4096)(self._group_for_client)
 
@@ -206,6 +233,7 @@ class Policy:
                 approved_on=date.fromisoformat(a["approved_on"]),
                 expires_on=date.fromisoformat(a["expires_on"]) if a.get("expires_on") else None,
                 actions=frozenset(a["actions"]),
+                kind=a.get("kind"),
             )
             key = (spec.platform, spec.account_id)
             self.accounts[key] = (*self.accounts.get(key, ()), spec)
@@ -227,12 +255,21 @@ class Policy:
 
     def account_id(self, platform: PlatformSpec, cookies: Mapping[str, str]) -> str | None:
         """The logged-in account id read from the platform's cookies, if any."""
-        for name, pattern in platform.account_cookies:
+        identity = self.account_identity(platform, cookies)
+        return None if identity is None else identity[1]
+
+    def account_identity(
+        self, platform: PlatformSpec, cookies: Mapping[str, str]
+    ) -> tuple[str, str] | None:
+        """(kind, id) of the account in use, from the first of the platform's cookies that
+        carries one: a Page's cookie comes first, so while someone acts as a Page it is the Page
+        (Facebook's i_user), otherwise the person's own profile (c_user)."""
+        for name, pattern, kind in platform.account_cookies:
             value = cookies.get(name)
             if value:
                 match = pattern.search(unquote(value))
                 if match and match.group(1):
-                    return match.group(1)
+                    return kind, match.group(1)
         return None
 
     def clause_texts(self, ids: tuple[str, ...]) -> list[ClauseText]:

@@ -2,11 +2,14 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from policy.config import (
     FILE_MODELS,
     AccountsFile,
+    DateRange,
     DeviceGroupsFile,
+    Platform,
     PlatformsFile,
     PolicyFile,
     RulesFile,
@@ -74,6 +77,7 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
     clause_ids = {c.id for c in config.policy.clauses}
     platform_ids = {p.id for p in config.platforms.platforms}
     group_ids = {g.id for g in config.device_groups.device_groups}
+    platforms = {p.id: p for p in config.platforms.platforms}
 
     def dupes(file: str, key: str, items: list[str]) -> None:
         seen: set[str] = set()
@@ -119,6 +123,24 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
             )
         )
 
+    groups_yaml = located["device_groups.yaml"]
+    for i, group in enumerate(config.device_groups.device_groups):
+        if group.school_accounts is None:
+            continue
+        for j, ref in enumerate(group.school_accounts.platforms):
+            where = ("device_groups", i, "school_accounts", "platforms", j)
+            if ref not in platforms:
+                problems.append(groups_yaml.problem(where, f"{ref!r} is not in platforms.yaml"))
+            elif platforms[ref].account_cookies:
+                problems.append(
+                    groups_yaml.problem(
+                        where,
+                        f"{platforms[ref].name}'s cookies carry the account id: approve the "
+                        "school's account itself (accounts.yaml or the School accounts page) "
+                        "instead of every account used on these devices",
+                    )
+                )
+
     rules_yaml = located["rules.yaml"]
     for i, rule in enumerate(config.rules.rules):
         for j, clause in enumerate(rule.clauses):
@@ -146,6 +168,11 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                     ("accounts", i, "platform"), f"{account.platform!r} is not in platforms.yaml"
                 )
             )
+            continue
+        refusal = account_refusal(platforms[account.platform], account.kind)
+        if refusal is not None:
+            field = "platform" if not platforms[account.platform].account_cookies else "kind"
+            problems.append(accounts_yaml.problem(("accounts", i, field), refusal))
         if account.expires_on and account.expires_on < account.approved_on:
             problems.append(
                 accounts_yaml.problem(
@@ -153,3 +180,53 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                 )
             )
     return problems
+
+
+ACCOUNT_KIND_WORDS = {
+    "account": "an account with its own login",
+    "profile": "a person's own profile",
+    "page": "a Page (matches only while someone acts as the Page)",
+}
+"""How each kind of account id is named to the people who approve one."""
+
+
+def account_kinds(platform: Platform) -> tuple[str, ...]:
+    """The kinds of account id the platform's cookies carry, in the cookies' order."""
+    return tuple(dict.fromkeys(c.kind for c in platform.account_cookies))
+
+
+def account_refusal(platform: Platform, kind: str | None) -> str | None:
+    """Why an account of `kind` on `platform` could never be matched (or must say its kind), or
+    None when it can be approved."""
+    kinds = account_kinds(platform)
+    if not kinds:
+        return (
+            f"{platform.name}'s cookies carry no account id, so an approved {platform.name} "
+            "account could never be recognised: make the device where the school's account is "
+            "used a school accounts device group (school_accounts in device_groups.yaml) instead"
+        )
+    if kind is None:
+        if len(kinds) > 1:
+            return "say kind: " + " or kind: ".join(f"{k} ({ACCOUNT_KIND_WORDS[k]})" for k in kinds)
+        return None
+    if kind not in kinds:
+        return f"{platform.name} has no {kind!r} accounts; its accounts are: " + ", ".join(
+            f"{k} ({ACCOUNT_KIND_WORDS[k]})" for k in kinds
+        )
+    return None
+
+
+def resolved_kind(platform: Platform, kind: str | None) -> str:
+    """`kind`, or the platform's only kind when it has one."""
+    kinds = account_kinds(platform)
+    return kind or (kinds[0] if kinds else "account")
+
+
+def default_expiry(today: date, terms: list[DateRange]) -> date:
+    """The end of the school year: 31 August following `today`, or the end of the schedule's
+    last term of that school year when it runs later than that."""
+    end = date(today.year, 8, 31)
+    if end < today:
+        end = date(today.year + 1, 8, 31)
+    later = [t.end for t in terms if t.start <= end < t.end]
+    return max([end, *later])

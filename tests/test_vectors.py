@@ -24,7 +24,12 @@ REQUIRED_PLATFORMS = (
 
 @pytest.fixture(scope="module")
 def bundle() -> dict[str, Any]:
-    return {**compile_bundle(load_config_dir()), "accounts": VECTORS["accounts"]}
+    compiled = compile_bundle(load_config_dir())
+    return {
+        **compiled,
+        "accounts": VECTORS["accounts"],
+        "device_groups": [*VECTORS["device_groups"], *compiled["device_groups"]],
+    }
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,11 @@ import { unquote } from "../js/py-url.js";
 const root = new URL("../../", import.meta.url);
 const BUNDLE = JSON.parse(readFileSync(new URL("extension/default-bundle.json", root), "utf-8"));
 const VECTORS = JSON.parse(readFileSync(new URL("tests/vectors/decisions.json", root), "utf-8"));
-const policy = new Policy({ ...BUNDLE, accounts: VECTORS.accounts });
+const policy = new Policy({
+  ...BUNDLE,
+  accounts: VECTORS.accounts,
+  device_groups: [...VECTORS.device_groups, ...BUNDLE.device_groups],
+});
 const plain = new Policy(BUNDLE);
 
 const NAV = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
@@ -79,12 +83,16 @@ test("a client outside every device group is outside the policy", () => {
 });
 
 test("a school account cookie is recognised only while the approval is active", () => {
-  const facts = { url: "https://www.facebook.com/", headers: NAV, cookies: { c_user: "100000000000001" }, at: WORKING };
+  const page = { c_user: "100000000000777", i_user: "100000000000001" };
+  const facts = { url: "https://www.facebook.com/", headers: NAV, cookies: page, at: WORKING };
   const d = decide(facts, policy);
   assert.equal(d.account, "school");
   assert.equal(d.school_account, "wycliffe-facebook-page");
   assert.equal(decide({ ...facts, at: "2026-08-31T10:00:00+01:00" }, policy).account, "personal");
-  assert.equal(decide({ ...facts, cookies: { c_user: "100000000000001%0A" } }, policy).account, "school");
+  assert.equal(decide({ ...facts, cookies: { ...page, i_user: "100000000000001%0A" } }, policy).account, "school");
+  // A Page has no login of its own: its id in c_user is a person's profile, not the Page.
+  assert.equal(decide({ ...facts, cookies: { c_user: "100000000000001" } }, policy).account, "personal");
+  assert.deepEqual(policy.accountIdentity(policy.platforms.get("facebook"), page), ["page", "100000000000001"]);
 });
 
 test("posting is recognised from the body, only within the peek", () => {

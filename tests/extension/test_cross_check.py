@@ -323,7 +323,11 @@ def assert_same(facts: list[dict[str, Any]], py: list[dict[str, Any]], js: list[
 
 @pytest.fixture(scope="module")
 def bundle(config_bundle: dict[str, Any]) -> dict[str, Any]:
-    return {**config_bundle, "accounts": VECTORS["accounts"]}
+    return {
+        **config_bundle,
+        "accounts": VECTORS["accounts"],
+        "device_groups": [*VECTORS["device_groups"], *config_bundle["device_groups"]],
+    }
 
 
 def test_every_vector_gives_the_same_decision_in_python_and_javascript(
@@ -405,7 +409,7 @@ def test_working_time_and_school_days_agree_across_clock_changes_in_any_time_zon
                     "url": "https://www.facebook.com/",
                     "method": "GET",
                     "headers": {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"},
-                    "cookies": {"c_user": "100000000000001"},
+                    "cookies": {"c_user": "100000000000777", "i_user": "100000000000001"},
                     "body": None,
                     "at": at.astimezone(timezone(rng.choice(OFFSETS))).isoformat(),
                     "client": None,

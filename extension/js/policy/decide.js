@@ -40,16 +40,25 @@ export function decide(facts, policy) {
 
   let account = "unknown";
   let schoolAccount = null;
-  const accountId = Object.keys(facts.cookies).length ? policy.accountId(platform, facts.cookies) : null;
-  if (accountId !== null) {
+  const identity = Object.keys(facts.cookies).length ? policy.accountIdentity(platform, facts.cookies) : null;
+  if (identity !== null) {
     account = "personal";
+    const [kind, accountId] = identity;
     const day = policy.workingTime.local(facts.at).date;
     for (const spec of policy.accounts.get(accountKey(platform.id, accountId)) || []) {
-      if (spec.activeOn(day) && spec.actions.has(action)) {
+      if (spec.matches(kind, action, day)) {
         account = "school";
         schoolAccount = spec.id;
         break;
       }
+    }
+  } else {
+    // A school accounts device group: where the platform's cookies carry no account id, the
+    // device the school's account is used on stands for the account.
+    const held = policy.deviceAccounts.get(accountKey(group, platform.id));
+    if (held !== undefined && held.matches("account", action, policy.workingTime.local(facts.at).date)) {
+      account = "school";
+      schoolAccount = held.id;
     }
   }
 

@@ -52,7 +52,14 @@ export class RuleSpec {
 
 export class AccountSpec {
   constructor(fields) {
+    this.kind = null;
     Object.assign(this, fields);
+  }
+
+  /** Whether an id of `kind`, doing `action` on `day`, is this approved account (kind null: any kind but a Page). */
+  matches(kind, action, day) {
+    const rightKind = this.kind === null ? kind !== "page" : kind === this.kind;
+    return rightKind && this.actions.has(action) && this.activeOn(day);
   }
 
   activeOn(day) {
@@ -118,7 +125,7 @@ export class Policy {
           id: p.id,
           name: _need(p.name, "platform name"),
           category: _need(p.category, "platform category"),
-          accountCookies: (p.account_cookies || []).map((c) => [c.name, _compile(c.pattern)]),
+          accountCookies: (p.account_cookies || []).map((c) => [c.name, _compile(c.pattern), c.kind || "account"]),
           endpoints: (p.endpoints || []).map(
             (e) =>
               new EndpointSpec({
@@ -153,6 +160,27 @@ export class Policy {
 
     this.deviceGroups = bundle.device_groups.map((g) => [g.id, g.networks.map(parseNetwork)]);
     this.staffGroup = _need(bundle.staff_group, "staff_group");
+    // (device group, platform) -> the school accounts device group's approval.
+    this.deviceAccounts = new Map();
+    for (const g of bundle.device_groups) {
+      const held = g.school_accounts;
+      if (!held) continue;
+      for (const platformId of held.platforms) {
+        this.deviceAccounts.set(
+          accountKey(g.id, platformId),
+          new AccountSpec({
+            id: g.id,
+            platform: platformId,
+            accountId: "",
+            label: g.label,
+            approvedOn: _date(held.approved_on),
+            expiresOn: held.expires_on ? _date(held.expires_on) : null,
+            actions: new Set(held.actions),
+            kind: null,
+          }),
+        );
+      }
+    }
 
     this.rules = bundle.rules.map(
       (r) =>
@@ -182,6 +210,7 @@ export class Policy {
         approvedOn: _date(a.approved_on),
         expiresOn: a.expires_on ? _date(a.expires_on) : null,
         actions: new Set(a.actions),
+        kind: a.kind ?? null,
       });
       const key = accountKey(spec.platform, spec.accountId);
       this.accounts.set(key, [...(this.accounts.get(key) || []), spec]);
@@ -204,11 +233,18 @@ export class Policy {
 
   /** The logged-in account id read from the platform's cookies, if any. */
   accountId(platform, cookies) {
-    for (const [name, pattern] of platform.accountCookies) {
+    const identity = this.accountIdentity(platform, cookies);
+    return identity === null ? null : identity[1];
+  }
+
+  /** [kind, id] of the account in use, from the first of the platform's cookies that carries one
+   * (a Page's cookie comes first: while someone acts as a Page it is the Page). */
+  accountIdentity(platform, cookies) {
+    for (const [name, pattern, kind] of platform.accountCookies) {
       const value = Object.hasOwn(cookies, name) ? cookies[name] : undefined;
       if (value) {
         const match = pattern.exec(unquote(value));
-        if (match && match[1]) return match[1];
+        if (match && match[1]) return [kind, match[1]];
       }
     }
     return null;
