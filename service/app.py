@@ -34,6 +34,7 @@ from service.middleware import (
     timing_middleware,
 )
 from service.routes import setup_routes
+from service.security import transport_security
 from service.views.common import current_user
 
 log = logging.getLogger("clausewarden.service")
@@ -60,6 +61,7 @@ def create_app(config: Config) -> web.Application:
         client_max_size=MAX_BYTES,
         middlewares=[
             timing_middleware,
+            transport_security(config.trusted_proxies, config.secure_cookies),
             security_headers_middleware,
             aiohttp_session.session_middleware(storage),
             csrf_middleware,
