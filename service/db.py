@@ -140,6 +140,9 @@ school_accounts = Table(
     Column("approved_at", String(20)),
     Column("approved_on", String(10)),
     Column("expires_on", String(10)),
+    Column("kind", String(16)),
+    # account (a login of its own), profile (a person's own profile), page (a Page, matched only
+    # while someone acts as it); null: the platform's only kind.
 )
 
 settings = Table(
