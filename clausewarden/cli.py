@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "outbox",
     "ca",
     "pac",
+    "extension_policy",
     "serve",
     "user",
     "sensor",
@@ -22,6 +23,9 @@ COMMAND_MODULES = (
     "retention",
     "audit",
     "dpia",
+    "backup",
+    "restore",
+    "doctor",
     "demo",
 )
 
