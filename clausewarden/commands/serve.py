@@ -5,7 +5,9 @@ service runs them on their async drivers (aiosqlite, asyncpg)."""
 
 import argparse
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -33,6 +35,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "--secure-cookies", action="store_true", help="mark cookies Secure (behind TLS)"
     )
     parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="serve HTTPS with this certificate (PEM, the chain after it); needs --tls-key",
+    )
+    parser.add_argument("--tls-key", type=Path, metavar="FILE", help="its private key (PEM)")
+    parser.add_argument(
+        "--trust-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy (e.g. 127.0.0.1 for nginx on this server) whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed; repeat for more",
+    )
+    parser.add_argument(
         "--at",
         metavar="ISO",
         help="for demonstrations only (clausewarden demo --at): take this time as now",
@@ -55,6 +72,46 @@ def _started(url: str) -> Callable[[web.Application], Awaitable[None]]:
     return say
 
 
+def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """aiohttp's own TLS from --tls-cert and --tls-key (TLS 1.2 or later), or None."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise CommandError("--tls-cert and --tls-key go together: give both files, or neither")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise CommandError(f"{option}: {str(path)!r} is not a file; give the PEM file's path")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise CommandError(
+            f"--tls-cert {cert} with --tls-key {key} cannot be used ({exc.strerror or exc}): "
+            "give the PEM certificate and the PEM private key that belongs to it"
+        ) from None
+    return context
+
+
+def where_line(args: argparse.Namespace, data_dir: Path) -> str:
+    """One line: which configuration folder and which data folder this service uses, and why."""
+    import os
+
+    from policy.configdir import find_config_dir
+    from service.config import DEFAULT_DATA_DIR
+
+    config_dir, why = find_config_dir(args.config)
+    env = os.environ.get("CLAUSEWARDEN_DATA")
+    if env and Path(env).resolve() == data_dir:
+        data_why = "CLAUSEWARDEN_DATA"
+    elif DEFAULT_DATA_DIR.resolve() == data_dir:
+        data_why = "the default"
+    else:
+        data_why = "--data-dir"
+    database = "" if args.database is None else "; events in the --database given"
+    return f"Configuration: {config_dir} ({why}); data folder: {data_dir} ({data_why}){database}"
+
+
 def run(args: argparse.Namespace) -> int:
     import os
 
@@ -71,15 +128,27 @@ def run(args: argparse.Namespace) -> int:
     if args.at:
         at = parse_at(args.at)
         extra["clock"] = lambda: at
+    from service.security import parse_networks
+
+    tls = tls_context(args.tls_cert, args.tls_key)
+    try:
+        extra["trusted_proxies"] = tuple(args.trust_proxy)
+        parse_networks(args.trust_proxy)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     config = config_from(args, **extra)
+    print(where_line(args, config.data_dir), flush=True)
     config.url  # noqa: B018 - a --database the service cannot use is said before anything starts
     check_port_free(args.host, args.port, "--port")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(config)
-    app.on_startup.append(_started(f"http://{args.host}:{args.port}/"))
+    scheme = "https" if tls else "http"
+    app.on_startup.append(_started(f"{scheme}://{args.host}:{args.port}/"))
     try:
-        web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+        web.run_app(
+            app, host=args.host, port=args.port, ssl_context=tls, print=None, access_log=None
+        )
     except OSError as exc:
         if port_in_use(exc):
             raise CommandError(port_taken_line(args.host, args.port, "--port")) from None
