@@ -6,10 +6,12 @@ The bundle's privacy object carries the level only; a copy saved by an older ver
 holds the service's salt or key is cut down to the level when it is read, and the file rewritten.
 """
 
+import ipaddress
 import json
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,6 +24,36 @@ TIMEOUT = aiohttp.ClientTimeout(total=5.0)
 
 class ServiceError(Exception):
     """The service could not be reached or refused; the message says which."""
+
+
+ALLOW_PLAIN_HTTP_OPTION = "clausewarden_allow_plain_http"
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, *.localhost, 127.0.0.0/8 or ::1: a name that never leaves this machine."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_refusal(service_url: str, allowed: bool = False) -> str | None:
+    """The one line refusing to send the sensor token over plain http to another machine (anyone
+    on the network could read it and send events or read the bundle as this sensor), or None:
+    https, loopback, or the school said so explicitly (`allowed`)."""
+    parts = urlsplit(service_url.strip())
+    if parts.scheme.lower() != "http" or allowed:
+        return None
+    if is_loopback_host(parts.hostname or ""):
+        return None
+    return (
+        f"clausewarden_service: {service_url!r} is plain http to another machine, so the sensor "
+        "token would cross the network readable by anyone on it; use the service's https:// "
+        f"URL (docs/deploy.md), or set {ALLOW_PLAIN_HTTP_OPTION}=true to send it anyway"
+    )
 
 
 class BundleSource:
