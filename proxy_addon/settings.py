@@ -21,6 +21,7 @@ from mitmproxy.log import MitmLogHandler
 
 from proxy_addon.paths import ALLOWANCE_KEY_FILE, default_data_dir
 from proxy_addon.secrets import private_key
+from proxy_addon.service_client import ALLOW_PLAIN_HTTP_OPTION, plain_http_refusal
 from proxy_addon.shared import Shared, refuse
 
 SENSOR_OPTIONS = {"clausewarden_data_dir", "clausewarden_service", "clausewarden_token_file"}
@@ -54,6 +55,13 @@ class Settings:
             "(default ~/.clausewarden/proxy).",
         )
         loader.add_option(
+            ALLOW_PLAIN_HTTP_OPTION,
+            bool,
+            False,
+            "Send the sensor token to a plain http:// service on another machine (refused by "
+            "default: anyone on the network could read it). Loopback needs no permission.",
+        )
+        loader.add_option(
             "clausewarden_log_connections",
             bool,
             False,
@@ -78,6 +86,15 @@ class Settings:
                 raise refuse(
                     f"clausewarden_service: {opts.clausewarden_service!r} is not an http(s) URL"
                 )
+        if (
+            updated & {"clausewarden_service", ALLOW_PLAIN_HTTP_OPTION}
+            and opts.clausewarden_service
+        ):
+            problem = plain_http_refusal(
+                opts.clausewarden_service, getattr(opts, ALLOW_PLAIN_HTTP_OPTION)
+            )
+            if problem:
+                raise refuse(problem)
         if updated & SENSOR_OPTIONS:
             self._setup()
 
