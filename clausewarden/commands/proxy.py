@@ -31,6 +31,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "--confdir", type=Path, help="mitmproxy's folder, with its CA (default ~/.mitmproxy)"
     )
     parser.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="send everything on to this proxy (the Local Authority's or the ISP's filter), "
+        "e.g. http://filter.la.example:8080: mitmproxy's upstream mode",
+    )
+    parser.add_argument(
         "--script",
         action="append",
         default=[],
@@ -74,12 +80,34 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
         else:
             extra += ["--set", option]
     command = [program, "--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
+    if args.upstream:
+        command += ["--mode", f"upstream:{upstream_url(args.upstream)}"]
     command += ["-s", str(ADDON)]
     for script in args.script:
         command += ["-s", str(script)]
     for name, value in options.items():
         command += ["--set", f"{name}={value}"]
     return command + extra
+
+
+def upstream_url(value: str) -> str:
+    """The upstream proxy as mitmproxy takes it, or CommandError naming the fix."""
+    from urllib.parse import urlsplit
+
+    from clausewarden.problems import CommandError
+
+    parts = urlsplit(value if "://" in value else "")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+        example = value if "://" in value else f"http://{value}"
+        raise CommandError(
+            f"--upstream {value!r} is not a proxy URL: give its scheme, host and port, "
+            f"e.g. {example}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def run(args: argparse.Namespace) -> int:
