@@ -26,6 +26,7 @@ from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
 from service.ingest import MAX_BYTES, Rollup
 from service.keys import CONFIG, ENGINE, SERVICES, Services
+from service.mailer import MAILER, Mailer
 from service.middleware import (
     csrf_middleware,
     csrf_token,
@@ -82,7 +83,9 @@ def create_app(config: Config) -> web.Application:
         context_processors=[_template_context],
     )
     env.globals["school"] = school.policy.school
+    app[MAILER] = Mailer(config.smtp)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_mail)
     if config.background_tasks:
         app.cleanup_ctx.append(_background)
     setup_routes(app)
@@ -106,6 +109,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await engine.dispose()
+
+
+async def _mail(app: web.Application) -> AsyncIterator[None]:
+    """At shutdown, the emails under way are sent (or fail) before the database closes."""
+    yield
+    await app[MAILER].drain()
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:

@@ -1,7 +1,8 @@
 """Retention (clause 9.3): events older than the retention period are deleted; the daily
 rollups stay for trend charts (with their distinct-device counts; only the per-device rows
 that kept those counts exact go); unapproved
-account requests go after 7 days; a replaced policy version is kept 7 years."""
+account requests go after 7 days; a replaced policy version is kept 7 years; the reports staff
+sent the headteacher go after their own period (service.staff_reports)."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service import audit, store
+from service import audit, staff_reports, store
 from service.bundle import BundleSource
 from service.db import daily_devices, events, policy_versions, school_accounts
 
@@ -46,13 +47,15 @@ async def run(
                 policy_versions.c.replaced_at < old_policy,
             )
         )
+        reports = await staff_reports.expire(conn, now)  # their own period (default a year)
         summary = {
             "events_deleted": deleted,
             "requests_deleted": requests,
+            "staff_reports_deleted": reports,
             "before": cutoff_time,
             "retention_days": days,
         }
-        if deleted or requests:
+        if deleted or requests or reports:
             await audit.record(
                 conn, at=store.iso(now), actor="system", action="retention.run", detail=summary
             )

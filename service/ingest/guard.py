@@ -150,3 +150,6 @@ class SensorLimits:
         default_factory=lambda: RateLimit(burst=10, per_second=1 / 60)
     )
     """Requests to register a school account: made by a person, a few a day."""
+    staff_reports: RateLimit = field(default_factory=lambda: RateLimit(burst=10, per_second=1 / 60))
+    """Reports to the headteacher (clause 8.1): written by a person, a few a term. The extension's
+    token is shared by every laptop, so the burst is ten and then one a minute."""

@@ -1,0 +1,182 @@
+"""The reports staff send the headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): their store.
+
+A member of staff writes what happened, on which platform, their own name and how to reach them,
+on a form of the proxy (or the extension), which relays it with its sensor token. This is the one
+place a name enters ClauseWarden, by the staff member's choice. The reports are kept in their own
+table, never joined to the events, the rollups, the exports or the dashboard; the headteacher
+alone reads them (each read in the audit log, which names the reference and never the text), and
+retention deletes them after their own period (`report_retention_days`, default 365).
+"""
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from policy.staff_report import StaffReport
+from service import audit, store
+from service.db import settings, staff_reports
+
+RETENTION_KEY = "report_retention_days"
+DEFAULT_RETENTION_DAYS = 365
+MAX_RETENTION_DAYS = 3650
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
+def new_reference() -> str:
+    """`CW-XXXX-XXXX`: 40 random bits, unambiguous letters and digits."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"CW-{chars[:4]}-{chars[4:]}"
+
+
+async def add_report(
+    conn: AsyncConnection, report: StaffReport, *, sensor: str, email_status: str, now: datetime
+) -> str:
+    """Keep a report; its reference. The audit log says a report came, from which sensor, and
+    its reference: never its text or name."""
+    at = store.iso(now)
+    for _ in range(5):
+        reference = new_reference()
+        taken = (
+            await conn.execute(
+                select(staff_reports.c.id).where(staff_reports.c.reference == reference)
+            )
+        ).first()
+        if taken is None:
+            break
+    else:  # pragma: no cover - 40 bits
+        raise RuntimeError("no free reference")
+    await conn.execute(
+        staff_reports.insert().values(
+            reference=reference,
+            received_at=at,
+            sensor=sensor,
+            kind=report.kind,
+            platform=report.platform,
+            what_happened=report.what_happened,
+            name=report.name,
+            contact=report.contact,
+            email_status=email_status,
+        )
+    )
+    await audit.record(
+        conn,
+        at=at,
+        actor=f"sensor:{sensor}",
+        action="staff_report.received",
+        detail={"reference": reference},
+    )
+    return reference
+
+
+async def note_email(
+    conn: AsyncConnection, reference: str, status: str, detail: str | None
+) -> None:
+    await conn.execute(
+        update(staff_reports)
+        .where(staff_reports.c.reference == reference)
+        .values(email_status=status, email_detail=(detail or None) and detail[:200])
+    )
+
+
+async def inbox(conn: AsyncConnection) -> list[Any]:
+    """The list: reference, when, kind, platform, the email's fate, read or not (no text or
+    name: the list itself reads nothing)."""
+    c = staff_reports.c
+    rows = await conn.execute(
+        select(
+            c.reference,
+            c.received_at,
+            c.sensor,
+            c.kind,
+            c.platform,
+            c.email_status,
+            c.email_detail,
+            c.first_read_at,
+        ).order_by(c.received_at.desc(), c.id.desc())
+    )
+    return list(rows)
+
+
+async def read_report(
+    conn: AsyncConnection, reference: str, *, reader: str, now: datetime
+) -> Any | None:
+    """One report, whole, for the headteacher; the read is written to the audit log."""
+    row = (
+        await conn.execute(select(staff_reports).where(staff_reports.c.reference == reference))
+    ).first()
+    if row is None:
+        return None
+    at = store.iso(now)
+    if row.first_read_at is None:
+        await conn.execute(
+            update(staff_reports).where(staff_reports.c.id == row.id).values(first_read_at=at)
+        )
+    await audit.record(
+        conn, at=at, actor=reader, action="staff_report.read", detail={"reference": reference}
+    )
+    return row
+
+
+async def delete_report(
+    conn: AsyncConnection, reference: str, *, actor: str, now: datetime
+) -> bool:
+    gone = (
+        await conn.execute(delete(staff_reports).where(staff_reports.c.reference == reference))
+    ).rowcount
+    if gone:
+        await audit.record(
+            conn,
+            at=store.iso(now),
+            actor=actor,
+            action="staff_report.delete",
+            detail={"reference": reference},
+        )
+    return bool(gone)
+
+
+async def unread_count(conn: AsyncConnection) -> int:
+    count = await conn.execute(
+        select(func.count())
+        .select_from(staff_reports)
+        .where(staff_reports.c.first_read_at.is_(None))
+    )
+    return int(count.scalar() or 0)
+
+
+async def retention_days(conn: AsyncConnection) -> int:
+    row = (
+        await conn.execute(select(settings.c.value).where(settings.c.key == RETENTION_KEY))
+    ).first()
+    try:
+        days = int(row[0]) if row else DEFAULT_RETENTION_DAYS
+    except ValueError:
+        days = DEFAULT_RETENTION_DAYS
+    return days if 1 <= days <= MAX_RETENTION_DAYS else DEFAULT_RETENTION_DAYS
+
+
+async def set_retention_days(
+    conn: AsyncConnection, days: int, *, actor: str, now: datetime
+) -> None:
+    await store.save_settings(
+        conn,
+        {RETENTION_KEY: days},
+        action="staff_report.retention",
+        actor=actor,
+        now=now,
+    )
+
+
+async def expire(conn: AsyncConnection, now: datetime) -> int:
+    """Delete the reports older than their retention period (the retention job); how many."""
+    days = await retention_days(conn)
+    cutoff = store.iso(now - timedelta(days=days))
+    return int(
+        (
+            await conn.execute(delete(staff_reports).where(staff_reports.c.received_at < cutoff))
+        ).rowcount
+        or 0
+    )

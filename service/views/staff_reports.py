@@ -1,0 +1,203 @@
+"""Telling the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the sensors' endpoint and the inbox.
+
+- `POST /api/v1/staff-reports` (a sensor's token): a report a member of staff wrote on the proxy's
+  form or the extension's. Kept in its own table; answered 201 with its reference at once; the
+  email to the headteacher goes in a task of its own. Per-sensor rate limit, 16 kB at most, 400 on
+  any unknown field or wrong type.
+- `/staff-reports` (the headteacher alone): the inbox, a list without text or names; opening a
+  report shows it whole and writes the read to the audit log; the reports' retention period.
+"""
+
+import re
+import time
+from typing import Any
+
+import aiohttp_jinja2
+import orjson
+from aiohttp import web
+
+from policy.staff_report import KINDS, MAX_BODY_BYTES, check_report
+from service import staff_reports as reports
+from service import store
+from service.ingest import retry_after
+from service.keys import CONFIG, ENGINE, SERVICES
+from service.mailer import MAILER
+from service.views.common import now, posted, refuse, require
+from service.views.jsonapi import bearer, json_error, json_response
+
+MAX_BODY = MAX_BODY_BYTES
+REFERENCE = re.compile(r"^CW-[A-Z0-9]{4}-[A-Z0-9]{4}$")
+HEADTEACHER = "headteacher"
+
+
+async def _sensor(request: web.Request) -> Any:
+    """The sensor whose token this is (401 unknown, 403 revoked), within its rate limit (429)."""
+    token = bearer(request)
+    async with request.app[ENGINE].connect() as conn:
+        sensor = await store.sensor_by_token(conn, token)
+    if sensor is None:
+        raise json_error(401, "unknown token")
+    if sensor.revoked_at is not None:
+        raise json_error(403, "this sensor has been revoked")
+    wait = request.app[SERVICES].sensor_limits.staff_reports.take(sensor.id, time.monotonic())
+    if wait > 0:
+        exc = json_error(429, "too many reports from this sensor; retry later")
+        exc.headers["Retry-After"] = retry_after(wait)
+        raise exc
+    return sensor
+
+
+async def _body(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise json_error(413, f"a report is at most {MAX_BODY // 1024} kB")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(8192):
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise json_error(413, f"a report is at most {MAX_BODY // 1024} kB")
+    try:
+        return orjson.loads(bytes(raw))
+    except orjson.JSONDecodeError:
+        raise json_error(400, "the body is not valid JSON") from None
+
+
+async def post_report(request: web.Request) -> web.Response:
+    sensor = await _sensor(request)
+    services = request.app[SERVICES]
+    body = await _body(request)
+    platforms = {p.id for p in services.school.platforms.platforms}
+    report, problems = check_report(body, platforms)
+    if report is None:
+        raise json_error(400, "the report was refused; nothing was kept", problems=problems)
+    mailer = request.app[MAILER]
+    at = request.app[CONFIG].clock()
+    async with services.write_lock, request.app[ENGINE].begin() as conn:
+        reference = await reports.add_report(
+            conn,
+            report,
+            sensor=str(sensor.name),
+            email_status="sending" if mailer.enabled else "off",
+            now=at,
+        )
+    if mailer.enabled:
+        app = request.app
+        mailer.spawn(lambda: _email(app, reference, report, store.iso(at)))
+    return json_response(
+        {"reference": reference, "received_at": store.iso(at)},
+        status=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _email(app: web.Application, reference: str, report: Any, at: str) -> None:
+    mailer = app[MAILER]
+    smtp = mailer.smtp
+    if smtp is None:
+        return
+    platform = _platform_name(app, report.platform)
+    lines = [
+        "A member of staff has sent you a report through ClauseWarden.",
+        "",
+        f"Reference: {reference}",
+        f"Received: {at} (UTC)",
+        f"About: {KINDS[report.kind]}",
+        f"Platform: {platform}",
+        "",
+    ]
+    if smtp.include_report:
+        lines += [
+            f"From: {report.name}",
+            f"How to reach them: {report.contact}",
+            "",
+            "What happened:",
+            report.what_happened,
+            "",
+        ]
+    else:
+        lines += [
+            "Read it in ClauseWarden's inbox for staff reports (the headteacher alone can open "
+            "it; every read is in the audit log):",
+        ]
+    if smtp.link:
+        lines.append(f"{smtp.link}/staff-reports/{reference}")
+    subject = f"ClauseWarden: a report from a member of staff ({reference})"
+    why = await mailer.send(subject, "\n".join(lines) + "\n")
+    async with app[SERVICES].write_lock, app[ENGINE].begin() as conn:
+        await reports.note_email(conn, reference, "failed" if why else "sent", why)
+
+
+def _platform_name(app: web.Application, platform: str | None) -> str:
+    for p in app[SERVICES].school.platforms.platforms:
+        if p.id == platform:
+            return str(p.name)
+    return "another platform, or not said"
+
+
+MESSAGES = {
+    "retention": "The reports' retention period is saved.",
+    "deleted": "The report is deleted.",
+}
+
+
+@aiohttp_jinja2.template("staff_reports.html")
+async def inbox(request: web.Request) -> dict[str, Any]:
+    await require(request, HEADTEACHER)
+    async with request.app[ENGINE].connect() as conn:
+        rows = await reports.inbox(conn)
+        days = await reports.retention_days(conn)
+    return {
+        "page": "staff-reports",
+        "reports": rows,
+        "kinds": KINDS,
+        "platform_name": lambda p: _platform_name(request.app, p),
+        "retention_days": days,
+        "max_days": reports.MAX_RETENTION_DAYS,
+        "mail_on": request.app[MAILER].enabled,
+        "message": MESSAGES.get(request.query.get("message", "")),
+    }
+
+
+async def read(request: web.Request) -> web.StreamResponse:
+    user = await require(request, HEADTEACHER)
+    reference = request.match_info["reference"]
+    if not REFERENCE.fullmatch(reference):
+        raise web.HTTPNotFound(text="No such report.")
+    async with request.app[SERVICES].write_lock, request.app[ENGINE].begin() as conn:
+        row = await reports.read_report(conn, reference, reader=user.name, now=now(request))
+    if row is None:
+        raise web.HTTPNotFound(text="No such report (deleted, or past its retention period).")
+    response = aiohttp_jinja2.render_template(
+        "staff_report.html",
+        request,
+        {
+            "page": "staff-reports",
+            "report": row,
+            "kind": KINDS.get(row.kind, row.kind),
+            "platform": _platform_name(request.app, row.platform),
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def delete(request: web.Request) -> web.StreamResponse:
+    user, _form = await posted(request, HEADTEACHER)
+    reference = request.match_info["reference"]
+    async with request.app[SERVICES].write_lock, request.app[ENGINE].begin() as conn:
+        found = await reports.delete_report(conn, reference, actor=user.name, now=now(request))
+    if not found:
+        raise web.HTTPNotFound(text="No such report.")
+    raise web.HTTPSeeOther("/staff-reports?message=deleted")
+
+
+async def retention_save(request: web.Request) -> web.StreamResponse:
+    user, form = await posted(request, HEADTEACHER)
+    try:
+        days = int(str(form.get("report_retention_days", "")))
+    except ValueError:
+        raise refuse("Retention: a whole number of days, 1 to 3650.") from None
+    if not 1 <= days <= reports.MAX_RETENTION_DAYS:
+        raise refuse("Retention: a whole number of days, 1 to 3650.")
+    async with request.app[ENGINE].begin() as conn:
+        await reports.set_retention_days(conn, days, actor=user.name, now=now(request))
+    raise web.HTTPSeeOther("/staff-reports?message=retention")
