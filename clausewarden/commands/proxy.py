@@ -6,7 +6,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from proxy_addon.paths import ADDON_SCRIPT
+from proxy_addon.paths import ADDON_SCRIPT, default_data_dir
+
+ALLOW_PLAIN_HTTP_OPTION = "clausewarden_allow_plain_http"  # proxy_addon/service_client.py's
 
 ADDON = ADDON_SCRIPT.resolve()
 
@@ -24,6 +26,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--service-url", help="ClauseWarden service URL (bundle and events)")
     parser.add_argument("--sensor-token-file", type=Path, help="file holding the sensor token")
     parser.add_argument("--sensor-name", default="proxy", help="the sensor's registered name")
+    parser.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="send the sensor token to an http:// service on another machine (refused "
+        "otherwise: anyone on the network could read it)",
+    )
     parser.add_argument(
         "--data-dir", type=Path, help="outbox, last good bundle, secrets (~/.clausewarden/proxy)"
     )
@@ -64,8 +72,13 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
     }
     if args.confdir:
         options["confdir"] = str(args.confdir)
-    if args.config:
-        options["clausewarden_config"] = str(args.config)
+    from policy.configdir import find_config_dir
+
+    # The folder found as every command finds it (--config, CLAUSEWARDEN_CONFIG,
+    # /etc/clausewarden when installed, the built-in one), named so the proxy reloads it.
+    options["clausewarden_config"] = str(find_config_dir(args.config)[0])
+    if args.allow_plain_http:
+        options[ALLOW_PLAIN_HTTP_OPTION] = "true"
     if args.service_url:
         options["clausewarden_service"] = args.service_url
     if args.sensor_token_file:
@@ -110,10 +123,34 @@ def upstream_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def where_line(args: argparse.Namespace) -> str:
+    """One line: where the policy comes from and which data folder the proxy uses, and why."""
+    from policy.configdir import find_config_dir
+
+    config_dir, why = find_config_dir(args.config)
+    data = args.data_dir or default_data_dir()
+    data_why = "--data-dir" if args.data_dir else "the default"
+    policy = (
+        f"the service {args.service_url} (until it answers: the last good copy, else {config_dir})"
+        if args.service_url
+        else f"{config_dir} ({why})"
+    )
+    return f"Policy: {policy}; data folder: {data.resolve()} ({data_why})"
+
+
 def run(args: argparse.Namespace) -> int:
-    from clausewarden.problems import check_port_free
+    from clausewarden.problems import CommandError, check_port_free
+    from proxy_addon.service_client import plain_http_refusal
 
     command = mitmdump_command(args)
+    allowed = args.allow_plain_http or f"{ALLOW_PLAIN_HTTP_OPTION}=true" in map(str.lower, args.set)
+    refusal = plain_http_refusal(args.service_url, allowed) if args.service_url else None
+    if refusal:  # said in this command's words: its options, not mitmproxy's
+        refusal = refusal.replace("clausewarden_service:", "--service-url")
+        raise CommandError(
+            refusal.replace(f"set {ALLOW_PLAIN_HTTP_OPTION}=true", "give --allow-plain-http")
+        )
+    print(where_line(args), flush=True)
     # mitmdump would say "Try specifying a different port by using `--mode regular@8081`", an
     # option of its own: the person ran `clausewarden proxy`, so say it in its words first.
     check_port_free(args.listen_host, args.listen_port, "--listen-port")
