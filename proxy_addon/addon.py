@@ -9,26 +9,28 @@ so the sensor's settings are read before the policy, and the proxy's own pages a
 before the warden decides.
 """
 
+from proxy_addon.held import HeldActs
 from proxy_addon.own_pages import OwnPages
 from proxy_addon.pac import PacServer
 from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings
 from proxy_addon.shared import Shared
-from proxy_addon.warden import Warden
+from proxy_addon.warden import TICKET_SECONDS, Warden
 
 
 def make_addons() -> list[object]:
     """A fresh set of the proxy's addons, sharing one state (a test makes its own)."""
     shared = Shared()
     recorder = Recorder(shared)
+    held = HeldActs(answer_seconds=TICKET_SECONDS)  # held acts and the acts Continue opened
     return [
         Settings(shared),  # data folder, secret, service and token, the clock
         PolicySource(shared),  # bundle, last good copy, configuration folder, allow_hosts
         recorder,  # outbox, shipper, pseudonyms, salts
         PacServer(shared),  # /proxy.pac asked of the proxy itself, or on its own host
-        OwnPages(shared, recorder),  # /.clausewarden/ on a social host
-        Warden(shared, recorder),  # the TLS and request hooks
+        OwnPages(shared, recorder, held),  # /.clausewarden/ on a social host
+        Warden(shared, recorder, held),  # the TLS and request hooks
     ]
 
 

@@ -26,6 +26,7 @@ from policy.facts import Decision
 from policy.warning import continue_accepted, going_back_recorded, safe_return_path
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
+from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.service_client import ServiceError, post_account_request
@@ -72,9 +73,10 @@ Handler = Callable[[Asked], Awaitable[http.Response]]
 class OwnPages:
     name = "clausewarden_pages"
 
-    def __init__(self, shared: Shared, recorder: Recorder) -> None:
+    def __init__(self, shared: Shared, recorder: Recorder, held: HeldActs) -> None:
         self.shared = shared
         self.recorder = recorder
+        self.held = held
         self.host_pages: dict[tuple[str, str], Callable[[Policy, str], Awaitable[http.Response]]]
         self.host_pages = {("mine", "GET"): self.mine, ("privacy", "GET"): self.privacy}
         self.host_names = {name for name, _ in self.host_pages}
@@ -202,16 +204,33 @@ class OwnPages:
 
     # --- pages behind the warning page's ticket --------------------------------------------
 
+    def _held_act(self, asked: Asked) -> HeldAct | None:
+        """The held act this warning page was about, taken (answered once), if it was one."""
+        ident = asked.form.get("held", "")
+        if not ident:
+            return None
+        return self.held.answered(ident, asked.tag, asked.platform.id, asked.at.timestamp())
+
     async def continue_(self, asked: Asked) -> http.Response:
-        policy, decision = asked.policy, asked.decision()
+        policy = asked.policy
         reason = asked.form.get("reason", "")
+        held = self._held_act(asked)
+        if asked.form.get("held") and held is None:
+            return _held_gone(asked)
+        decision = held.decision if held is not None else asked.decision()
         if not continue_accepted(policy.bundle, decision, reason):
+            if held is not None:  # not answered after all: the page can still be answered
+                self.held.hold_again(held)
             return page.notice(
                 403, asked.school, "Continue is not available", "Choose one of the reasons offered."
             )
-        self.recorder.record(policy, decision, asked.at, asked.client, "continued", reason)
+        self.recorder.record(
+            policy, decision, asked.at, asked.client, "continued", reason, held=held is not None
+        )
         minutes = int(policy.settings["allowance_minutes"])
         expires = int((asked.at + timedelta(minutes=minutes)).timestamp())
+        if held is not None:  # acts on this platform from this device, on any of its hosts
+            self.held.allow_acts(asked.tag, asked.platform.id, expires)
         token = allowance.sign(self.shared.secret, "allow", asked.platform.id, asked.tag, expires)
         secure = "; Secure" if asked.flow.request.scheme == "https" else ""
         return http.Response.make(
@@ -226,9 +245,14 @@ class OwnPages:
         )
 
     async def back(self, asked: Asked) -> http.Response:
-        decision = asked.decision()
+        held = self._held_act(asked)
+        if asked.form.get("held") and held is None:
+            return _held_gone(asked)
+        decision = held.decision if held is not None else asked.decision()
         if going_back_recorded(decision):
-            self.recorder.record(asked.policy, decision, asked.at, asked.client, "went_back")
+            self.recorder.record(
+                asked.policy, decision, asked.at, asked.client, "went_back", held=held is not None
+            )
         return page.notice(
             200, asked.school, "You went back", "Thank you. Nothing else is recorded.", go_back=True
         )
@@ -280,6 +304,17 @@ class OwnPages:
         return page.notice(
             202, school, "Request sent", "The headteacher will be asked to approve this account."
         )
+
+
+def _held_gone(asked: Asked) -> http.Response:
+    """A held act's warning answered already, or from before the proxy restarted."""
+    return page.notice(
+        403,
+        asked.school,
+        "This warning has been answered",
+        f"Send it again on {asked.platform.name} if you still need to; the warning will show "
+        "again if it applies.",
+    )
 
 
 def _navigation(headers: Mapping[str, str], *, same_origin: bool = False) -> bool:

@@ -297,6 +297,8 @@ class Recorder:
         client: str,
         response: str = "none",
         reason: str | None = None,
+        *,
+        held: bool = False,
     ) -> None:
         """Keep the event in the outbox before the page that caused it is answered."""
         outbox = self.shared.outbox
@@ -312,6 +314,7 @@ class Recorder:
             granularity_minutes=int(policy.settings["event_time_granularity_minutes"]),
             response=response,
             reason_category=reason,
+            held=held,
         )
         day = policy.working_time.local(at).date().isoformat()
         kept = outbox.add(event, day, allowance.device_tag(self.shared.secret, client))

@@ -1,6 +1,14 @@
 """The warden: which TLS connections are opened, and what each request on a social host gets:
 the warning page, a plain 403, or passage (with the school's headers where it sets some).
 
+A warned or blocked act (a post, message, reference or friend request: policy.warning.act_held)
+is held: never sent upstream. Posted as a form by the page itself (a top-level navigation, as
+mbasic.facebook.com does) it gets the warning page at once; sent by the page's own script it gets
+a 403 naming the clause (JSON where the script accepts JSON) and the member of staff sees the
+warning on their next page of that platform within a few minutes (proxy_addon.held). Continue
+there opens acts on that platform from that device for the allowance period: the act, sent again,
+then goes through (the `continued` event stands for it).
+
 Every rule is in policy/ (decide, and policy.warning for Continue); this acts on the Decision.
 
 Bodies the proxy never reads are streamed, not buffered: every response from upstream, and the
@@ -9,17 +17,26 @@ host). A catalogue request is held whole until it is decided, and only its first
 at (proxy_addon.facts).
 """
 
+import json
 import logging
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http, tls
 
 from policy.decide import decide, is_top_level_navigation
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
-from policy.warning import WARNING_OUTCOMES, continue_offered, warning_content
+from policy.warning import (
+    ACT_NOUNS,
+    WARNING_OUTCOMES,
+    act_held,
+    continue_offered,
+    warning_content,
+)
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
+from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared
@@ -33,9 +50,10 @@ TICKET_SECONDS = 3600
 class Warden:
     name = "clausewarden_warden"
 
-    def __init__(self, shared: Shared, recorder: Recorder) -> None:
+    def __init__(self, shared: Shared, recorder: Recorder, held: HeldActs) -> None:
         self.shared = shared
         self.recorder = recorder
+        self.held = held
 
     def running(self) -> None:
         if ctx.options.connection_strategy != "lazy":
@@ -109,18 +127,45 @@ class Warden:
         platform = policy.platforms[platform_id]
         client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
         at = self.shared.now()
+        now = at.timestamp()
+        tag = allowance.device_tag(self.shared.secret, client)
         allowed = self._take_allowance(flow, platform_id, client, at)
         facts = facts_from_flow(flow, platform, at, client, policy.body_peek_bytes)
         decision = decide(facts, policy)
         outcome = decision.outcome
-        if outcome in WARNING_OUTCOMES and is_top_level_navigation(facts.method, facts.headers):
-            if allowed and continue_offered(decision):
+        navigation = is_top_level_navigation(facts.method, facts.headers)
+        held = act_held(decision)
+        if held and continue_offered(decision) and self.held.acts_allowed(tag, platform_id, now):
+            self._inject(flow, host)  # Continue opened acts here: the `continued` event stands
+            return
+        if navigation and not held:
+            pending = self.held.take_pending(tag, platform_id, now)
+            if pending is not None:  # a held act's warning, on this next page (recorded already)
+                flow.response = self._warning_page(
+                    flow, policy, platform, pending.decision, client, at, pending, next_page=True
+                )
+                flow.metadata["clausewarden"] = "held"
+                return
+        if outcome in WARNING_OUTCOMES and navigation:
+            if not held and allowed and continue_offered(decision):
                 self._inject(flow, host)
                 return
             if decision.record:
-                self.recorder.record(policy, decision, at, client)
-            flow.response = self._warning_page(flow, policy, platform, decision, client, at)
+                self.recorder.record(policy, decision, at, client, held=held)
+            act = self.held.hold(tag, platform_id, decision, now) if held else None
+            if act is not None:
+                act.shown = True  # a form posted by the page itself: the warning at once
+            flow.response = self._warning_page(
+                flow, policy, platform, decision, client, at, held=act
+            )
             flow.metadata["clausewarden"] = outcome
+            return
+        if held:  # sent by the page's own script: refused here, the warning on the next page
+            if decision.record:
+                self.recorder.record(policy, decision, at, client, held=True)
+            self.held.hold(tag, platform_id, decision, now)
+            flow.response = self._held_answer(flow, policy, platform, decision)
+            flow.metadata["clausewarden"] = "held"
             return
         if decision.record:
             self.recorder.record(policy, decision, at, client)
@@ -134,6 +179,33 @@ class Warden:
             flow.metadata["clausewarden"] = "block"
             return
         self._inject(flow, host)
+
+    def _held_answer(
+        self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec, decision: Decision
+    ) -> http.Response:
+        """What the page's script gets for a held act: a failure it handles, naming the clause."""
+        clauses = ", ".join(decision.clauses) or "-"
+        act = ACT_NOUNS.get(decision.action, "request")
+        message = (
+            f"Not sent: your {act} on {platform.name} was held by {policy.school_name}'s Social "
+            f"Media Policy (clause {clauses}). Open a page of {platform.name} to see why."
+        )
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        if "json" in flow.request.headers.get("accept", "").lower():
+            body = json.dumps(
+                {
+                    "error": "held_by_school_policy",
+                    "message": message,
+                    "platform": platform.id,
+                    "outcome": decision.outcome,
+                    "clauses": list(decision.clauses),
+                }
+            )
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        else:
+            body = message + "\n"
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        return http.Response.make(403, body, headers)
 
     def _inject(self, flow: http.HTTPFlow, host: str) -> None:
         extra = self.shared.injections.get(host)
@@ -165,12 +237,24 @@ class Warden:
         decision: Decision,
         client: str,
         at: datetime,
+        held: HeldAct | None = None,
+        *,
+        next_page: bool = False,
     ) -> http.Response:
+        """The warning page; for a held act, shown at once (`held`, the act is this request) or
+        on the next page of the platform (`next_page`)."""
         account_seen = bool(platform.account_cookies) and (
             policy.account_id(platform, flow.request.cookies) is not None
         )
+        return_to = flow.request.path
+        if held is not None and not next_page and flow.request.method not in ("GET", "HEAD"):
+            return_to = _referring_path(flow)  # a form the page posted: back to that page
         content = warning_content(
-            policy.bundle, decision, return_to=flow.request.path, account_seen=account_seen
+            policy.bundle,
+            decision,
+            return_to=return_to,
+            account_seen=account_seen,
+            held=held is not None,
         )
         pages = f"{flow.request.scheme}://{PAGES_HOST}"
         secret = self.shared.secret
@@ -183,6 +267,16 @@ class Warden:
             "warning.html",
             **content,
             ticket=ticket,
+            held_id=held.id if held is not None else "",
+            next_page=next_page,
             injection=bool(self.shared.injections),
             pages=pages,
         )
+
+
+def _referring_path(flow: http.HTTPFlow) -> str:
+    """The path of the page a form was posted from, if it is on this host; else "/"."""
+    referer = urlsplit(str(flow.request.headers.get("referer", "")))
+    if referer.hostname != flow.request.host or not referer.path:
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
