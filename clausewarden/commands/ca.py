@@ -1,54 +1,84 @@
-"""`clausewarden ca`: where mitmproxy's CA certificate is, and how a school deploys it."""
+"""`clausewarden ca`: where the proxy's CA certificate is, its fingerprint, the CA page devices
+download it from, and (--export DIR) the certificate in every format for an MDM or Group Policy."""
 
 import argparse
+import os
+import sys
 from pathlib import Path
+
+from proxy_addon.ca_page import CERT_FILE, read_ca
 
 GUIDE = """\
 ClauseWarden's proxy decrypts HTTPS only for social media hosts (and hosts where the school
-injects sign-in headers). For that, school devices must trust the proxy's own CA certificate.
+injects sign-in headers). For that, school-owned devices must trust the proxy's CA certificate.
+Staff's own devices and visitors never need it: their connections are tunnelled, never decrypted.
 
   CA certificate (PEM): {pem}
-  CA certificate (DER, for Windows/macOS): {cer}
   {state}
   Keep {key} secret: it holds the private key. Never copy it to devices.
 
-Deploy the certificate (not the key) to school-owned devices only:
+The CA page, through the proxy (as mitmproxy has mitm.it), offers the certificate in every format
+with the steps for Windows (Group Policy, Intune), macOS, iPhone and iPad, ChromeOS, Android and
+Firefox:
+
+  http://clausewarden.internal/ca      (https://clausewarden.internal/ca opens without a
+                                        warning once the device trusts the certificate)
 
   Windows (Group Policy): Computer Configuration > Policies > Windows Settings > Security
-    Settings > Public Key Policies > Trusted Root Certification Authorities > Import {cer}.
-  macOS: a configuration profile with a Certificate payload holding {cer}, installed through
-    the school's MDM (Apple Business/School Manager); trust it for SSL.
-  ChromeOS: Google Admin console > Devices > Networks > Certificates > Add certificate,
-    upload {pem}, tick "Chromebook" under "Use this certificate as an HTTPS certificate authority".
-  Firefox (its own store): enterprise policy "Certificates": {{"ImportEnterpriseRoots": true}}
-    (uses the Windows/macOS store), or {{"Install": ["{pem}"]}} in policies.json.
+    Settings > Public Key Policies > Trusted Root Certification Authorities > Import the .cer.
+  Windows (Intune): Devices > Configuration > Create > Templates > Trusted certificate (.cer).
+  macOS, iOS, iPadOS: the .mobileconfig configuration profile from the school's MDM (by hand
+    on iOS, also Settings > General > About > Certificate Trust Settings).
+  ChromeOS: Google Admin console > Devices > Networks > Certificates, upload the .crt, tick
+    "Chromebook" under "Use this certificate as an HTTPS certificate authority".
+  Firefox (its own store): enterprise policy "Certificates": {{"ImportEnterpriseRoots": true}}.
 
-Then point browsers at the proxy with the PAC file from `clausewarden pac`.
+`clausewarden ca --export DIR` writes every format for an MDM; `clausewarden pac` and the
+service's /proxy.pac send devices to the proxy (docs/devices.md).
 """
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = sub.add_parser("ca", help="where the proxy's CA certificate is and how to deploy it")
-    parser.add_argument(
-        "--confdir", type=Path, default=Path.home() / ".mitmproxy", help="mitmproxy's folder"
+    parser = sub.add_parser(
+        "ca", help="where the proxy's CA certificate is and how to put it on devices"
     )
+    parser.add_argument(
+        "--confdir",
+        type=Path,
+        default=Path.home() / ".mitmproxy",
+        help="mitmproxy's folder, as given to `clausewarden proxy --confdir` (~/.mitmproxy)",
+    )
+    parser.add_argument(
+        "--export",
+        type=Path,
+        metavar="DIR",
+        help="write the certificate as .pem, .crt, .cer, .p12 (no key) and .mobileconfig",
+    )
+    parser.add_argument("--school", default="", help="the name shown in the Apple profile")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     confdir: Path = args.confdir.expanduser()
-    pem = confdir / "mitmproxy-ca-cert.pem"
-    state = (
-        "(present)"
-        if pem.exists()
-        else "(not created yet: it is created the first time `clausewarden proxy` starts)"
-    )
-    print(
-        GUIDE.format(
-            pem=pem,
-            cer=confdir / "mitmproxy-ca-cert.cer",
-            key=confdir / "mitmproxy-ca.pem",
-            state=state,
+    files = read_ca(confdir, args.school)
+    if files is None:
+        state = "(not created yet: the proxy creates it the first time `clausewarden proxy` starts)"
+    else:
+        state = f"SHA-256 fingerprint {files.sha256}, valid until {files.not_after}"
+    print(GUIDE.format(pem=confdir / CERT_FILE, key=confdir / "mitmproxy-ca.pem", state=state))
+    if args.export is None:
+        return 0
+    if files is None:
+        print(
+            f"clausewarden ca: no certificate in {confdir} yet: start `clausewarden proxy "
+            f"--confdir {confdir}` once, then export",
+            file=sys.stderr,
         )
-    )
+        return 2
+    args.export.mkdir(parents=True, exist_ok=True)
+    for download in files.downloads.values():
+        path = args.export / download.name
+        path.write_bytes(download.data)
+        os.chmod(path, 0o644)  # a certificate is public
+        print(f"wrote {path}")
     return 0
