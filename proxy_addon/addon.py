@@ -9,6 +9,7 @@ so the sensor's settings are read before the policy, and the proxy's own pages a
 before the warden decides.
 """
 
+from proxy_addon.ca_page import CaPage
 from proxy_addon.held import HeldActs
 from proxy_addon.own_pages import OwnPages
 from proxy_addon.pac import PacServer
@@ -29,6 +30,7 @@ def make_addons() -> list[object]:
         PolicySource(shared),  # bundle, last good copy, configuration folder, allow_hosts
         recorder,  # outbox, shipper, pseudonyms, salts
         PacServer(shared),  # /proxy.pac asked of the proxy itself, or on its own host
+        CaPage(shared),  # the CA page and its downloads, on the proxy's own host
         OwnPages(shared, recorder, held),  # /.clausewarden/ on a social host
         Warden(shared, recorder, held),  # the TLS and request hooks
     ]
