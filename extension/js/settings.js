@@ -1,5 +1,6 @@
 // The school's settings (service URL, sensor token and name, privacy level) from managed storage,
-// read once and kept until managed storage changes; and the worker's clock.
+// read once and kept until managed storage changes; and the worker's clock. The sensor token is
+// never given to a plain-http service on another machine unless `allow_plain_http` is true.
 
 // Honoured only while managed storage is empty: lets the Playwright test point an unpacked
 // extension at a local service (a browser can't be given managed policy from a test). On a
@@ -19,14 +20,47 @@ export async function readSettings(managed, local) {
     source = Object.keys(values).length ? "local test override (managed storage is empty)" : "not configured";
     clockOffset = Number(stored[CLOCK_KEY]) || 0;
   }
+  const serviceUrl = typeof values.service_url === "string" ? values.service_url : "";
+  const refused = plainHttpRefusal(serviceUrl, values.allow_plain_http === true);
+  if (refused) console.warn(`ClauseWarden: ${refused}`);
   return {
     clockOffset,
-    serviceUrl: typeof values.service_url === "string" ? values.service_url : "",
-    token: typeof values.sensor_token === "string" ? values.sensor_token : "",
+    serviceUrl,
+    // Refused: no token, so nothing (bundle, events, account requests) is sent with one.
+    token: typeof values.sensor_token === "string" && !refused ? values.sensor_token : "",
+    refused,
     sensorName: typeof values.sensor_name === "string" && values.sensor_name ? values.sensor_name : "extension",
     privacyLevel: values.privacy_level ?? null,
-    source,
+    source: refused ? `${source}; ${refused}` : source,
   };
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 or ::1 (as the URL parser normalises them). */
+export function isLoopbackHost(hostname) {
+  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::1") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The one line refusing to send the sensor token over plain http to another machine (anyone on
+ * the network could read it, then send events or read the bundle as this sensor), or null:
+ * https, loopback, or the school said so explicitly (managed setting `allow_plain_http: true`).
+ */
+export function plainHttpRefusal(serviceUrl, allowed = false) {
+  if (!serviceUrl || allowed) return null;
+  let url;
+  try {
+    url = new URL(serviceUrl);
+  } catch {
+    return null; // not a URL: the fetch fails and says so
+  }
+  if (url.protocol !== "http:" || isLoopbackHost(url.hostname)) return null;
+  return (
+    `service_url ${url.origin} is plain http to another machine, so the sensor token is not sent ` +
+    "(anyone on the network could read it): use the service's https:// URL, or set " +
+    "allow_plain_http to true in the managed settings to send it anyway"
+  );
 }
 
 /** The settings in force, read on first use and again after `forget()` (managed storage changed). */
