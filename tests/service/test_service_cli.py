@@ -186,3 +186,107 @@ def test_data_folder_secrets_are_readable_by_the_owner_only(served):
     for name in ("session.key", "audit.key", "clausewarden.db"):
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
     assert not (data / "daily-salt.json").exists()  # the sensors keep their own salts
+
+
+def _serve(port: int, data: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
+        + ["--data-dir", str(data), *extra],
+        env={**ENV, "CLAUSEWARDEN_DATABASE": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _healthy(port: int) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:  # noqa: S310
+        return orjson.loads(r.read())
+
+
+def test_serve_takes_a_plain_sqlite_url_and_runs_it_on_aiosqlite(tmp_path):
+    port, db = free_port(), tmp_path / "school.db"
+    process = _serve(port, tmp_path / "data", "--database", f"sqlite:///{db}")
+    try:
+        wait_for_port(port, process, timeout=60)
+        assert _healthy(port) == {"status": "ok"}
+    finally:
+        stop(process)
+    tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
+    assert "events" in tables
+
+
+def test_serve_with_no_users_says_how_to_make_the_first_headteacher(tmp_path):
+    port = free_port()
+    process = _serve(port, tmp_path / "data")
+    try:
+        wait_for_port(port, process, timeout=60)
+    finally:
+        stop(process)
+    out = process.stdout.read()
+    assert "clausewarden user add NAME --role headteacher" in out
+    assert (
+        cw("user", "add", "helen", "--role", "headteacher", data=tmp_path / "data").returncode == 0
+    )
+    port = free_port()
+    process = _serve(port, tmp_path / "data")
+    try:
+        wait_for_port(port, process, timeout=60)
+    finally:
+        stop(process)
+    assert "user add" not in process.stdout.read()
+
+
+def _pg_database(admin_url: str) -> str:
+    """A fresh PostgreSQL database; its plain postgres:// URL (as psql or a host would give it)."""
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"cw_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return dsn.rsplit("/", 1)[0].replace("postgresql://", "postgres://") + "/" + name
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    if pg_admin_url is None:
+        pytest.skip("PostgreSQL is not available here")
+    return _pg_database(pg_admin_url)
+
+
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql://"])
+def test_serve_takes_a_plain_postgres_url_and_runs_it_on_asyncpg(tmp_path, pg_url, scheme):
+    port = free_port()
+    url = pg_url.replace("postgres://", scheme, 1)
+    process = _serve(port, tmp_path / "data", "--database", url)
+    try:
+        wait_for_port(port, process, timeout=60)
+        assert _healthy(port) == {"status": "ok"}
+    finally:
+        stop(process)
+    assert not (tmp_path / "data" / "clausewarden.db").exists()
+
+
+def test_a_wrong_postgresql_password_is_one_line_naming_the_fix(tmp_path, pg_url):
+    user_part = pg_url.split("://", 1)[1].split("@", 1)[0]
+    wrong = pg_url.replace(user_part, user_part.split(":")[0] + ":not-the-password")
+    process = _serve(free_port(), tmp_path / "data", "--database", wrong)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "Traceback" not in err, err
+    [line] = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("clausewarden serve: PostgreSQL at 127.0.0.1:5432")
+    assert "refused the user name and password in --database" in line
+    assert "not-the-password" not in line
