@@ -81,7 +81,7 @@ def test_check_reads_cookies_client_and_body(tmp_path: Path) -> None:
     )
     decision = json.loads(result.stdout)
     assert decision["action"] == "connect" and decision["account"] == "personal"
-    assert decision["clauses"] == ["11.4.3"] and decision["working_time"] is False
+    assert decision["clauses"][0] == "11.4.3" and decision["working_time"] is False
 
 
 def test_check_refuses_a_time_without_offset() -> None:
@@ -113,3 +113,39 @@ def test_bundle_is_written_atomically_with_a_content_version(tmp_path: Path) -> 
     assert not list(tmp_path.glob("*.tmp"))
     again = json.loads(clausewarden("bundle").stdout)
     assert again["version"] == bundle["version"]
+
+
+def test_check_says_a_scripts_message_is_held_and_warned_on_the_next_page() -> None:
+    result = clausewarden(
+        "check",
+        "https://www.linkedin.com/voyager/api/messaging/conversations?action=create",
+        "--method",
+        "POST",
+        "--header",
+        "Sec-Fetch-Mode: cors",
+        "--at",
+        "2026-11-25T10:00:00Z",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "staff see: held; warning on the next page of LinkedIn (Continue offered); "
+        "the page's request gets 403" in result.stdout
+    )
+
+
+def test_check_says_a_form_posted_message_gets_the_warning_page_at_once() -> None:
+    result = clausewarden(
+        "check", "https://mbasic.facebook.com/messages/send/", "--method", "POST",
+        "--at", "2026-11-25T10:00:00Z",
+    )  # fmt: skip
+    assert "staff see: held; the warning page at once (Continue offered)" in result.stdout
+
+
+def test_check_says_a_page_gets_the_warning_page_and_a_widget_nothing() -> None:
+    page = clausewarden("check", "https://www.facebook.com/", "--at", "2026-11-25T10:00:00Z")
+    assert "staff see: the warning page at once (Continue offered)" in page.stdout
+    widget = clausewarden(
+        "check", "https://www.facebook.com/plugins/like.php", "--header", "Sec-Fetch-Dest: iframe",
+        "--at", "2026-11-25T10:00:00Z",
+    )  # fmt: skip
+    assert "staff see: nothing; it passes" in widget.stdout

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from policy import Facts, decide
 from policy.configdir import load_policy
+from policy.decide import is_top_level_navigation
+from policy.facts import Decision
+from policy.warning import act_held, continue_offered, what_staff_see
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -86,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         f"device group: {decision.device_group or '-'}"
     )
     print(f"  why:      {decision.reason}")
+    name = policy.platforms[decision.platform].name if decision.platform else "-"
+    navigation = is_top_level_navigation(facts.method, facts.headers)
+    print(f"  staff see: {staff_see(decision, navigation, name)}")
     for clause in policy.clause_texts(decision.clauses):
         heading = f" {clause.heading}" if clause.heading else ""
         print(f"  clause {clause.id}{heading}:")
@@ -96,3 +102,20 @@ def run(args: argparse.Namespace) -> int:
             + '"'
         )
     return 0
+
+
+def staff_see(decision: Decision, navigation: bool, platform_name: str) -> str:
+    """What the member of staff sees through the proxy, in words (policy.warning.what_staff_see)."""
+    seen = what_staff_see(decision, navigation)
+    choice = "Continue offered" if continue_offered(decision) else "no Continue"
+    text = {
+        "nothing": "nothing; it passes" + (" and is recorded" if decision.record else ""),
+        "warning_page": f"the warning page at once ({choice})",
+        "blocked_page": "the blocked page at once",
+        "next_page_warning": f"warning on the next page of {platform_name} ({choice}); "
+        "the page's request gets 403",
+        "next_page_blocked": f"blocked notice on the next page of {platform_name}; "
+        "the page's request gets 403",
+        "refused": "nothing; the request gets 403",
+    }[seen]
+    return f"held; {text}" if act_held(decision) else text
