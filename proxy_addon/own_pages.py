@@ -31,6 +31,8 @@ from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.service_client import ServiceError, post_account_request
 from proxy_addon.shared import Shared
+from proxy_addon.tell import PATH as TELL_PATH
+from proxy_addon.tell import serve as tell_page
 from proxy_addon.warden import PREFIX
 
 log = logging.getLogger("clausewarden")
@@ -113,6 +115,8 @@ class OwnPages:
         request = flow.request
         name = request.path.partition("?")[0].strip("/")
         school = policy.school_name
+        if name == TELL_PATH:  # Tell the Headteacher (proxy_addon/tell.py): a form, GET and POST
+            return await tell_page(flow, policy, self.shared)
         handler = self.host_pages.get((name, request.method))
         if handler is None:
             return page.notice(404, school, "Not found", "There is no such page.")

@@ -183,3 +183,35 @@ async def answer_check(service_url: str, token: str, check_id: int, device: str)
         raise ServiceError(f"POST {url} failed: {exc}") from exc
     if status not in (200, 202, 409):  # 409: answered already
         raise ServiceError(f"POST {url} answered {status}")
+
+
+class ReportRefused(ServiceError):
+    """The service refused the report (400/413/429): what the member of staff should change."""
+
+
+async def post_staff_report(service_url: str, token: str, report: dict[str, Any]) -> str:
+    """`POST /api/v1/staff-reports`: a report a member of staff wrote for the headteacher; the
+    service's reference for it. Never stored on the proxy: if the service cannot be reached, the
+    caller says so and the member of staff still has their text in the form."""
+    url = service_url.rstrip("/") + "/api/v1/staff-reports"
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as session,
+            session.post(url, json=report, headers=headers) as response,
+        ):
+            status = response.status
+            body = await response.read()
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ServiceError(f"POST {url} failed: {type(exc).__name__}") from None
+    if status in (400, 413, 429):
+        raise ReportRefused(f"POST {url} answered {status}")
+    if status != 201:
+        raise ServiceError(f"POST {url} answered {status}")
+    try:
+        reference = json.loads(body).get("reference")
+    except (ValueError, AttributeError):
+        reference = None
+    if not isinstance(reference, str) or not reference:
+        raise ServiceError(f"POST {url} answered without a reference")
+    return reference

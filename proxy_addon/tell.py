@@ -1,0 +1,170 @@
+"""Tell the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the form on the proxy's own host.
+
+`http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform; the warning page and
+the page of what this device recorded today link it). A member of staff writes what happened, on
+which platform, their own name and how to reach them; the proxy relays it at once to the service
+(`POST /api/v1/staff-reports`, its sensor token) and shows the reference the service gave it.
+
+- The one place a name enters ClauseWarden, typed on purpose, and the form says so. Nothing of it
+  is written to the outbox, the proxy's log or any file: the proxy keeps no queue of reports. If
+  the service cannot be reached, the page says so plainly, keeps what they typed in the form
+  (nothing else keeps it) and asks them to tell the Headteacher another way, since clause 8.1
+  says "immediately": a queue would promise a delivery that may come too late.
+- CSRF: the form carries a token signed for this device (an HMAC of its address) for 8 hours; the
+  post must also be a top-level navigation from the proxy's own host (Sec-Fetch-*). Another site's
+  form, a script or a frame is refused, and cannot read the page (another origin).
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from mitmproxy import http
+
+from policy.engine import Policy
+from policy.staff_report import KINDS, OTHER_PLATFORM, TEXT_LIMITS, check_report
+from proxy_addon import allowance, page
+from proxy_addon.service_client import ReportRefused, ServiceError, post_staff_report
+from proxy_addon.shared import Shared
+
+log = logging.getLogger("clausewarden")
+
+PATH = "tell"
+TOKEN_SECONDS = 8 * 3600
+_KIND = "tell"
+
+
+def _client(flow: http.HTTPFlow) -> str:
+    return flow.client_conn.peername[0] if flow.client_conn.peername else ""
+
+
+def _navigation(headers: Mapping[str, str], *, post: bool) -> bool:
+    """A top-level navigation the person made (a browser without Sec-Fetch-* passes); a post only
+    from this host's own form."""
+    mode, dest = headers.get("sec-fetch-mode"), headers.get("sec-fetch-dest")
+    if mode is not None and mode != "navigate":
+        return False
+    if dest is not None and dest != "document":
+        return False
+    site = headers.get("sec-fetch-site")
+    return not (post and site is not None and site != "same-origin")
+
+
+async def serve(flow: http.HTTPFlow, policy: Policy, shared: Shared) -> http.Response:
+    request = flow.request
+    school = policy.school_name
+    post = request.method == "POST"
+    if request.method not in ("GET", "POST"):
+        return page.notice(405, school, "Not allowed", "Open this page from its link.")
+    if not _navigation(request.headers, post=post):
+        return page.notice(403, school, "Not allowed", "Open this page from its link.")
+    tag = allowance.device_tag(shared.secret, _client(flow))
+    now = shared.now().timestamp()
+    if not post:
+        chosen = request.query.get("platform", "")
+        values = {"platform": chosen if chosen in policy.platforms else ""}
+        return _form(200, policy, shared, tag, values)
+    form = request.urlencoded_form
+    values = {name: form.get(name, "") for name in ("kind", "platform", *TEXT_LIMITS)}
+    token = form.get("token", "")
+    if allowance.verify(shared.secret, token, _KIND, tag, now) != PATH:
+        return _form(
+            403,
+            policy,
+            shared,
+            tag,
+            values,
+            error="This form had expired or did not come from this page. Nothing was sent: "
+            "check what you wrote and send it again.",
+        )
+    body: dict[str, Any] = {**values, "platform": values["platform"] or None}
+    report, problems = check_report(body, policy.platforms)
+    if report is None:
+        return _form(400, policy, shared, tag, values, problems=problems)
+    if not shared.service_url:
+        return _form(
+            503,
+            policy,
+            shared,
+            tag,
+            values,
+            error="Not sent: this proxy is not connected to a ClauseWarden service. Nothing was "
+            "kept. Please tell the Headteacher another way today, in person or by email.",
+        )
+    try:
+        reference = await post_staff_report(shared.service_url, shared.token, report.to_json())
+    except ReportRefused as exc:
+        log.warning("a report to the headteacher was refused: %s", exc)
+        return _form(
+            429 if "429" in str(exc) else 400,
+            policy,
+            shared,
+            tag,
+            values,
+            error="Not sent: the ClauseWarden service refused it just now (too many reports "
+            "from here, or it was too long). Wait a minute and send again, or tell the "
+            "Headteacher another way.",
+        )
+    except ServiceError as exc:
+        log.warning("a report to the headteacher was not sent: %s", exc)
+        return _form(
+            503,
+            policy,
+            shared,
+            tag,
+            values,
+            error="Not sent: the ClauseWarden service could not be reached. Nothing was kept, "
+            "not even on this computer: what you wrote is still below. Try again in a few "
+            "minutes, or tell the Headteacher another way today (clause 8.1 says "
+            "immediately).",
+        )
+    return page.html_response(
+        201,
+        "tell_sent.html",
+        school=school,
+        reference=reference,
+    )
+
+
+def _form(
+    status: int,
+    policy: Policy,
+    shared: Shared,
+    tag: str,
+    values: Mapping[str, str],
+    *,
+    error: str | None = None,
+    problems: list[dict[str, str]] | None = None,
+) -> http.Response:
+    expires = int(shared.now().timestamp()) + TOKEN_SECONDS
+    platforms = sorted(
+        ((p.id, p.name) for p in policy.platforms.values()), key=lambda p: p[1].lower()
+    )
+    field_errors = {p["field"]: _plain(p["field"]) for p in problems or ()}
+    return page.html_response(
+        status,
+        "tell.html",
+        school=policy.school_name,
+        token=allowance.sign(shared.secret, _KIND, PATH, tag, expires),
+        kinds=KINDS,
+        platforms=platforms,
+        other=OTHER_PLATFORM,
+        limits=TEXT_LIMITS,
+        values=values,
+        error=error,
+        field_errors=field_errors,
+        connected=bool(shared.service_url),
+    )
+
+
+def _plain(field: str) -> str:
+    """What to fix, for the person at the form."""
+    return {
+        "kind": "Choose what it is about.",
+        "platform": "Choose a platform from the list.",
+        "what_happened": f"Write what happened (at most {TEXT_LIMITS['what_happened']} "
+        "characters).",
+        "name": f"Write your name (at most {TEXT_LIMITS['name']} characters).",
+        "contact": f"Write how the Headteacher can reach you (at most {TEXT_LIMITS['contact']} "
+        "characters).",
+    }.get(field, "Check this field.")
