@@ -14,6 +14,11 @@ function dispatch(name, payload) {
 ext.onBeforeNavigate((details) => dispatch("navigation", details));
 ext.onCommitted((details) => dispatch("committed", details));
 ext.onBeforeRequest((details) => dispatch("request", details));
+ext.onRequestError((details) => dispatch("requestError", details));
+ext.onNotificationClicked((id) => {
+  const tab = /^held-(\d+)$/.exec(id);
+  if (tab) ext.focusTab(Number(tab[1])).catch(() => {});
+});
 ext.onMessage((request, sender) => worker.answer(request, sender));
 ext.onAlarm((alarm) => dispatch("alarm", alarm));
 ext.onCookieChanged((change) => dispatch("cookie", change));

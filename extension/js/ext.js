@@ -16,6 +16,7 @@ export async function managed() {
 }
 
 export const extensionUrl = (path) => api.runtime.getURL(path);
+export const extensionId = () => api.runtime.id;
 export const manifestVersion = () => api.runtime.getManifest().version;
 
 export async function cookiesFor(url, names) {
@@ -32,6 +33,45 @@ export const cookiesNamed = (name) => api.cookies.getAll({ name });
 export async function replaceSessionRules(rules) {
   const old = await api.declarativeNetRequest.getSessionRules();
   await api.declarativeNetRequest.updateSessionRules({ removeRuleIds: old.map((r) => r.id), addRules: rules });
+}
+
+/** Whether the browser's declarativeNetRequest takes `regex` (RE2, within its size limit). */
+export async function regexSupported(regex) {
+  const answer = await api.declarativeNetRequest.isRegexSupported({ regex, isCaseSensitive: true });
+  return Boolean(answer && answer.isSupported);
+}
+
+// The notification's icon (32x32 PNG, a white "!" on the school blue), inline: nothing to fetch.
+const NOTICE_ICON =
+  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAMUlEQVR42mOQdWigKWIYtWDUAiT0HwmMWjBqwagFoxaMWjBoLRit0UZT0WgyHbkWAABbKhW91dgrDAAAAABJRU5ErkJggg==";
+
+/** A notification (chrome.notifications); clicking it brings its tab forward. */
+export async function notify(id, { title, message, contextMessage }) {
+  if (!api.notifications) return;
+  await api.notifications.create(id, {
+    type: "basic",
+    iconUrl: NOTICE_ICON,
+    title,
+    message,
+    contextMessage,
+    priority: 2,
+  });
+}
+
+export async function clearNotification(id) {
+  if (api.notifications) await api.notifications.clear(id);
+}
+
+/** Put the held act's notice (js/act-notice.js) in the top frame of tab `tabId`. */
+export function injectNotice(tabId) {
+  return api.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: ["js/act-notice.js"] });
+}
+
+export const onNotificationClicked = (fn) => api.notifications?.onClicked.addListener(fn);
+
+export async function focusTab(tabId) {
+  const tab = await api.tabs.update(tabId, { active: true });
+  if (tab && typeof tab.windowId === "number") await api.windows.update(tab.windowId, { focused: true });
 }
 
 export const onCookieChanged = (fn) => api.cookies.onChanged.addListener(fn);
@@ -61,6 +101,11 @@ export const onBeforeRequest = (fn) =>
     { urls: ["http://*/*", "https://*/*"], types: ["xmlhttprequest", "sub_frame", "main_frame", "ping", "other"] },
     ["requestBody"],
   );
+export const onRequestError = (fn) =>
+  api.webRequest.onErrorOccurred.addListener(fn, {
+    urls: ["http://*/*", "https://*/*"],
+    types: ["xmlhttprequest", "sub_frame", "main_frame", "ping", "other"],
+  });
 export const onMessage = (fn) =>
   api.runtime.onMessage.addListener((request, sender, reply) => {
     Promise.resolve(fn(request, sender)).then(reply, (err) => reply({ error: String(err.message ?? err) }));

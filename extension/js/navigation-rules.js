@@ -11,6 +11,7 @@ import { WARNING_OUTCOMES, continueOffered } from "./policy/warning.js";
 
 export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
 export const PLATFORMS_KEY = "dnr.platforms";
+export const ACTS_KEY = "dnr.acts"; // the act rules in force (js/act-rules.js)
 
 /** The host of `url` as the core reads it (Facts.from_url); throws when it has none. */
 const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
@@ -106,14 +107,27 @@ export class RedirectRules {
     this._run = Promise.resolve();
   }
 
-  /** Replace the session redirect rules (serialised: calls never interleave). */
+  /**
+   * Replace the session rules (serialised: calls never interleave): the redirect rules, and the
+   * act rules (js/act-rules.js) whose regex the browser takes (one it refused would fail them all).
+   */
   refresh() {
     this._run = this._run
       .catch(() => {})
       .then(async () => {
         const rules = await this._compute();
-        await this._ext.session.set({ [PLATFORMS_KEY]: rules.map((r) => r.platform) });
-        await this._ext.replaceSessionRules(rules.map(({ platform, ...rule }) => rule));
+        const redirects = rules.filter((r) => r.action.type === "redirect");
+        const acts = [];
+        for (const r of rules.filter((r) => r.action.type !== "redirect")) {
+          if (!this._ext.regexSupported || (await this._ext.regexSupported(r.condition.regexFilter))) acts.push(r);
+        }
+        await this._ext.session.set({
+          [PLATFORMS_KEY]: redirects.map((r) => r.platform),
+          [ACTS_KEY]: acts.map(({ platform, index, navigation }) => ({ platform, index, navigation })),
+        });
+        await this._ext.replaceSessionRules(
+          [...redirects, ...acts].map(({ platform, index, navigation, ...rule }) => rule),
+        );
       });
     return this._run;
   }

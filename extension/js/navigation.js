@@ -1,6 +1,7 @@
 // What the worker does as the browser navigates and sends requests: the fallback for
 // navigations the redirect rules can't see in advance, and the observer of posting, messaging
-// and connecting (MV3 can't hold a request: those are decided and recorded).
+// and connecting (decided and recorded; those the act rules hold are recorded when
+// onErrorOccurred says so, js/held-acts.js).
 
 import { NAVIGATION, decideNavigation, stopping } from "./navigation-rules.js";
 import { decide } from "./policy/decide.js";
@@ -70,7 +71,10 @@ export function bodyOf(requestBody) {
   return null;
 }
 
-/** Posting, messaging, connecting: observed, decided, recorded (account cookies read only then). */
+/**
+ * Posting, messaging, connecting: observed, decided, recorded (account cookies read only then).
+ * A request the act rules hold is left to js/held-acts.js, which records it as held.
+ */
 export async function onRequest(ctx, details) {
   if (details.type === "main_frame" && details.method === "GET") return;
   if ((details.initiator ?? "").startsWith("chrome-extension:")) return;
@@ -94,5 +98,11 @@ export async function onRequest(ctx, details) {
   if (decision.action === "browse" || decision.action === "subresource") return;
   const names = policy.platforms.get(platformId).accountCookies.map(([name]) => name);
   decision = decide(new Facts({ ...facts, cookies: await ctx.ext.cookiesFor(details.url, names) }), policy);
+  if (ctx.held && WARNING_OUTCOMES.includes(decision.outcome)) {
+    if (await ctx.held.heldByRules(policy, decision, facts, details.type)) {
+      ctx.held.candidate(details, decision, at);
+      return;
+    }
+  }
   if (decision.record) await ctx.recorder.record(decision, at);
 }

@@ -20,15 +20,15 @@ export class Recorder {
     this._shipTimer = null;
   }
 
-  /** Keep an event for `decision` at `at` (epoch ms); ship soon. */
-  record(decision, at, response = "none", reasonCategory = null) {
+  /** Keep an event for `decision` at `at` (epoch ms); ship soon. `held`: the act was held. */
+  record(decision, at, response = "none", reasonCategory = null, { held = false } = {}) {
     this._recording = this._recording
       .catch(() => {})
-      .then(() => this._recordNow(decision, at, response, reasonCategory));
+      .then(() => this._recordNow(decision, at, response, reasonCategory, held));
     return this._recording;
   }
 
-  async _recordNow(decision, at, response, reasonCategory) {
+  async _recordNow(decision, at, response, reasonCategory, held) {
     const [config, { policy, bundle }, deviceId] = await Promise.all([
       this._settings.get(),
       this._policies.current(),
@@ -46,6 +46,7 @@ export class Recorder {
       granularityMinutes: Number(policy.settings.event_time_granularity_minutes),
       response,
       reasonCategory,
+      held,
     });
     await this._outbox.add(event);
     this._soon();

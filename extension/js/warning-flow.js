@@ -9,7 +9,8 @@
 // nothing. Tickets and nonces (which hold the warned URL) live in chrome.storage.session, are
 // removed when the warning is answered, and any left unanswered go after 30 minutes.
 
-import { decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
+import { NAVIGATION, decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
+import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { WARNING_OUTCOMES, continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
@@ -61,8 +62,22 @@ export class WarningFlow {
     if (decision.record) await recorder.record(decision, at);
   }
 
-  _decide(url, policy, at) {
-    return decideNavigation(url, policy, at, this._ctx.ext.cookiesFor);
+  /**
+   * A form posted as a page was held by an act rule (and recorded, held, by the worker): the tab
+   * is sent to the warning page, which decides the post (its method) rather than a page load.
+   */
+  async expectHeld(tabId, url, method, decision, at) {
+    await this._ctx.ext.session.set({ [pendingKey(tabId)]: { url, method, at, nonce: randomHex(16) } });
+  }
+
+  /** The navigation to `url` (a GET, or the method of a held form post) decided afresh. */
+  async _decide(url, policy, at, method = "GET") {
+    if (method === "GET") return decideNavigation(url, policy, at, this._ctx.ext.cookiesFor);
+    const facts = Facts.fromUrl(url, { method, headers: NAVIGATION, at });
+    const platformId = policy.classifier.platformFor(facts.host);
+    if (platformId === null) return null;
+    const names = policy.platforms.get(platformId).accountCookies.map(([name]) => name);
+    return decide(new Facts({ ...facts, cookies: await this._ctx.ext.cookiesFor(url, names) }), policy);
   }
 
   /**
@@ -79,9 +94,10 @@ export class WarningFlow {
     const key = pendingKey(tabId);
     const pending = (await ext.session.get([key]))[key];
     if (pending) await ext.session.remove(key); // one time only
+    const method = pending && samePage(pending.url, url) ? (pending.method ?? "GET") : "GET";
     let decision = null;
     try {
-      decision = await this._decide(url, policy, at);
+      decision = await this._decide(url, policy, at, method);
     } catch {
       decision = null;
     }
@@ -99,7 +115,7 @@ export class WarningFlow {
       return { expired: true, school: policy.schoolName };
     }
     const ticket = pending.nonce;
-    await ext.session.set({ [`ticket.${ticket}`]: { url, at, tab: tabId } });
+    await ext.session.set({ [`ticket.${ticket}`]: { url, method, at, tab: tabId } });
     const { path, query } = Facts.fromUrl(url, { at });
     const seen = await signedInAccount(url, policy, ext.cookiesFor);
     return {
@@ -107,6 +123,7 @@ export class WarningFlow {
       ...warningContent(bundle, decision, {
         returnTo: query ? `${path}?${query}` : path,
         accountSeen: Boolean(seen?.accountId),
+        held: method !== "GET",
       }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
     };
@@ -119,7 +136,7 @@ export class WarningFlow {
     if (!ticket) return { error: "This warning has expired. Reload the page you wanted to see." };
     const { policy, bundle } = await policies.current();
     const at = await settings.now();
-    const decision = await this._decide(ticket.url, policy, at);
+    const decision = await this._decide(ticket.url, policy, at, ticket.method ?? "GET");
     if (!decision || !continueAccepted(bundle, decision, reason)) {
       return { error: "Continue is not available. Choose one of the reasons offered." };
     }
@@ -127,7 +144,8 @@ export class WarningFlow {
     await allowances.grant(decision.platform, at + minutes * 60_000);
     await ext.session.remove(ticket.key);
     await rules.refresh();
-    if (decision.record) await recorder.record(decision, at, "continued", reason);
+    const held = (ticket.method ?? "GET") !== "GET";
+    if (decision.record) await recorder.record(decision, at, "continued", reason, { held });
     return { url: ticket.url };
   }
 
@@ -138,10 +156,11 @@ export class WarningFlow {
     if (!ticket) return {};
     const { policy } = await policies.current();
     const at = await settings.now();
-    const decision = await this._decide(ticket.url, policy, at);
+    const method = ticket.method ?? "GET";
+    const decision = await this._decide(ticket.url, policy, at, method);
     await ext.session.remove(ticket.key);
     if (decision && goingBackRecorded(decision)) {
-      await recorder.record(decision, at, "went_back");
+      await recorder.record(decision, at, "went_back", null, { held: method !== "GET" });
     }
     return {};
   }

@@ -56,8 +56,13 @@ async function show() {
   const name = state.platform_name;
   document.title = `${state.blocked ? "Blocked" : "Before you continue"}: ${name} - ${state.school}`;
   document.body.className = state.blocked ? "block" : "warn";
-  $("heading").textContent = state.blocked ? `${name} is not available here` : `Before you continue to ${name}`;
+  $("heading").textContent =
+    state.heading ?? (state.blocked ? `${name} is not available here` : `Before you continue to ${name}`);
   $("reason").textContent = state.reason;
+  if (state.next_step) {
+    $("next-step").textContent = state.next_step; // a held form post: what to do now
+    $("next-step").hidden = false;
+  }
   state.clauses.forEach((clause, i) => {
     const section = el("section", null, { "aria-labelledby": `clause-${i + 1}` });
     section.append(el("h3", `Clause ${clause.id}${clause.heading ? `: ${clause.heading}` : ""}`, { id: `clause-${i + 1}` }));

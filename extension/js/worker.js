@@ -5,7 +5,9 @@
 // `ext` is js/ext.js, or in Node's tests a stand-in with the same functions.
 
 import { SYNC_KEY, refreshBundle } from "./bundle-source.js";
+import { actRules } from "./act-rules.js";
 import { Allowances } from "./allowances.js";
+import { HeldActs } from "./held-acts.js";
 import { accountCookies, redirectRules, RedirectRules } from "./navigation-rules.js";
 import { onNavigate, onRequest } from "./navigation.js";
 import { Outbox, SHIP_KEY, resetBackoff } from "./outbox.js";
@@ -30,11 +32,16 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     const at = await settings.now();
     const { policy } = await policies.current();
     const jars = await accountCookies(policy, ext.cookiesNamed);
-    return redirectRules({ policy, at, jars, allowances, warningPage: ext.extensionUrl("warning.html") });
+    return [
+      ...(await redirectRules({ policy, at, jars, allowances, warningPage: ext.extensionUrl("warning.html") })),
+      ...(await actRules({ policy, at, jars, allowances })),
+    ];
   });
   const ctx = { ext, fetch, settings, policies, allowances, outbox, recorder, rules };
   const flow = new WarningFlow(ctx);
   ctx.warnings = flow;
+  const held = new HeldActs(ctx);
+  ctx.held = held;
   // Each tab's navigation being decided: the warning page's first message waits for it, so the
   // nonce the worker keeps for that tab is there before the page asks for it.
   const deciding = new Map();
@@ -122,6 +129,14 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     back: (request, tabId) => flow.goBack(request, tabId),
     register: (request, tabId) => flow.register(request, tabId),
   };
+  // The in-page notice of a held act (js/act-notice.js, a content script): only from the top
+  // frame of a web page's tab; web pages themselves can't message the extension at all (no
+  // externally_connectable), and only the notice holds the ticket.
+  const notice = {
+    held: (request, tabId) => held.open(tabId),
+    "held-continue": (request, tabId) => held.continueTo(request, tabId),
+    "held-back": (request, tabId) => held.goBack(request, tabId),
+  };
   const messages = {
     state: () => state(),
   };
@@ -131,6 +146,7 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     navigation: (details) => navigating(details, false),
     committed: (details) => navigating(details, true),
     request: (details) => onRequest(ctx, details),
+    requestError: (details) => held.onError(details),
     alarm: (alarm) => (alarm.name === "bundle" ? syncBundle().then(() => rules.refresh()) : Promise.all([rules.refresh(), recorder.ship()])),
     cookie: cookieChanged,
     startup: () => resetBackoff(ext.local).then(wake),
@@ -164,6 +180,19 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     return sender.tab.id;
   }
 
+  /** The tab of a message sent by our content script in a web page's top frame, else null. */
+  function noticeTab(sender) {
+    if (!sender || sender.frameId !== 0 || !sender.tab || typeof sender.tab.id !== "number") return null;
+    if (ext.extensionId && sender.id !== ext.extensionId()) return null;
+    try {
+      const url = new URL(sender.url);
+      if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    } catch {
+      return null;
+    }
+    return sender.tab.id;
+  }
+
   /** A message from one of the extension's pages; `sender` as runtime.onMessage gives it. */
   async function answer(request, sender) {
     const what = request && request.what;
@@ -172,6 +201,11 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
       const tabId = warningTab(sender);
       if (tabId === null) return { error: "only the warning page, in a tab of its own, may ask this" };
       return warningPage[what](request, tabId);
+    }
+    if (Object.hasOwn(notice, what)) {
+      const tabId = noticeTab(sender);
+      if (tabId === null) return { error: "only the notice in a page's top frame may ask this" };
+      return notice[what](request, tabId);
     }
     if (!Object.hasOwn(messages, what)) return { error: "unknown request" };
     return messages[what](request);

@@ -60,6 +60,18 @@ export function fakeExt({ managed = {}, cookies = [] } = {}) {
       ext.tabs.push([tabId, url]);
     },
     ensureAlarm: async () => undefined,
+    extensionId: () => "clausewarden",
+    notifications: [],
+    injected: [],
+    notify: async (id, options) => {
+      ext.notifications.push({ id, ...options });
+    },
+    clearNotification: async (id) => {
+      ext.notifications = ext.notifications.filter((n) => n.id !== id);
+    },
+    injectNotice: async (tabId) => {
+      ext.injected.push(tabId);
+    },
   };
   return ext;
 }
