@@ -6,51 +6,56 @@ import http.cookiejar
 import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
-from datetime import UTC, datetime, timedelta
 
-from policy.configdir import load_policy
+import pytest
+
 from tests.support.net import free_port, wait_for_port
 
 
-def recent_working_time() -> str:
-    policy = load_policy(None)
-    at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    for _ in range(24 * 60):
-        if policy.working_time(at):
-            return at.isoformat()
-        at -= timedelta(hours=1)
-    raise AssertionError("no working time in the last 60 days")
-
-
-def _seen_by_admin(url: str, password: str) -> tuple[str, str]:
-    """(dashboard HTML, event log HTML) as the admin sees them."""
+def _logged_in(url: str, name: str, password: str) -> urllib.request.OpenerDirector:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     html = opener.open(f"{url}/login", timeout=10).read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     form = urllib.parse.urlencode(
-        {"name": "admin", "password": password, "csrf_token": token, "next": "/"}
+        {"name": name, "password": password, "csrf_token": token, "next": "/"}
     ).encode()
     opener.open(f"{url}/login", data=form, timeout=10).read()
+    return opener
+
+
+def _seen_by_admin(url: str, password: str) -> tuple[str, str]:
+    """(dashboard HTML, event log HTML) as the admin sees them."""
+    opener = _logged_in(url, "admin", password)
     log = opener.open(f"{url}/events?platform=facebook", timeout=10).read().decode()
     dashboard = opener.open(f"{url}/", timeout=10).read().decode()
     return dashboard, log
 
 
+AT = "2027-01-13T10:00:00+00:00"
+"""A Wednesday morning of the spring term, weeks after the real clock of the tests' machine: a
+demo --at there works only if the service takes the same time as the proxy."""
+
+
 def test_demo_runs_service_and_proxy_and_proxy_events_reach_the_dashboard(tmp_path):
     port, proxy_port = free_port(), free_port()
-    password = "demo-password-123"
-    env = {**os.environ, "CLAUSEWARDEN_ADMIN_PASSWORD": password}
+    password, head_password = "demo-password-123", "head-password-456"
+    env = {
+        **os.environ,
+        "CLAUSEWARDEN_ADMIN_PASSWORD": password,
+        "CLAUSEWARDEN_HEADTEACHER_PASSWORD": head_password,
+    }
     command = [sys.executable, "-m", "clausewarden", "demo", "--port", str(port)]
     command += ["--proxy-port", str(proxy_port), "--data-dir", str(tmp_path / "data")]
-    command += ["--confdir", str(tmp_path / "mitmproxy")]
+    command += ["--confdir", str(tmp_path / "mitmproxy"), "--at", AT]
     for option in (
-        f"clausewarden_now={recent_working_time()}",
         "clausewarden_ship_delay=0.2",
         "clausewarden_ship_max_delay=0.5",
     ):
@@ -80,6 +85,9 @@ def test_demo_runs_service_and_proxy_and_proxy_events_reach_the_dashboard(tmp_pa
         # event log neither the event nor the sensor
         assert ">facebook</td><td>hidden<" in dashboard
         assert "<td>facebook</td>" not in log and "demo-proxy" not in log
+        # the headteacher the demo made can log in and sees the Users page's approvals
+        users = _logged_in(url, "headteacher", head_password).open(f"{url}/users", timeout=10)
+        assert users.status == 200 and "<h1>Users</h1>" in users.read().decode()
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=30)
@@ -88,4 +96,49 @@ def test_demo_runs_service_and_proxy_and_proxy_events_reach_the_dashboard(tmp_pa
     assert str(tmp_path / "mitmproxy" / "mitmproxy-ca-cert.pem") in text
     assert f"Admin:      {url}/" in text
     assert "Stopping." in text
+    assert "Headteacher: headteacher / from CLAUSEWARDEN_HEADTEACHER_PASSWORD" in text
+    assert f"Time:       {AT}" in text
     assert demo.returncode == 0
+    db = sqlite3.connect(tmp_path / "data" / "clausewarden.db")
+    assert db.execute("SELECT time FROM events WHERE platform = 'facebook'").fetchall() == [
+        ("2027-01-13T10:00:00Z",)
+    ]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_second_demo_is_one_line_and_sigterm_or_sighup_stop_service_and_proxy(tmp_path, signum):
+    port, proxy_port = free_port(), free_port()
+    command = [sys.executable, "-m", "clausewarden", "demo", "--port", str(port)]
+    command += ["--proxy-port", str(proxy_port), "--data-dir", str(tmp_path / "data")]
+    command += ["--confdir", str(tmp_path / "mitmproxy")]
+    demo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, demo, timeout=60)
+        wait_for_port(proxy_port, demo, timeout=60)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        [line] = second.stderr.strip().splitlines()
+        assert line.startswith(f"clausewarden demo: a demo is already running from {tmp_path}")
+        assert f"(process {demo.pid})" in line and "--mode" not in line
+        elsewhere = subprocess.run(
+            [*command[:-4], "--data-dir", str(tmp_path / "other")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        [line] = elsewhere.stderr.strip().splitlines()
+        assert f"127.0.0.1:{port} is already in use" in line and "--port" in line
+    finally:
+        demo.send_signal(signum)
+        output, _ = demo.communicate(timeout=30)
+    assert demo.returncode == 0, output.decode()
+    assert f"Stopping ({signal.Signals(signum).name})." in output.decode()
+    assert not _port_open(port) and not _port_open(proxy_port)
