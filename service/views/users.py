@@ -33,6 +33,14 @@ MESSAGES = {
 """What the page may say after a change: chosen by a code, never text from the URL."""
 
 
+ONLY_HEADTEACHER = (
+    "Only the headteacher gives or changes the {role} role (clause 10.1: a headteacher or "
+    "governor role is given by the headteacher and approved by a second person). Ask the "
+    "headteacher to do it on the Users page; before any headteacher exists, make the first on "
+    "the server: clausewarden user add NAME --role headteacher"
+)
+
+
 async def _users_context(request: web.Request, user: Any, **extra: Any) -> dict[str, Any]:
     async with request.app[ENGINE].connect() as conn:
         rows = await user_store.list_users(conn)
@@ -44,6 +52,7 @@ async def _users_context(request: web.Request, user: Any, **extra: Any) -> dict[
         "users": rows,
         "tokens": tokens,
         "roles": ROLES,
+        "grantable": [r for r in ROLES if _may_grant(user, r)],
         "new_token": None,
         "manages": user.role in ADMIN_ROLES,
         "approves": user.role in FOUR_EYES_ROLES,
@@ -70,7 +79,7 @@ async def user_add(request: web.Request) -> web.StreamResponse:
     user, form = await posted(request, *ADMIN_ROLES)
     role = str(form.get("role", ""))
     if not _may_grant(user, role):
-        raise web.HTTPForbidden(text="Only the headteacher gives that role.")
+        raise web.HTTPForbidden(text=ONLY_HEADTEACHER.format(role=role))
     async with request.app[ENGINE].begin() as conn:
         await user_store.add_user(
             conn,
@@ -93,7 +102,9 @@ async def user_change(request: web.Request) -> web.StreamResponse:
     if target is None:
         raise web.HTTPNotFound()
     if (role and not _may_grant(user, role)) or not _may_grant(user, target.role):
-        raise web.HTTPForbidden(text="Only the headteacher changes that role.")
+        raise web.HTTPForbidden(
+            text=ONLY_HEADTEACHER.format(role=role if role and role != target.role else target.role)
+        )
     async with request.app[ENGINE].begin() as conn:
         await user_store.set_user(
             conn, name, actor=user.name, now=now(request), role=role, disabled=disabled
