@@ -27,9 +27,12 @@ BODY = b"<!doctype html><title>Upstream</title><h1>UPSTREAM PAGE</h1>\n"
 class Upstream:
     """One request per connection; `requests` holds each raw request (head and body)."""
 
-    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, tls_context: ssl.SSLContext | None = None, pages: dict[str, bytes] | None = None
+    ) -> None:
         self.requests: list[bytes] = []
         self.tls = tls_context
+        self.pages = pages or {}  # path (without the query) -> the HTML answered; else BODY
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
@@ -64,7 +67,8 @@ class Upstream:
             while len(body) < length:
                 body += conn.recv(65536)
             self.requests.append(head + b"\r\n\r\n" + body)
-            conn.sendall(response_bytes(BODY))
+            path = head.split(b" ", 2)[1].split(b"?", 1)[0].decode("latin-1")
+            conn.sendall(response_bytes(self.pages.get(path, BODY)))
         except (OSError, ssl.SSLError):
             pass
         finally:
