@@ -18,12 +18,15 @@ BUNDLE_FORMAT = 1
 def compile_bundle(config: SchoolConfig) -> dict[str, Any]:
     """Turn a validated configuration into the bundle (plain JSON types only)."""
     rules = []
+    relax = config.settings.settings.personal_use_outside_working_time == "log"
     for rule in config.rules.rules:
         data = rule.model_dump(mode="json")
         data["record"] = rule.outcome != "allow" if rule.record is None else rule.record
         data["allow_continue"] = (
             rule.outcome == "warn" if rule.allow_continue is None else rule.allow_continue
         )
+        if relax and rule.relaxable:  # the headteacher chose: outside working time, record only
+            data["outcome"], data["allow_continue"] = "log", False
         rules.append(data)
     schedule = config.schedule.model_dump(mode="json")
     schedule["working_hours"] = {

@@ -2,14 +2,17 @@
 
 from collections.abc import Mapping
 
-from policy.engine import EndpointSpec, PlatformSpec, Policy
+from policy.engine import AreaSpec, EndpointSpec, PlatformSpec, Policy
 from policy.facts import Decision, Facts
-from policy.hosts import normalise_host
+from policy.hosts import untranslated
 from policy.vocabulary import ACTION_LABELS, CATEGORY_LABELS, AccountKind, Action
 
 NOT_SOCIAL = "not-social-media"
 OUTSIDE_GROUPS = "outside-device-groups"
 NO_RULE = "no-rule-matched"
+PREFETCH = "prefetch"
+QUIET_RULES = {"reading": "platform-reading", "link": "short-link", "work": "not-social-use"}
+"""The built-in rule of opening each kind of quiet area (config.AreaUse): no warning, no record."""
 
 
 def decide(facts: Facts, policy: Policy) -> Decision:
@@ -31,12 +34,30 @@ def decide(facts: Facts, policy: Policy) -> Decision:
         return _pass(facts, working, group, NOT_SOCIAL, "This site is not social media.")
 
     platform = policy.platforms[platform_id]
-    endpoint = _endpoint(platform, facts, policy.body_peek_bytes)
+    host = untranslated(facts.host)
+    endpoint = _endpoint(platform, facts, host, policy.body_peek_bytes)
+    area = _area(platform, host, facts.path, facts.query)
+    category = area.category if area is not None and area.category else platform.category
     action: Action
     if endpoint is not None:
         action = endpoint.action  # type: ignore[assignment]
+    elif is_prefetch(facts.headers):
+        return _quiet(
+            platform,
+            category,
+            working,
+            group,
+            PREFETCH,
+            f"{platform.name}: a prefetch or prerender the browser made on its own gets no "
+            f"warning and no record; the page is decided when it is opened (rule {PREFETCH}).",
+        )
     elif is_top_level_navigation(facts.method, facts.headers):
-        action = "browse"
+        if area is not None and area.use in QUIET_RULES:
+            rule_id = QUIET_RULES[area.use]
+            return _quiet(
+                platform, category, working, group, rule_id, _quiet_reason(platform, area, rule_id)
+            )
+        action = area.opening if area is not None and area.opening else "browse"  # type: ignore[assignment]
     else:
         action = "subresource"
 
@@ -61,17 +82,26 @@ def decide(facts: Facts, policy: Policy) -> Decision:
             account, school_account = "school", held.id
 
     for rule in policy.rules:
-        if rule.matches(platform.category, platform.id, action, working, group, account):
+        if rule.matches(category, platform.id, action, working, group, account):
             return Decision(
                 platform=platform.id,
-                category=platform.category,
+                category=category,
                 action=action,
                 working_time=working,
                 device_group=group,
                 account=account,
                 outcome=rule.outcome,  # type: ignore[arg-type]
                 clauses=rule.clauses,
-                reason=_reason(platform, action, working, account, rule.outcome, rule.id),
+                reason=_reason(
+                    platform,
+                    category,
+                    action,
+                    working,
+                    account,
+                    rule.outcome,
+                    rule.id,
+                    rule.clauses,
+                ),
                 rule=rule.id,
                 record=rule.record,
                 allow_continue=rule.allow_continue,
@@ -79,14 +109,14 @@ def decide(facts: Facts, policy: Policy) -> Decision:
             )
     return Decision(
         platform=platform.id,
-        category=platform.category,
+        category=category,
         action=action,
         working_time=working,
         device_group=group,
         account=account,
         outcome="allow",
         clauses=(),
-        reason=_reason(platform, action, working, account, "allow", NO_RULE),
+        reason=_reason(platform, category, action, working, account, "allow", NO_RULE, ()),
         rule=NO_RULE,
         school_account=school_account,
     )
@@ -104,14 +134,28 @@ def is_top_level_navigation(method: str, headers: Mapping[str, str]) -> bool:
     return method in ("GET", "POST") and "text/html" in headers.get("accept", "")
 
 
-def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec | None:
+def is_prefetch(headers: Mapping[str, str]) -> bool:
+    """A prefetch or prerender the browser made on its own (`Sec-Purpose: prefetch`, with or
+    without `;prerender`): nobody has opened the page yet."""
+    purpose = headers.get("sec-purpose")
+    return purpose is not None and purpose.split(";", 1)[0].strip().lower() == "prefetch"
+
+
+def _area(platform: PlatformSpec, host: str, path: str, query: str) -> AreaSpec | None:
+    for area in platform.areas:
+        if area.matches(host, path, query):
+            return area
+    return None
+
+
+def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> EndpointSpec | None:
     if not platform.endpoints:
         return None
     body_text: str | None = None
     for endpoint in platform.endpoints:
         if facts.method not in endpoint.methods:
             continue
-        if endpoint.hosts and normalise_host(facts.host) not in endpoint.hosts:
+        if endpoint.hosts and host not in endpoint.hosts:
             continue
         if not endpoint.path.search(facts.path):
             continue
@@ -124,6 +168,36 @@ def _endpoint(platform: PlatformSpec, facts: Facts, peek: int) -> EndpointSpec |
                 continue
         return endpoint
     return None
+
+
+def _quiet(
+    platform: PlatformSpec, category: str, working: bool, group: str, rule: str, reason: str
+) -> Decision:
+    """A request of a platform that passes without a warning and is not recorded."""
+    return Decision(
+        platform=platform.id,
+        category=category,
+        action="subresource" if rule == PREFETCH else "browse",
+        working_time=working,
+        device_group=group,
+        account="unknown",
+        outcome="allow",
+        clauses=(),
+        reason=reason,
+        rule=rule,
+    )
+
+
+_QUIET_WORDS = {
+    "platform-reading": "reading, so no warning and no record",
+    "short-link": "a link that only leads elsewhere, so no warning and no record; the page it "
+    "leads to is decided",
+    "not-social-use": "not social use, so no warning and no record",
+}
+
+
+def _quiet_reason(platform: PlatformSpec, area: AreaSpec, rule: str) -> str:
+    return f"{platform.name}, {area.name}: {_QUIET_WORDS[rule]} (rule {rule})."
 
 
 def _pass(facts: Facts, working: bool, group: str | None, rule: str, reason: str) -> Decision:
@@ -155,13 +229,27 @@ _ACCOUNT_WORDS = {
 }
 
 
+ANY_TIME = (
+    ": clause 7 covers the school's computers and networks at any time, not only working time"
+)
+"""Added to the reason of a clause 7 warning or record outside working time."""
+
+
 def _reason(
-    platform: PlatformSpec, action: str, working: bool, account: str, outcome: str, rule: str
+    platform: PlatformSpec,
+    category: str,
+    action: str,
+    working: bool,
+    account: str,
+    outcome: str,
+    rule: str,
+    clauses: tuple[str, ...],
 ) -> str:
     when = "during working time" if working else "outside working time"
     what = ACTION_LABELS[action]
     who = _ACCOUNT_WORDS[account]
-    kind = CATEGORY_LABELS.get(platform.category, platform.category)
+    kind = CATEGORY_LABELS.get(category, category)
     subject = f"{what[0].upper()}{what[1:]} {platform.name} ({kind})"
     parts = [subject, who, when] if who else [subject, when]
-    return f"{' '.join(parts)} {_OUTCOME_WORDS[outcome]} (rule {rule})."
+    tail = ANY_TIME if not working and outcome != "allow" and "7" in clauses else ""
+    return f"{' '.join(parts)} {_OUTCOME_WORDS[outcome]} (rule {rule}){tail}."

@@ -35,6 +35,27 @@ class EndpointSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class AreaSpec:
+    """A part of a platform (config.Area): its host names (each with its subdomains) and path."""
+
+    name: str
+    domains: tuple[str, ...]
+    path: re.Pattern[str] | None
+    query: re.Pattern[str] | None
+    use: str
+    category: str | None
+    opening: str | None
+
+    def matches(self, host: str, path: str, query: str) -> bool:
+        """`host` is normalised (policy.hosts.untranslated)."""
+        if self.domains and not any(host == d or host.endswith(f".{d}") for d in self.domains):
+            return False
+        if self.path is not None and self.path.search(path) is None:
+            return False
+        return self.query is None or self.query.search(query) is not None
+
+
+@dataclass(frozen=True, slots=True)
 class PlatformSpec:
     id: str
     name: str
@@ -44,6 +65,8 @@ class PlatformSpec:
     endpoints: tuple[EndpointSpec, ...]
     body_methods: frozenset[str]
     """Methods for which some endpoint looks at the body: only those bodies are ever read."""
+    areas: tuple[AreaSpec, ...] = ()
+    """The platform's parts, tried in order (config.Area)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +180,18 @@ class Policy:
                 ),
                 endpoints=endpoints,
                 body_methods=frozenset(m for e in endpoints if e.body for m in e.methods),
+                areas=tuple(
+                    AreaSpec(
+                        name=a["name"],
+                        domains=tuple(a.get("domains") or ()),
+                        path=_regex(a.get("path")),
+                        query=_regex(a.get("query")),
+                        use=a.get("use") or "app",
+                        category=a.get("category"),
+                        opening=a.get("opening"),
+                    )
+                    for a in p.get("areas", ())
+                ),
             )
         self.classifier = HostClassifier(domains, hosts, tlds)
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import tldextract.tldextract
 
 HOST_CACHE_SIZE = 8192
+TRANSLATE_PROXY = ".translate.goog"
+"""Google Translate's web proxy: `www-facebook-com.translate.goog` serves www.facebook.com."""
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +29,17 @@ def _extractor() -> Callable[[str], "tldextract.tldextract.ExtractResult"]:
 
 def normalise_host(host: str) -> str:
     return host.strip().rstrip(".").lower()
+
+
+def untranslated(host: str) -> str:
+    """The host a Google Translate proxy host stands for (`www-facebook-com.translate.goog` is
+    www.facebook.com: "-" was ".", "--" was "-"), else the host itself; normalised either way."""
+    host = normalise_host(host)
+    if host.endswith(TRANSLATE_PROXY):
+        label = host[: -len(TRANSLATE_PROXY)]
+        if label and "." not in label:
+            return normalise_host(label.replace("--", "\0").replace("-", ".").replace("\0", "-"))
+    return host
 
 
 @lru_cache(maxsize=HOST_CACHE_SIZE)
@@ -55,7 +68,7 @@ class HostClassifier:
         self.platform_for = lru_cache(maxsize=HOST_CACHE_SIZE)(self._classify)
 
     def _classify(self, host: str) -> str | None:
-        host = normalise_host(host)
+        host = untranslated(host)
         exact = self._hosts.get(host)
         if exact is not None:
             return exact

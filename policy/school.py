@@ -114,6 +114,20 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                         )
                     )
 
+    for i, platform in enumerate(config.platforms.platforms):
+        own = {*platform.domains, *platform.hosts}
+        for j, area in enumerate(platform.areas):
+            for k, name in enumerate(area.domains):
+                labels = name.split(".")
+                if not any(".".join(labels[n:]) in own for n in range(len(labels))):
+                    problems.append(
+                        platforms_yaml.problem(
+                            ("platforms", i, "areas", j, "domains", k),
+                            f"{name!r} is not one of {platform.id}'s domains or hosts (nor under "
+                            "one): an area is a part of its own platform",
+                        )
+                    )
+
     if config.device_groups.staff_group not in group_ids:
         problems.append(
             located["device_groups.yaml"].problem(

@@ -245,9 +245,13 @@ CONTRACT: dict[str, str] = {
     "bluesky": "social_network",
     "mastodon": "social_network",
     "quora": "forum",
-    "twitch": "video",
+    "twitch": "social_network",  # social use under clause 7 (issue 11 §5), not a video library
     "flickr": "social_network",
     "vk": "social_network",
+    "mumsnet": "forum",
+    "nextdoor": "social_network",
+    "bereal": "social_network",
+    "substack": "blog",
 }
 
 # --- The list format ----------------------------------------------------------------------------

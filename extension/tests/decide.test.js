@@ -44,10 +44,11 @@ test("personal facebook navigation in working time is warned with a reason sente
   );
 });
 
-test("the same navigation in the evening is only logged", () => {
+test("the same navigation in the evening is warned too: clause 7 covers school devices at any time", () => {
   const d = decide({ url: "https://www.facebook.com/", headers: NAV, at: EVENING }, plain);
-  assert.equal(d.outcome, "log");
+  assert.equal(d.outcome, "warn");
   assert.equal(d.working_time, false);
+  assert.match(d.reason, /outside working time .*clause 7 covers the school's computers and networks at any time/);
 });
 
 test("an embedded widget never gets a warning", () => {

@@ -3,14 +3,19 @@
 // (tests/vectors/decisions.json) and the cross-check in tests/extension/ keep it equal to Python.
 
 import { Decision, Facts } from "./facts.js";
-import { normaliseHost } from "./hosts.js";
+import { untranslated } from "./hosts.js";
 import { ACTION_LABELS, CATEGORY_LABELS } from "./vocabulary.js";
 import { accountKey } from "./engine.js";
+import { PY_SPACE } from "../py-regex.js";
 
 export const NOT_SOCIAL = "not-social-media";
 export const OUTSIDE_GROUPS = "outside-device-groups";
 export const NO_RULE = "no-rule-matched";
+export const PREFETCH = "prefetch";
+/** The built-in rule of opening each kind of quiet area (config.AreaUse): no warning, no record. */
+export const QUIET_RULES = { reading: "platform-reading", link: "short-link", work: "not-social-use" };
 const ENCODER = new TextEncoder();
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
 const DECODER = new TextDecoder("utf-8");
 
 /** `facts`: a Facts, or a plain object Facts.from() reads (with `url` or `host`). */
@@ -32,11 +37,29 @@ export function decide(facts, policy) {
   if (platformId === null) return _pass(facts, working, group, NOT_SOCIAL, "This site is not social media.");
 
   const platform = policy.platforms.get(platformId);
-  const endpoint = _endpoint(platform, facts, policy.bodyPeekBytes);
+  const host = untranslated(facts.host);
+  const endpoint = _endpoint(platform, facts, host, policy.bodyPeekBytes);
+  const area = _area(platform, host, facts.path, facts.query);
+  const category = area !== null && area.category ? area.category : platform.category;
   let action;
   if (endpoint !== null) action = endpoint.action;
-  else if (isTopLevelNavigation(facts.method, facts.headers)) action = "browse";
-  else action = "subresource";
+  else if (isPrefetch(facts.headers)) {
+    return _quiet(
+      platform,
+      category,
+      working,
+      group,
+      PREFETCH,
+      `${platform.name}: a prefetch or prerender the browser made on its own gets no ` +
+        `warning and no record; the page is decided when it is opened (rule ${PREFETCH}).`,
+    );
+  } else if (isTopLevelNavigation(facts.method, facts.headers)) {
+    if (area !== null && Object.hasOwn(QUIET_RULES, area.use)) {
+      const ruleId = QUIET_RULES[area.use];
+      return _quiet(platform, category, working, group, ruleId, _quietReason(platform, area, ruleId));
+    }
+    action = area !== null && area.opening ? area.opening : "browse";
+  } else action = "subresource";
 
   let account = "unknown";
   let schoolAccount = null;
@@ -63,17 +86,17 @@ export function decide(facts, policy) {
   }
 
   for (const rule of policy.rules) {
-    if (rule.matches(platform.category, platform.id, action, working, group, account)) {
+    if (rule.matches(category, platform.id, action, working, group, account)) {
       return new Decision({
         platform: platform.id,
-        category: platform.category,
+        category,
         action,
         working_time: working,
         device_group: group,
         account,
         outcome: rule.outcome,
         clauses: rule.clauses,
-        reason: _reason(platform, action, working, account, rule.outcome, rule.id),
+        reason: _reason(platform, category, action, working, account, rule.outcome, rule.id, rule.clauses),
         rule: rule.id,
         record: rule.record,
         allow_continue: rule.allowContinue,
@@ -83,14 +106,14 @@ export function decide(facts, policy) {
   }
   return new Decision({
     platform: platform.id,
-    category: platform.category,
+    category,
     action,
     working_time: working,
     device_group: group,
     account,
     outcome: "allow",
     clauses: [],
-    reason: _reason(platform, action, working, account, "allow", NO_RULE),
+    reason: _reason(platform, category, action, working, account, "allow", NO_RULE, []),
     rule: NO_RULE,
     school_account: schoolAccount,
   });
@@ -120,12 +143,30 @@ function _bodyText(body, peek) {
   return DECODER.decode(body.subarray(0, peek));
 }
 
-function _endpoint(platform, facts, peek) {
+/**
+ * A prefetch or prerender the browser made on its own (`Sec-Purpose: prefetch`, with or without
+ * `;prerender`): nobody has opened the page yet.
+ */
+export function isPrefetch(headers) {
+  const purpose = headers["sec-purpose"];
+  return purpose !== undefined && _pyStrip(purpose.split(";", 1)[0]).toLowerCase() === "prefetch";
+}
+
+function _pyStrip(text) {
+  return text.replace(PY_STRIP, "");
+}
+
+function _area(platform, host, path, query) {
+  for (const area of platform.areas) if (area.matches(host, path, query)) return area;
+  return null;
+}
+
+function _endpoint(platform, facts, host, peek) {
   if (!platform.endpoints.length) return null;
   let bodyText = null;
   for (const endpoint of platform.endpoints) {
     if (!endpoint.methods.has(facts.method)) continue;
-    if (endpoint.hosts.size && !endpoint.hosts.has(normaliseHost(facts.host))) continue;
+    if (endpoint.hosts.size && !endpoint.hosts.has(host)) continue;
     if (!endpoint.path.test(facts.path)) continue;
     if (endpoint.query !== null && !endpoint.query.test(facts.query)) continue;
     if (endpoint.body !== null) {
@@ -135,6 +176,32 @@ function _endpoint(platform, facts, peek) {
     return endpoint;
   }
   return null;
+}
+
+/** A request of a platform that passes without a warning and is not recorded. */
+function _quiet(platform, category, working, group, rule, reason) {
+  return new Decision({
+    platform: platform.id,
+    category,
+    action: rule === PREFETCH ? "subresource" : "browse",
+    working_time: working,
+    device_group: group,
+    account: "unknown",
+    outcome: "allow",
+    clauses: [],
+    reason,
+    rule,
+  });
+}
+
+const _QUIET_WORDS = {
+  "platform-reading": "reading, so no warning and no record",
+  "short-link": "a link that only leads elsewhere, so no warning and no record; the page it leads to is decided",
+  "not-social-use": "not social use, so no warning and no record",
+};
+
+function _quietReason(platform, area, rule) {
+  return `${platform.name}, ${area.name}: ${_QUIET_WORDS[rule]} (rule ${rule}).`;
 }
 
 function _pass(facts, working, group, rule, reason) {
@@ -161,12 +228,16 @@ const _OUTCOME_WORDS = {
 };
 const _ACCOUNT_WORDS = { school: "from an approved school account", personal: "from a personal account", unknown: "" };
 
-function _reason(platform, action, working, account, outcome, rule) {
+/** Added to the reason of a clause 7 warning or record outside working time. */
+export const ANY_TIME = ": clause 7 covers the school's computers and networks at any time, not only working time";
+
+function _reason(platform, category, action, working, account, outcome, rule, clauses) {
   const when = working ? "during working time" : "outside working time";
   const what = ACTION_LABELS[action];
   const who = _ACCOUNT_WORDS[account];
-  const kind = CATEGORY_LABELS[platform.category] ?? platform.category;
+  const kind = CATEGORY_LABELS[category] ?? category;
   const subject = `${what[0].toUpperCase()}${what.slice(1)} ${platform.name} (${kind})`;
   const parts = who ? [subject, who, when] : [subject, when];
-  return `${parts.join(" ")} ${_OUTCOME_WORDS[outcome]} (rule ${rule}).`;
+  const tail = !working && outcome !== "allow" && clauses.includes("7") ? ANY_TIME : "";
+  return `${parts.join(" ")} ${_OUTCOME_WORDS[outcome]} (rule ${rule})${tail}.`;
 }

@@ -13,23 +13,46 @@ export const ANY = null;
 export class BundleError extends Error {}
 
 export class EndpointSpec {
-  constructor({ action, methods, path, query, body, hosts }) {
+  constructor({ action, methods, path, query, body, hosts, source = null, verifiedOn = null }) {
     this.action = action;
     this.methods = methods;
     this.path = path;
     this.query = query;
     this.body = body;
     this.hosts = hosts;
+    this.source = source;
+    this.verifiedOn = verifiedOn;
+  }
+}
+
+/** A part of a platform (config.Area): its host names (each with its subdomains) and path. */
+export class AreaSpec {
+  constructor({ name, domains, path, query, use, category, opening }) {
+    this.name = name;
+    this.domains = domains;
+    this.path = path;
+    this.query = query;
+    this.use = use;
+    this.category = category;
+    this.opening = opening;
+  }
+
+  /** `host` is normalised (hosts.js untranslated). */
+  matches(host, path, query) {
+    if (this.domains.length && !this.domains.some((d) => host === d || host.endsWith(`.${d}`))) return false;
+    if (this.path !== null && !this.path.test(path)) return false;
+    return this.query === null || this.query.test(query);
   }
 }
 
 export class PlatformSpec {
-  constructor({ id, name, category, accountCookies, endpoints }) {
+  constructor({ id, name, category, accountCookies, endpoints, areas = [] }) {
     this.id = id;
     this.name = name;
     this.category = category;
     this.accountCookies = accountCookies;
     this.endpoints = endpoints;
+    this.areas = areas;
   }
 }
 
@@ -135,6 +158,20 @@ export class Policy {
                 query: _regex(e.query),
                 body: _regex(e.body),
                 hosts: new Set(e.hosts || []),
+                source: e.source ?? null,
+                verifiedOn: e.verified_on ?? null,
+              }),
+          ),
+          areas: (p.areas || []).map(
+            (a) =>
+              new AreaSpec({
+                name: _need(a.name, "area name"),
+                domains: [...(a.domains || [])],
+                path: _regex(a.path),
+                query: _regex(a.query),
+                use: a.use || "app",
+                category: a.category ?? null,
+                opening: a.opening ?? null,
               }),
           ),
         }),

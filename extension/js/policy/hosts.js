@@ -8,11 +8,28 @@
 import { PY_SPACE } from "../py-regex.js";
 
 export const HOST_CACHE_SIZE = 8192;
+/** Google Translate's web proxy: `www-facebook-com.translate.goog` serves www.facebook.com. */
+export const TRANSLATE_PROXY = ".translate.goog";
 const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
 const LABEL_DOTS = /[.\u3002\uff0e\uff61]/;
 
 export function normaliseHost(host) {
   return host.replace(PY_STRIP, "").replace(/\.+$/, "").toLowerCase();
+}
+
+/**
+ * The host a Google Translate proxy host stands for (`www-facebook-com.translate.goog` is
+ * www.facebook.com: "-" was ".", "--" was "-"), else the host itself; normalised either way.
+ */
+export function untranslated(host) {
+  host = normaliseHost(host);
+  if (host.endsWith(TRANSLATE_PROXY)) {
+    const label = host.slice(0, -TRANSLATE_PROXY.length);
+    if (label && !label.includes(".")) {
+      return normaliseHost(label.replaceAll("--", "\0").replaceAll("-", ".").replaceAll("\0", "-"));
+    }
+  }
+  return host;
 }
 
 /** Maps host names to platform ids; results are cached in a bounded map. */
@@ -37,7 +54,7 @@ export class HostClassifier {
   }
 
   _classify(rawHost) {
-    const host = normaliseHost(rawHost);
+    const host = untranslated(rawHost);
     const exact = this._hosts.get(host);
     if (exact !== undefined) return exact;
     let name = host;
