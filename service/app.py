@@ -20,7 +20,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from jinja2 import PackageLoader
 
 from policy.configdir import load_config_dir
-from service import audit, retention
+from service import audit, retention, store
 from service.bundle import BundleSource, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
@@ -93,7 +93,12 @@ def create_app(config: Config) -> web.Application:
 
 
 async def _template_context(request: web.Request) -> dict[str, object]:
-    return {"user": await current_user(request), "csrf_token": await csrf_token(request)}
+    user = await current_user(request)
+    pending = 0
+    if user is not None and user.role == "headteacher":  # the notice of accounts to approve
+        async with request.app[ENGINE].connect() as conn:
+            pending = await store.count_pending_accounts(conn)
+    return {"user": user, "csrf_token": await csrf_token(request), "pending_accounts": pending}
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -104,7 +109,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         secure_data_dir(config)  # the database file may have been made just now
         await audit.attach(engine, config.data_dir)
         async with engine.begin() as conn:
-            await seed(conn, app[SERVICES].school, config.clock())
+            for problem in await seed(conn, app[SERVICES].school, config.clock()):
+                log.warning("%s", problem)
         app[ENGINE] = engine
         yield
     finally:

@@ -11,6 +11,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import select, update
@@ -18,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.bundle import compile_bundle, privacy_part, with_privacy
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
-from policy.school import SchoolConfig
+from policy.school import SchoolConfig, resolved_kind
 from service import store
-from service.db import policy_versions, school_accounts
+from service.db import policy_versions
 
 OLD_SECRET_FILES = ("daily-salt.json", "daily-salt.json.tmp", "stable-key", "stable-key.tmp")
 """What an older version kept in the data folder: the day's salt and the long-lived key."""
@@ -61,6 +62,7 @@ def _account_model(row: Any) -> SchoolAccount:
         approved_on=date.fromisoformat(row.approved_on) if row.approved_on else date.min,
         expires_on=date.fromisoformat(row.expires_on) if row.expires_on else None,
         actions=row.actions.split(","),
+        kind=row.kind,
     )
 
 
@@ -119,31 +121,33 @@ class BundleSource:
         return with_privacy(body, privacy_part(level)), f'"{body["version"]}-{level}"'
 
 
-async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> None:
-    """First start: the config's school accounts become the store's; record the policy version."""
-    done = await store.get_settings(conn)
-    if not done.get("_accounts_seeded"):
-        for account in school.accounts.accounts:
-            if await store.get_account(conn, account.id):
-                continue
-            await conn.execute(
-                school_accounts.insert().values(
-                    id=account.id,
-                    platform=account.platform,
-                    account_id=account.account_id,
-                    label=account.label,
-                    actions=",".join(account.actions),
-                    status="approved",
-                    source="config",
-                    requested_by="config",
-                    created_at=store.iso(now),
-                    approved_by=account.approved_by,
-                    approved_at=store.iso(now),
-                    approved_on=account.approved_on.isoformat(),
-                    expires_on=account.expires_on.isoformat() if account.expires_on else None,
-                )
-            )
-        await store.put_setting(conn, "_accounts_seeded", True)
+def accounts_file_entries(school: SchoolConfig) -> list[dict[str, Any]]:
+    """accounts.yaml's entries as the store keeps them (dates as text, the kind resolved)."""
+    platforms = {p.id: p for p in school.platforms.platforms}
+    return [
+        {
+            "id": a.id,
+            "platform": a.platform,
+            "account_id": a.account_id,
+            "label": a.label,
+            "actions": list(a.actions),
+            "approved_by": a.approved_by,
+            "approved_on": a.approved_on.isoformat(),
+            "expires_on": a.expires_on.isoformat() if a.expires_on else None,
+            "kind": resolved_kind(platforms[a.platform], a.kind),
+        }
+        for a in school.accounts.accounts
+    ]
+
+
+async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> list[str]:
+    """Each start: accounts.yaml applied to the store (new and changed entries approved, removed
+    ones expired, each audited as from accounts.yaml); record the policy version. Returns what of
+    accounts.yaml could not be applied (logged by the caller, shown on the accounts page)."""
+    today = now.astimezone(ZoneInfo(school.schedule.time_zone)).date()
+    problems = await store.sync_accounts_file(
+        conn, accounts_file_entries(school), today=today, now=now
+    )
     version = school.policy.document.version
     known = (
         await conn.execute(
@@ -165,3 +169,4 @@ async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> No
                 version=version, first_seen=store.iso(now), document=orjson.dumps(document).decode()
             )
         )
+    return problems

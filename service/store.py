@@ -1,11 +1,11 @@
 """Queries on settings, sensors and school accounts (each takes a connection; every change is
 written to the audit log in the caller's transaction). Users and API tokens: service.user_store."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, delete, select, text, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.ids import SENSOR_NAME
@@ -13,9 +13,15 @@ from service import audit
 from service.db import school_accounts, sensors, settings
 from service.security import new_token, token_hash
 
-EDITABLE_SETTINGS = ("privacy_level", "k_anonymity", "retention_days")
-"""The settings of the admin pages that change what is kept and shown: the headteacher sets them,
-or approves an admin's proposal (propose_settings, decide_settings)."""
+EDITABLE_SETTINGS = (
+    "privacy_level",
+    "k_anonymity",
+    "retention_days",
+    "personal_use_outside_working_time",
+)
+"""The settings of the admin pages that change what is kept and shown, and whether clause 7 warns
+outside working time: the headteacher sets them, or approves an admin's proposal
+(propose_settings, decide_settings)."""
 
 
 def iso(at: datetime) -> str:
@@ -70,7 +76,10 @@ async def propose_settings(
     """k, retention or privacy level proposed by someone who is not the headteacher: nothing
     changes until a headteacher approves (it replaces an earlier proposal)."""
     if set(values) - set(EDITABLE_SETTINGS):
-        raise StoreError("only k, the retention period and the privacy level wait for approval")
+        raise StoreError(
+            "only k, the retention period, the privacy level and clause 7 outside working time "
+            "wait for approval"
+        )
     proposal = {"values": values, "proposed_by": actor, "proposed_at": iso(now)}
     await put_setting(conn, PENDING_SETTINGS, proposal)
     await audit.record(conn, at=iso(now), actor=actor, action="settings.propose", detail=values)
@@ -208,6 +217,7 @@ async def add_account(
     source: str,
     actor: str,
     now: datetime,
+    kind: str | None = None,
 ) -> None:
     if await get_account(conn, id):
         raise StoreError(f"there is already a school account with id {id!r}")
@@ -223,6 +233,7 @@ async def add_account(
             requested_by=actor,
             created_at=iso(now),
             expires_on=expires_on.isoformat() if expires_on else None,
+            kind=kind,
         )
     )
     await audit.record(
@@ -230,8 +241,18 @@ async def add_account(
         at=iso(now),
         actor=actor,
         action="account.add",
-        detail={"id": id, "platform": platform, "label": label, "source": source},
+        detail={"id": id, "platform": platform, "kind": kind, "label": label, "source": source},
     )
+
+
+async def count_pending_accounts(conn: AsyncConnection) -> int:
+    """How many accounts wait for the headteacher's approval (the notice in the admin pages)."""
+    row = await conn.execute(
+        select(func.count())
+        .select_from(school_accounts)
+        .where(school_accounts.c.status == "pending")
+    )
+    return int(row.scalar_one())
 
 
 async def edit_account(
@@ -279,24 +300,42 @@ async def unapprove_account(conn: AsyncConnection, account: str) -> None:
 
 
 async def approve_account(
-    conn: AsyncConnection, account: str, *, actor: str, today: date, now: datetime
+    conn: AsyncConnection,
+    account: str,
+    *,
+    actor: str,
+    today: date,
+    now: datetime,
+    actions: list[str] | None = None,
+    expires_on: date | None = None,
 ) -> None:
-    """Clause 10.1: only the headteacher's approval makes an account allowed (checked by caller)."""
+    """Clause 10.1: only the headteacher's approval makes an account allowed (checked by caller).
+    The approval sets the allowed actions and the expiry when given (the approval form does)."""
+    values: dict[str, Any] = {
+        "status": "approved",
+        "approved_by": actor,
+        "approved_at": iso(now),
+        "approved_on": today.isoformat(),
+    }
+    if actions is not None:
+        values["actions"] = ",".join(actions)
+    if expires_on is not None:
+        if expires_on < today:
+            raise StoreError("the expiry date is already past")
+        values["expires_on"] = expires_on.isoformat()
     result = await conn.execute(
         update(school_accounts)
         .where(school_accounts.c.id == account, school_accounts.c.status == "pending")
-        .values(
-            status="approved",
-            approved_by=actor,
-            approved_at=iso(now),
-            approved_on=today.isoformat(),
-        )
+        .values(**values)
     )
     if result.rowcount == 0:
         raise StoreError(f"no pending school account {account!r}")
-    await audit.record(
-        conn, at=iso(now), actor=actor, action="account.approve", detail={"id": account}
-    )
+    detail: dict[str, Any] = {"id": account}
+    if actions is not None:
+        detail["actions"] = actions
+    if expires_on is not None:
+        detail["expires_on"] = expires_on.isoformat()
+    await audit.record(conn, at=iso(now), actor=actor, action="account.approve", detail=detail)
 
 
 async def expire_account(
@@ -316,3 +355,104 @@ async def expire_account(
         )
         action = "account.expire"
     await audit.record(conn, at=iso(now), actor=actor, action=action, detail={"id": account})
+
+
+ACCOUNTS_FILE = "accounts.yaml"
+FILE_STATE = "_accounts_yaml"
+"""Each accounts.yaml entry as it was last applied (id -> its fields), and what could not be."""
+
+
+def _file_values(entry: dict[str, Any]) -> dict[str, Any]:
+    """The store's columns for one accounts.yaml entry (already validated; kind resolved)."""
+    return {
+        "platform": entry["platform"],
+        "account_id": entry["account_id"],
+        "label": entry["label"],
+        "actions": ",".join(entry["actions"]),
+        "approved_by": entry["approved_by"],
+        "approved_on": entry["approved_on"],
+        "expires_on": entry["expires_on"],
+        "kind": entry["kind"],
+    }
+
+
+async def sync_accounts_file(
+    conn: AsyncConnection, entries: list[dict[str, Any]], *, today: date, now: datetime
+) -> list[str]:
+    """Apply accounts.yaml at each start: an entry new or changed since it was last applied
+    becomes the store's approved account, one removed from the file is expired, each change
+    audited as from accounts.yaml. A change made in the admin pages stays until the file's entry
+    itself changes. Returns what could not be applied, one line each (also kept for the page)."""
+    state = (await get_settings(conn)).get(FILE_STATE) or {}
+    applied: dict[str, Any] = dict(state.get("applied") or {})
+    problems: list[str] = []
+    seen: set[str] = set()
+    for entry in entries:
+        account = entry["id"]
+        seen.add(account)
+        values = _file_values(entry)
+        row = await get_account(conn, account)
+        if row is not None and row.source != "config":
+            problems.append(
+                f"{ACCOUNTS_FILE}: {account!r} was not applied: an account with that id was added "
+                "in the admin pages; give the file's entry another id"
+            )
+            continue
+        if applied.get(account) == values:
+            continue  # unchanged in the file since it was applied: the pages' changes stand
+        applied[account] = values
+        current = {k: getattr(row, k) for k in values} if row is not None else None
+        if row is not None and current == values and row.status == "approved":
+            continue  # the store already holds it (a store seeded by an older version)
+        if row is None:
+            await conn.execute(
+                school_accounts.insert().values(
+                    id=account,
+                    status="approved",
+                    source="config",
+                    requested_by=ACCOUNTS_FILE,
+                    created_at=iso(now),
+                    approved_at=iso(now),
+                    **values,
+                )
+            )
+            change = "added"
+        else:
+            await conn.execute(
+                update(school_accounts)
+                .where(school_accounts.c.id == account)
+                .values(status="approved", approved_at=iso(now), **values)
+            )
+            change = "changed"
+        await audit.record(
+            conn,
+            at=iso(now),
+            actor=ACCOUNTS_FILE,
+            action="account.sync",
+            detail={"id": account, "change": change, "from": ACCOUNTS_FILE, **values},
+        )
+    for account in sorted(set(applied) - seen):
+        del applied[account]
+        row = await get_account(conn, account)
+        if row is None or row.source != "config" or row.status == "expired":
+            continue
+        await conn.execute(
+            update(school_accounts)
+            .where(school_accounts.c.id == account)
+            .values(status="expired", expires_on=(today - timedelta(days=1)).isoformat())
+        )
+        await audit.record(
+            conn,
+            at=iso(now),
+            actor=ACCOUNTS_FILE,
+            action="account.sync",
+            detail={"id": account, "change": "removed", "from": ACCOUNTS_FILE},
+        )
+    await put_setting(conn, FILE_STATE, {"applied": applied, "problems": problems})
+    return problems
+
+
+async def accounts_file_problems(conn: AsyncConnection) -> list[str]:
+    """What the last start could not apply from accounts.yaml."""
+    state = (await get_settings(conn)).get(FILE_STATE) or {}
+    return list(state.get("problems") or [])

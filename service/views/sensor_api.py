@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from policy.school import account_kinds, account_refusal
 from service import store
+from service.account_mail import kind_words, tell_headteacher
 from service.db import is_sqlite
 from service.ingest import (
     MAX_BYTES,
@@ -146,11 +148,24 @@ async def post_account_request(request: web.Request) -> web.Response:
     platforms = {p.id for p in school.platforms.platforms}
     if not isinstance(body, dict):
         raise json_error(400, "expected a JSON object")
-    for extra in sorted(body.keys() - {"platform", "account_id", "label"}):
+    for extra in sorted(body.keys() - {"platform", "account_id", "label", "kind"}):
         problems.append({"field": str(extra)[:64], "message": "unknown field"})
     platform = body.get("platform")
+    kind = body.get("kind")
     if not isinstance(platform, str) or platform not in platforms:
         problems.append({"field": "platform", "message": "not a platform of the catalogue"})
+    elif kind is not None and not isinstance(kind, str):
+        problems.append({"field": "kind", "message": "expected account, profile or page"})
+    else:
+        # Only what a sensor could ever recognise; a sensor that does not say the kind read the
+        # platform's own sign-in cookie (a person's profile on Facebook), never a Page's.
+        entry = next(p for p in school.platforms.platforms if p.id == platform)
+        kinds = account_kinds(entry)
+        if kind is None and kinds:
+            kind = next((k for k in kinds if k != "page"), kinds[0])
+        refusal = account_refusal(entry, kind)
+        if refusal is not None:
+            problems.append({"field": "kind" if kinds else "platform", "message": refusal})
     for name in ("account_id", "label"):
         value = body.get(name)
         if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
@@ -168,10 +183,20 @@ async def post_account_request(request: web.Request) -> web.Response:
                 platform=body["platform"],
                 account_id=body["account_id"].strip(),
                 label=body["label"].strip(),
-                actions=["browse", "post", "message"],
+                actions=["browse", "post"],
                 expires_on=None,
                 source="request",
                 actor=f"sensor:{sensor.name}",
                 now=now,
+                kind=kind,
             )
+    if not known:
+        tell_headteacher(
+            request.app,
+            platform=entry.name,
+            kind=kind_words(entry, kind),
+            label=body["label"].strip(),
+            requested=f"from a warning page (sensor {sensor.name})",
+            at=store.iso(now),
+        )
     return json_response({"status": "pending"}, status=202)

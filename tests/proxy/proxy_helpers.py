@@ -12,6 +12,7 @@ accounts:
     approved_on: 2026-09-01
     expires_on: 2027-08-31
     actions: [browse, post, message]
+    kind: profile
   - id: old-facebook-page
     platform: facebook
     account_id: "1000999"
@@ -20,6 +21,7 @@ accounts:
     approved_on: 2025-09-01
     expires_on: 2026-07-31
     actions: [browse, post]
+    kind: profile
 """
 
 BLOCK_TIKTOK_RULE = """\

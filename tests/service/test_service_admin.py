@@ -154,6 +154,7 @@ async def test_an_account_becomes_allowed_only_when_the_headteacher_approves_it(
             "platform": "facebook",
             "account_id": "100012345678901",
             "label": "Wycliffe CE Primary Facebook page",
+            "kind": "page",
             "actions": "post",
         },
     )
@@ -171,7 +172,8 @@ async def test_an_account_becomes_allowed_only_when_the_headteacher_approves_it(
     bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
     [account] = bundle["accounts"]
     assert account["id"] == "wycliffe-fb" and account["approved_by"] == "helen"
-    assert account["actions"] == ["post"]
+    assert account["actions"] == ["post"] and account["kind"] == "page"
+    assert account["expires_on"] == "2027-08-31"  # a bare approval: the end of the school year
 
 
 async def test_settings_change_the_bundle_and_the_privacy_page(cli):
