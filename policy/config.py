@@ -134,38 +134,6 @@ class Endpoint(Strict):
     query: Regex | None = None
     body: Regex | None = None
     hosts: list[Hostname] = []
-    source: str | None = Field(default=None, min_length=1, max_length=300)
-    """Where the request shape comes from: the web app, or an open-source client's file."""
-    verified_on: date | None = None
-    """When the shape was last checked against its source (`clausewarden platforms report`)."""
-
-
-AreaUse = Literal["app", "reading", "link", "work"]
-"""What a part of a platform is: `app`, the platform itself (optionally another category, or
-opening it counting as an act); `reading`, content opened straight from its CDN or its public site
-and help pages; `link`, a short link that only leads elsewhere; `work`, a work tool or a sign-in
-dialog. Opening a `reading`, `link` or `work` part passes without a warning and is not recorded."""
-
-
-class Area(Strict):
-    """A part of a platform told apart by host (a name and its subdomains) and/or path."""
-
-    name: str = Field(min_length=1, max_length=120)
-    domains: list[Hostname] = []
-    path: Regex | None = None
-    query: Regex | None = None
-    use: AreaUse = "app"
-    category: Category | None = None
-    opening: EndpointAction | None = None
-    """For an `app` area: opening it is this act (YouTube Studio: posting)."""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Area":
-        if not self.domains and self.path is None and self.query is None:
-            raise ValueError("an area needs domains, a path or a query")
-        if self.use != "app" and (self.category is not None or self.opening is not None):
-            raise ValueError("category and opening are for an 'app' area only")
-        return self
 
 
 class Platform(Strict):
@@ -177,8 +145,6 @@ class Platform(Strict):
     tlds: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = []
     account_cookies: list[AccountCookie] = []
     endpoints: list[Endpoint] = []
-    areas: list[Area] = []
-    """Tried in order, the first whose host and path match decides which part a request is in."""
 
 
 class PlatformsFile(Strict):
@@ -286,6 +252,11 @@ class DeviceGroup(Strict):
     label: str = Field(min_length=1)
     description: str = ""
     networks: list[Network] = []
+    decrypt_https: bool = True
+    """Whether the proxy may open this group's secure connections to social media (the devices
+    are the school's and trust its CA). False for staff's own devices and visitors: their HTTPS
+    is tunnelled, never decrypted, so they get no certificate error (and no warning page over
+    HTTPS); a school that manages those devices may set it true."""
     school_accounts: DeviceSchoolAccounts | None = None
 
 
@@ -314,14 +285,9 @@ class Rule(Strict):
     clauses: list[ClauseId] = []
     record: bool | None = None
     allow_continue: bool | None = None
-    relaxable: bool = False
-    """Personal use outside working time: with the setting `personal_use_outside_working_time:
-    log` (the headteacher's choice) this warning becomes a record only."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rule":
-        if self.relaxable and (self.outcome != "warn" or self.match.working_time is not False):
-            raise ValueError("relaxable is for a 'warn' rule matching working_time: false only")
         if self.outcome in ("log", "warn", "block") and self.record is False:
             raise ValueError(f"a '{self.outcome}' rule always records an event; drop record: false")
         if self.outcome != "warn" and self.allow_continue:
@@ -386,6 +352,11 @@ class HeaderInjection(Strict):
     youtube_restrict: Literal["Strict", "Moderate"] | None = None
 
 
+ProxyAddress = Annotated[
+    str, Field(max_length=260, pattern=r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$")
+]
+
+
 class Settings(Strict):
     privacy_level: PrivacyLevel = "daily"
     k_anonymity: int = Field(default=3, ge=1, le=100)
@@ -394,11 +365,11 @@ class Settings(Strict):
     event_time_granularity_minutes: Literal[1, 5, 15, 60] = 15
     body_peek_bytes: int = Field(default=65536, ge=0, le=1048576)
     annual_review_due: date | None = None
-    personal_use_outside_working_time: Literal["warn", "log"] = "warn"
-    """Clause 7 covers the school's computers and networks at any time: `warn` (default) warns
-    personal use outside working time too; `log` (the headteacher's choice) only records it."""
     continue_reasons: list[ContinueReason] = Field(min_length=1)
     header_injection: HeaderInjection = HeaderInjection()
+    proxy_address: ProxyAddress | None = None
+    """host:port at which staff devices reach the proxy, for the PAC file the service serves at
+    /proxy.pac (None: the host the PAC file was fetched from, port 8080)."""
 
 
 class SettingsFile(Strict):

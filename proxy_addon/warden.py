@@ -53,6 +53,7 @@ class Warden:
     def __init__(self, shared: Shared, recorder: Recorder, held: HeldActs) -> None:
         self.shared = shared
         self.recorder = recorder
+        self._tunnelled: tuple[Policy, frozenset[str]] | None = None
         self.held = held
 
     def running(self) -> None:
@@ -72,8 +73,23 @@ class Warden:
                 and sni != PAGES_HOST
             ):
                 data.ignore_connection = True
+            elif sni != PAGES_HOST and not self._decrypts_for(policy, data.context.client.peername):
+                data.ignore_connection = True  # own devices, visitors, no group: never decrypted
         except Exception:
             self.shared.failed("tls_clienthello")
+
+    def _decrypts_for(self, policy: Policy, peername: tuple[str, int] | None) -> bool:
+        """Whether this client's device group may be decrypted: a group with `decrypt_https:
+        false` (staff's own devices, visitors: they do not trust the school's CA) and a client in
+        no group are tunnelled."""
+        if self._tunnelled is None or self._tunnelled[0] is not policy:
+            groups = policy.bundle["device_groups"]
+            self._tunnelled = (
+                policy,
+                frozenset(g["id"] for g in groups if not g.get("decrypt_https", True)),
+            )
+        group = policy.group_for_client(peername[0]) if peername else None
+        return group is not None and group not in self._tunnelled[1]
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Stream the body of a request the proxy will not hold (it is never read)."""

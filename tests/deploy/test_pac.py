@@ -40,7 +40,7 @@ def test_pac_command_sends_the_catalogue_to_the_proxy_and_the_rest_direct(tmp_pa
     assert run_pac(text, HOSTS, tmp_path) == expected("proxy.school.lan:3128")
 
 
-def _config(tmp_path: Path, settings_extra: str = "") -> Path:
+def _config(tmp_path: Path, proxy_address: str = "null") -> Path:
     folder = tmp_path / "config"
     shutil.copytree(DEFAULT_CONFIG_DIR, folder)
     platforms = (folder / "platforms.yaml").read_text(encoding="utf-8")
@@ -54,7 +54,8 @@ def _config(tmp_path: Path, settings_extra: str = "") -> Path:
     (folder / "platforms.yaml").write_text(platforms, encoding="utf-8")
     settings = (folder / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("youtube_restrict: null", "youtube_restrict: Strict")
-    (folder / "settings.yaml").write_text(settings + settings_extra, encoding="utf-8")
+    settings = settings.replace("proxy_address: null", f"proxy_address: {proxy_address}")
+    (folder / "settings.yaml").write_text(settings, encoding="utf-8")
     return folder
 
 
@@ -78,7 +79,7 @@ async def test_service_pac_follows_the_bundle_version_and_the_proxy_address_sett
 ):
     from tests.service.svc_helpers import add_sensor, bearer
 
-    config = _config(tmp_path, "  proxy_address: 10.0.0.5:3128\n")
+    config = _config(tmp_path, "10.0.0.5:3128")
     app = create_app(Config(data_dir=tmp_path / "data", config_dir=config))
     client = await aiohttp_client(app)
     token = await add_sensor(client)
