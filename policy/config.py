@@ -134,6 +134,38 @@ class Endpoint(Strict):
     query: Regex | None = None
     body: Regex | None = None
     hosts: list[Hostname] = []
+    source: str | None = Field(default=None, min_length=1, max_length=300)
+    """Where the request shape comes from: the web app, or an open-source client's file."""
+    verified_on: date | None = None
+    """When the shape was last checked against its source (`clausewarden platforms report`)."""
+
+
+AreaUse = Literal["app", "reading", "link", "work"]
+"""What a part of a platform is: `app`, the platform itself (optionally another category, or
+opening it counting as an act); `reading`, content opened straight from its CDN or its public site
+and help pages; `link`, a short link that only leads elsewhere; `work`, a work tool or a sign-in
+dialog. Opening a `reading`, `link` or `work` part passes without a warning and is not recorded."""
+
+
+class Area(Strict):
+    """A part of a platform told apart by host (a name and its subdomains) and/or path."""
+
+    name: str = Field(min_length=1, max_length=120)
+    domains: list[Hostname] = []
+    path: Regex | None = None
+    query: Regex | None = None
+    use: AreaUse = "app"
+    category: Category | None = None
+    opening: EndpointAction | None = None
+    """For an `app` area: opening it is this act (YouTube Studio: posting)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Area":
+        if not self.domains and self.path is None and self.query is None:
+            raise ValueError("an area needs domains, a path or a query")
+        if self.use != "app" and (self.category is not None or self.opening is not None):
+            raise ValueError("category and opening are for an 'app' area only")
+        return self
 
 
 class Platform(Strict):
@@ -145,6 +177,8 @@ class Platform(Strict):
     tlds: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = []
     account_cookies: list[AccountCookie] = []
     endpoints: list[Endpoint] = []
+    areas: list[Area] = []
+    """Tried in order, the first whose host and path match decides which part a request is in."""
 
 
 class PlatformsFile(Strict):
@@ -285,9 +319,14 @@ class Rule(Strict):
     clauses: list[ClauseId] = []
     record: bool | None = None
     allow_continue: bool | None = None
+    relaxable: bool = False
+    """Personal use outside working time: with the setting `personal_use_outside_working_time:
+    log` (the headteacher's choice) this warning becomes a record only."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "Rule":
+        if self.relaxable and (self.outcome != "warn" or self.match.working_time is not False):
+            raise ValueError("relaxable is for a 'warn' rule matching working_time: false only")
         if self.outcome in ("log", "warn", "block") and self.record is False:
             raise ValueError(f"a '{self.outcome}' rule always records an event; drop record: false")
         if self.outcome != "warn" and self.allow_continue:
@@ -365,6 +404,9 @@ class Settings(Strict):
     event_time_granularity_minutes: Literal[1, 5, 15, 60] = 15
     body_peek_bytes: int = Field(default=65536, ge=0, le=1048576)
     annual_review_due: date | None = None
+    personal_use_outside_working_time: Literal["warn", "log"] = "warn"
+    """Clause 7 covers the school's computers and networks at any time: `warn` (default) warns
+    personal use outside working time too; `log` (the headteacher's choice) only records it."""
     continue_reasons: list[ContinueReason] = Field(min_length=1)
     header_injection: HeaderInjection = HeaderInjection()
     proxy_address: ProxyAddress | None = None
