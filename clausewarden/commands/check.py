@@ -7,7 +7,13 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-from policy import Facts, decide
+from clausewarden.approved_accounts import (
+    SourceError,
+    bundle_from_service,
+    bundle_from_store,
+    policy_of,
+)
+from policy import Facts, Policy, decide
 from policy.configdir import load_policy
 from policy.decide import is_top_level_navigation
 from policy.facts import Decision
@@ -29,8 +35,36 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--at", help="ISO-8601 time with UTC offset (default: now)")
     parser.add_argument("--client", help="client IP address (default: the staff device group)")
     parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--data-dir",
+        type=Path,
+        help="decide as the service with this data folder does: with the school accounts "
+        "approved in its pages",
+    )
+    source.add_argument(
+        "--service",
+        metavar="URL",
+        help="decide with the bundle this service serves its sensors (needs --token-file)",
+    )
+    parser.add_argument("--database", metavar="URL", help="with --data-dir: the service's database")
+    parser.add_argument(
+        "--token-file", type=Path, help="with --service: a file with a sensor token"
+    )
     parser.add_argument("--json", action="store_true", help="print the Decision as JSON")
     parser.set_defaults(run=run)
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    """The config folder's policy, or the one a service holds (--data-dir, --service)."""
+    if args.service:
+        if args.token_file is None:
+            raise SourceError("--service needs --token-file FILE holding a sensor token")
+        return policy_of(bundle_from_service(args.service, args.token_file), args.service)
+    if args.data_dir:
+        bundle = bundle_from_store(args.data_dir, args.database, args.config)
+        return policy_of(bundle, str(args.data_dir))
+    return load_policy(args.config)
 
 
 def _fail(message: str) -> int:
@@ -63,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         at = datetime.now().astimezone()
     body = args.body_file.read_bytes() if args.body_file else None
-    policy = load_policy(args.config)
+    try:
+        policy = _policy(args)
+    except SourceError as exc:
+        return _fail(str(exc))
     try:
         facts = Facts.from_url(
             args.url,

@@ -4,8 +4,12 @@ the headteacher is told of requests (a notice in the pages, an email through a r
 the approval chooses the actions (messaging off) and the expiry (the end of the school year), and
 accounts.yaml edited after the first start is applied and audited at the next start."""
 
+import asyncio
 import html as htmllib
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -313,3 +317,76 @@ async def test_an_accounts_yaml_entry_whose_id_was_taken_in_the_pages_is_reporte
     html = await text_of(await cli.get("/accounts"))
     assert "Not applied from accounts.yaml at the last start" in html
     assert "give the file's entry another id" in html
+
+
+def check(*args: str) -> subprocess.CompletedProcess[str]:
+    """`clausewarden check` as a person runs it, deciding as the Page's office manager acting as
+    the Page on a Wednesday morning of the autumn term."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clausewarden",
+            "check",
+            "https://www.facebook.com/",
+            "--cookie",
+            "c_user=100000000000777",
+            "--cookie",
+            f"i_user={PAGE['account_id']}",
+            "--at",
+            "2026-11-25T10:00:00Z",
+            "--json",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+async def approved_page(cli: Any) -> str:
+    """The Page added by the admin and approved by the headteacher; a sensor token."""
+    token = await add_sensor(cli)
+    await as_admin(cli)
+    assert (await form_post(cli, "/accounts", "/accounts", PAGE)).status == 303
+    await switch(cli, "helen")
+    resp = await form_post(
+        cli, "/accounts", "/accounts/wycliffe-fb/approve", {"actions": ["browse", "post"]}
+    )
+    assert resp.status == 303
+    return token
+
+
+async def test_check_with_data_dir_decides_with_the_accounts_approved_in_the_service(cli, config):
+    await approved_page(cli)
+    await cli.close()
+    plain = await asyncio.to_thread(check)
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["account"] == "personal"  # config/accounts.yaml has none
+    served = await asyncio.to_thread(check, "--data-dir", str(config.data_dir))
+    assert served.returncode == 0, served.stderr
+    decision = json.loads(served.stdout)
+    assert (decision["account"], decision["rule"]) == ("school", "school-account")
+
+
+async def test_check_with_service_decides_with_the_bundle_the_service_serves(cli, tmp_path):
+    token = await approved_page(cli)
+    token_file = tmp_path / "sensor-token"
+    token_file.write_text(token + "\n")
+    url = str(cli.make_url("/"))
+    served = await asyncio.to_thread(check, "--service", url, "--token-file", str(token_file))
+    assert served.returncode == 0, served.stderr
+    assert json.loads(served.stdout)["account"] == "school"
+    token_file.write_text("cws_not-a-token")
+    refused = await asyncio.to_thread(check, "--service", url, "--token-file", str(token_file))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith("give a sensor token (`clausewarden sensor add NAME`)")
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_check_with_a_data_dir_that_holds_no_service_says_so_in_one_line(tmp_path):
+    result = check("--data-dir", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert "no service database there; give the data folder `clausewarden serve` uses" in (
+        result.stderr
+    )
