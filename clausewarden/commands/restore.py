@@ -1,8 +1,74 @@
-"""`clausewarden restore` (being written)."""
+"""`clausewarden restore FILE --data-dir DIR [--confdir DIR]`: put back what `clausewarden backup`
+wrote, into an empty data folder (and mitmproxy folder), every file 0600 and folders 0700. Then
+start the service on that folder: it applies any newer migrations at start."""
 
 import argparse
+import json
+import os
+import sys
+import tarfile
+from pathlib import Path
+
+from clausewarden.commands.backup import CA_FILES, DATABASE, SERVICE_KEYS
+
+ALLOWED = {f"service/{n}" for n in (DATABASE, *SERVICE_KEYS)} | {f"ca/{n}" for n in CA_FILES}
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = sub.add_parser("restore", help="(being written)")
-    parser.set_defaults(run=lambda args: 1)
+    parser = sub.add_parser("restore", help="restore a backup into an empty data folder",
+                            description=__doc__)  # fmt: skip
+    parser.add_argument("file", type=Path, help="the file `clausewarden backup` wrote")
+    parser.add_argument("--data-dir", type=Path, required=True, help="the service's data folder")
+    parser.add_argument("--confdir", type=Path, help="the proxy's mitmproxy folder (for the CA)")
+    parser.set_defaults(run=run)
+
+
+def _fail(line: str) -> int:
+    print(f"clausewarden restore: {line}", file=sys.stderr)
+    return 2
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        archive = tarfile.open(args.file, mode="r:gz")
+    except (OSError, tarfile.TarError) as exc:
+        return _fail(f"{str(args.file)!r} is not a backup of clausewarden backup ({exc})")
+    with archive:
+        members = {m.name: m for m in archive.getmembers() if m.isfile()}
+        if "MANIFEST.json" not in members:
+            return _fail(f"{str(args.file)!r} has no MANIFEST.json: not a clausewarden backup")
+        manifest = json.loads(archive.extractfile(members["MANIFEST.json"]).read())  # type: ignore[union-attr]
+        files = [n for n in manifest.get("files", []) if n in ALLOWED and n in members]
+        data_dir: Path = args.data_dir
+        targets: dict[str, Path] = {}
+        for name in files:
+            folder, _, base = name.partition("/")
+            if folder == "ca":
+                if args.confdir is None:
+                    continue
+                targets[name] = args.confdir.expanduser() / base
+            else:
+                targets[name] = data_dir / base
+        clash = [str(p) for p in targets.values() if p.exists()]
+        if clash:
+            return _fail(
+                f"{clash[0]} exists: restore into an empty folder (move the old one away first)"
+            )
+        for name, path in targets.items():
+            _write(path, archive.extractfile(members[name]).read())  # type: ignore[union-attr]
+    for folder in {p.parent for p in targets.values()}:
+        os.chmod(folder, 0o700)
+    print(f"restored {len(targets)} files: {', '.join(str(p) for p in targets.values())}")
+    if any(n.startswith("ca/") for n in files) and args.confdir is None:
+        print("The CA in the backup was not restored: give --confdir for the proxy's folder.")
+    if manifest.get("database") == "postgresql":
+        print("The database is PostgreSQL's: restore it with pg_restore (docs/operating.md).")
+    print(f"Start the service with --data-dir {data_dir}: it applies any newer migrations.")
+    return 0
