@@ -265,9 +265,10 @@ class OwnPages:
         """Staff ask, on purpose, for the account they are signed in with to be approved."""
         policy, platform, school = asked.policy, asked.platform, asked.school
         request = asked.flow.request
-        account_id = (
-            policy.account_id(platform, request.cookies) if platform.account_cookies else None
+        identity = (
+            policy.account_identity(platform, request.cookies) if platform.account_cookies else None
         )
+        kind, account_id = identity if identity is not None else ("account", None)
         if account_id is None:
             return page.notice(
                 400,
@@ -280,8 +281,9 @@ class OwnPages:
                 200,
                 school,
                 f"Register this {platform.name} account as a school account",
-                "The headteacher is asked to approve the account you are signed in with "
-                "(clause 10.1). Until then nothing changes.",
+                _what_is_registered(platform.name, kind)
+                + " The headteacher is asked to approve it (clause 10.1). Until then nothing "
+                "changes.",
                 register={"ticket": asked.form.get("ticket", "")},
             )
         label = " ".join(request.urlencoded_form.get("label", "").split())[:200]
@@ -298,7 +300,7 @@ class OwnPages:
             )
         try:
             await post_account_request(
-                shared.service_url, shared.token, platform.id, account_id, label
+                shared.service_url, shared.token, platform.id, account_id, label, kind
             )
         except ServiceError as exc:
             log.warning("account request not sent: %s", exc)
@@ -319,6 +321,19 @@ def _held_gone(asked: Asked) -> http.Response:
         f"Send it again on {asked.platform.name} if you still need to; the warning will show "
         "again if it applies.",
     )
+
+
+def _what_is_registered(platform: str, kind: str) -> str:
+    """Which kind of account the member of staff is about to register, said plainly."""
+    if kind == "page":
+        return f"You are acting as a {platform} Page: the Page is registered, not your profile."
+    if kind == "profile":
+        return (
+            f"You are signed in as yourself: your own {platform} profile would be registered, "
+            f"and everything you do on {platform} would count as school business. To register "
+            "the school's Page, switch to the Page first."
+        )
+    return f"The {platform} account you are signed in with is registered."
 
 
 def _navigation(headers: Mapping[str, str], *, same_origin: bool = False) -> bool:

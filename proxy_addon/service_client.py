@@ -126,12 +126,20 @@ class BundleSource:
 
 
 async def post_account_request(
-    service_url: str, token: str, platform: str, account_id: str, label: str
+    service_url: str,
+    token: str,
+    platform: str,
+    account_id: str,
+    label: str,
+    kind: str | None = None,
 ) -> None:
-    """`POST /api/v1/account-requests`: staff ask, on purpose, for an account to be approved."""
+    """`POST /api/v1/account-requests`: staff ask, on purpose, for an account to be approved
+    (`kind`: account, profile or page, as the platform's cookies said)."""
     url = service_url.rstrip("/") + "/api/v1/account-requests"
     headers = {"Authorization": f"Bearer {token}"}
     payload = {"platform": platform, "account_id": account_id, "label": label}
+    if kind is not None:
+        payload["kind"] = kind
     try:
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as session,

@@ -35,7 +35,8 @@ export async function signedInAccount(url, policy, cookiesFor) {
   const platform = policy.platforms.get(platformId);
   if (!platform.accountCookies.length) return null;
   const cookies = await cookiesFor(url, cookieNames(policy, platformId));
-  return { platform: platformId, accountId: policy.accountId(platform, cookies) };
+  const identity = policy.accountIdentity(platform, cookies);
+  return { platform: platformId, accountId: identity?.[1] ?? null, kind: identity?.[0] ?? null };
 }
 
 /** The account cookies of each platform, from every cookie the browser holds for its domains. */

@@ -191,7 +191,7 @@ export class WarningFlow {
       const response = await fetch(`${config.serviceUrl.replace(/\/+$/, "")}/api/v1/account-requests`, {
         method: "POST",
         headers: { Authorization: `Bearer ${config.token}`, "Content-Type": "application/json" },
-        body: JSON.stringify({ platform: seen.platform, account_id: seen.accountId, label: name }),
+        body: JSON.stringify({ platform: seen.platform, account_id: seen.accountId, label: name, kind: seen.kind }),
       });
       if (response.status !== 202 && response.status !== 200) throw new Error(`answered ${response.status}`);
     } catch {

@@ -130,7 +130,7 @@ test("registering an account sends the signed-in account id to the service, and 
   assert.deepEqual(sent, [
     [
       "http://127.0.0.1:9/api/v1/account-requests",
-      { platform: "facebook", account_id: "100000000000001", label: "Class page" },
+      { platform: "facebook", account_id: "100000000000001", label: "Class page", kind: "profile" },
     ],
   ]);
 });
