@@ -1,9 +1,10 @@
 """The school's settings: privacy level, k, retention, and the term dates and closures sensors use
 for working time.
 
-The privacy level, k and the retention period change what is kept and what people see: the
-headteacher changes them, or an admin proposes a change that takes effect only when a headteacher
-(another person) approves it. Each proposal, approval and rejection is in the audit log. Term
+The privacy level, k and the retention period change what is kept and what people see, and clause 7
+outside working time (warn, the default, or record only) what staff are told: the headteacher
+changes them, or an admin proposes a change that takes effect only when a headteacher (another
+person) approves it. Each proposal, approval and rejection is in the audit log. Term
 dates stay the admin's to edit."""
 
 from datetime import date
@@ -17,6 +18,12 @@ from service import store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
 from service.views.common import now, posted, refuse, require, settings
+
+OUTSIDE_WORKING_TIME = {
+    "warn": "Warn (clause 7 covers the school's devices and network at any time)",
+    "log": "Record only, without a warning",
+}
+"""The choices for personal use outside working time on the school's devices and network."""
 
 MESSAGES = {
     "saved": "Saved.",
@@ -40,6 +47,7 @@ async def settings_page(request: web.Request) -> dict[str, Any]:
         "may_decide": user.role == "headteacher",
         "settings": await settings(request),
         "levels": PRIVACY_LEVELS,
+        "outside_choices": OUTSIDE_WORKING_TIME,
         "schedule": schedule,
         "terms_text": _ranges_text(schedule.terms),
         "closures_text": _ranges_text(schedule.closures),
@@ -103,7 +111,12 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
         raise refuse("k and retention days are whole numbers") from None
     if not 1 <= k <= 100 or not 1 <= days <= 3650:
         raise refuse("k: 1 to 100; retention days: 1 to 3650")
-    values = {"privacy_level": level, "k_anonymity": k, "retention_days": days}
+    values: dict[str, Any] = {"privacy_level": level, "k_anonymity": k, "retention_days": days}
+    outside = form.get("personal_use_outside_working_time")
+    if outside is not None:  # a form without the field leaves the setting as it is
+        if str(outside) not in OUTSIDE_WORKING_TIME:
+            raise refuse("personal_use_outside_working_time: warn or log")
+        values["personal_use_outside_working_time"] = str(outside)
     if user.role == "headteacher":
         await _save(request, values, action="settings.save", actor=user.name)
         raise web.HTTPSeeOther("/settings?message=saved")
