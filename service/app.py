@@ -18,6 +18,7 @@ import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from jinja2 import PackageLoader
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from policy.configdir import load_config_dir
 from service import audit, retention, store
@@ -36,6 +37,7 @@ from service.middleware import (
 )
 from service.routes import setup_routes
 from service.security import transport_security
+from service.store_health import PREPARE, STORE_HEALTH, Prepare, StoreHealth, write_failure
 from service.views.common import current_user
 
 log = logging.getLogger("clausewarden.service")
@@ -70,6 +72,8 @@ def create_app(config: Config) -> web.Application:
         ],
     )
     app[CONFIG] = config
+    app[STORE_HEALTH] = StoreHealth(retry_seconds=config.store_retry_seconds)
+    app[PREPARE] = _preparer(app)
     app[SERVICES] = Services(
         school=school,
         tz=tz,
@@ -101,19 +105,40 @@ async def _template_context(request: web.Request) -> dict[str, object]:
     return {"user": user, "csrf_token": await csrf_token(request), "pending_accounts": pending}
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    engine = make_engine(config.url)
-    try:
+def _preparer(app: web.Application) -> Prepare:
+    async def prepare(engine: AsyncEngine) -> None:
+        """Migrations, the audit key, the seed: at start, and again on reconnecting."""
+        config = app[CONFIG]
         await migrate(engine)
         secure_data_dir(config)  # the database file may have been made just now
         await audit.attach(engine, config.data_dir)
         async with engine.begin() as conn:
             for problem in await seed(conn, app[SERVICES].school, config.clock()):
                 log.warning("%s", problem)
+
+    return prepare
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    engine = make_engine(config.url)
+    health = app[STORE_HEALTH]
+    try:
+        try:
+            await app[PREPARE](engine)
+            health.ready = True
+        except Exception as exc:
+            reason = write_failure(exc)
+            if reason is None or not engine.url.get_backend_name() == "sqlite":
+                raise  # a database that cannot be reached at start is said by `serve`, once
+            # A SQLite file the service cannot write (read-only, a full disk): start anyway,
+            # answer 503 to what needs a write, and reconnect when it can be written.
+            health.failed(reason, config.clock())
+            health.retry_in_background(engine, app[PREPARE], config.clock)
         app[ENGINE] = engine
         yield
     finally:
+        await health.stop()
         await engine.dispose()
 
 

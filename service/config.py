@@ -1,6 +1,7 @@
 """How one service process is set up: where its data lives, which database, which config folder."""
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ class Config:
     """Where the service reads the time (tests pass a settable clock)."""
     background_tasks: bool = True
     """Run retention in the background."""
+    store_retry_seconds: float = 10.0
+    """While the store cannot be written: how often the service reconnects and tries a write."""
     smtp: "SmtpSettings | None" = None
     """The school's SMTP server for the reports staff send the headteacher (None: no email; the
     reports still reach the inbox). `clausewarden serve` reads it with `smtp_from_environment`."""
@@ -96,12 +99,19 @@ def secure_data_dir(config: Config) -> None:
     journals 0600 (SQLite gives its journals the database's mode). `clausewarden serve` also
     sets the umask to 077, so whatever the service writes later is private too."""
     config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(config.data_dir, 0o700)
+    _private(config.data_dir, 0o700)
     if config.database_url is None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             path = config.data_dir / f"clausewarden.db{suffix}"
             if path.exists():
-                os.chmod(path, 0o600)
+                _private(path, 0o600)
+
+
+def _private(path: Path, mode: int) -> None:
+    """chmod only when the mode differs: a file already private that cannot be changed (made
+    read-only or immutable by the system) is left as it is; the store says if it cannot write."""
+    if stat.S_IMODE(path.stat().st_mode) != mode:
+        os.chmod(path, mode)
 
 
 def write_secret_file(path: Path, data: bytes) -> None:

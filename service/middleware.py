@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp_session
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
-from service.keys import SERVICES
+from service.keys import CONFIG, ENGINE, SERVICES
 from service.store import StoreError
+from service.store_health import PREPARE, STORE_HEALTH, unavailable, write_failure
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -81,8 +83,20 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 @web.middleware
 async def store_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A change the store refuses (a name taken, no such account) is a 400 saying why; the
-    transaction it was in has been rolled back."""
+    transaction it was in has been rolled back. A store that cannot be written (a full disk, a
+    read-only file, the database gone) is a 503 with Retry-After, recorded for /healthz, and
+    the service starts reconnecting (service.store_health)."""
     try:
         return await handler(request)
     except StoreError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    except (DBAPIError, OSError) as exc:
+        reason = write_failure(exc)
+        if reason is None:
+            raise
+        health = request.app[STORE_HEALTH]
+        health.failed(reason, request.app[CONFIG].clock())
+        health.retry_in_background(
+            request.app[ENGINE], request.app[PREPARE], request.app[CONFIG].clock
+        )
+        raise unavailable(request, reason) from None

@@ -211,7 +211,7 @@ def test_serve_takes_a_plain_sqlite_url_and_runs_it_on_aiosqlite(tmp_path):
     process = _serve(port, tmp_path / "data", "--database", f"sqlite:///{db}")
     try:
         wait_for_port(port, process, timeout=60)
-        assert _healthy(port) == {"status": "ok"}
+        assert _healthy(port) == {"status": "ok", "writes": "ok"}
     finally:
         stop(process)
     tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
@@ -274,7 +274,7 @@ def test_serve_takes_a_plain_postgres_url_and_runs_it_on_asyncpg(tmp_path, pg_ur
     process = _serve(port, tmp_path / "data", "--database", url)
     try:
         wait_for_port(port, process, timeout=60)
-        assert _healthy(port) == {"status": "ok"}
+        assert _healthy(port) == {"status": "ok", "writes": "ok"}
     finally:
         stop(process)
     assert not (tmp_path / "data" / "clausewarden.db").exists()
