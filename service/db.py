@@ -87,6 +87,10 @@ sensors = Table(
     Column("outbox_pending", Integer),
     Column("outbox_dropped", Integer),
     Column("oldest_pending", String(20)),
+    Column("outbox_rejected", Integer),
+    # Events the service refused for good, as the sensor's outbox counts them.
+    Column("clock_skew_seconds", Integer),
+    # How far the sensor's clock was ahead of the service's at its last batch (negative: behind).
 )
 
 users = Table(
