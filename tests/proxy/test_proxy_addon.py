@@ -309,12 +309,15 @@ async def test_page_text_is_html_escaped(tctx, make_config):
     assert "&lt;script&gt;x" in f.response.get_text()
 
 
-async def test_outside_working_time_browsing_passes(tctx):
+async def test_outside_working_time_browsing_is_warned_under_clause_7(tctx):
+    # Issue 11 §2: clause 7 covers the school's devices and network at any time.
     addon, ctx = tctx
     ctx.configure(addon, clausewarden_now="2026-11-25T19:00:00+00:00")
     f = flow("https://www.facebook.com/")
     await addon.request(f)
-    assert f.response is None
+    assert f.response is not None and "Clause 7" in f.response.get_text()
+    [event] = events(addon)
+    assert (event["outcome"], event["working_time"]) == ("warn", False)
 
 
 async def test_youtube_restricted_mode_header_replaces_the_clients_value(tctx, make_config):
@@ -650,3 +653,103 @@ async def test_a_days_salt_is_forgotten_once_the_day_is_over(tctx, tmp_path):
     assert kept["date"] == "2026-11-25" and (data / "salt.json").stat().st_mode & 0o077 == 0
     addon.forget_old_salts("2026-11-26")  # midnight: the day's salt is destroyed
     assert not (data / "salt.json").exists()
+
+
+# --- held acts (issue 11 §1) ----------------------------------------------------------------
+
+LINKEDIN_MESSAGE = "/voyager/api/messaging/conversations?action=create"
+SCRIPT = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-origin"}
+
+
+async def held_flow(
+    addon: AddonChain, host: str = "www.linkedin.com", path: str = LINKEDIN_MESSAGE
+):
+    f = flow(f"https://{host}{path}", SCRIPT, "POST", b'{"text": "hello"}')
+    await addon.request(f)
+    return f
+
+
+async def answer_held(
+    addon: AddonChain, warned, name: str = "continue", reason: str = "report-contact"
+):
+    text = warned.response.get_text()
+    fields = {
+        key: text.split(f'name="{key}" value="', 1)[1].split('"', 1)[0]
+        for key in ("ticket", "held")
+    }
+    f = flow(
+        f"https://{warned.request.host}/.clausewarden/{name}",
+        {**NAVIGATE, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    f.request.urlencoded_form = [*fields.items(), ("return_to", "/feed/"), ("reason", reason)]
+    await addon.request(f)
+    return f
+
+
+async def test_a_held_acts_script_gets_plain_text_unless_it_accepts_json(tctx):
+    addon, _ = tctx
+    f = await held_flow(addon)
+    assert f.response.status_code == 403
+    assert f.response.headers["content-type"].startswith("text/plain")
+    assert "Not sent: your message on LinkedIn" in f.response.get_text()
+    assert "clause 8.1, 7" in f.response.get_text()
+
+
+async def test_a_held_acts_warning_waits_a_few_minutes_for_the_next_page_then_goes(tctx):
+    addon, ctx = tctx
+    await held_flow(addon)
+    ctx.configure(addon, clausewarden_now="2026-11-25T10:06:00+00:00")
+    page = flow("https://www.linkedin.com/feed/")
+    await addon.request(page)
+    assert "was not sent" not in page.response.get_text()  # the ordinary page warning
+    assert "Before you continue to LinkedIn" in page.response.get_text()
+
+
+async def test_continue_on_a_held_act_opens_acts_on_every_host_of_the_platform(tctx):
+    addon, _ = tctx
+    await held_flow(addon)
+    page = flow("https://www.linkedin.com/feed/")
+    await addon.request(page)
+    assert "Your message on LinkedIn was not sent" in page.response.get_text()
+    answered = await answer_held(addon, page)
+    assert answered.response.status_code == 303
+    assert answered.response.headers["location"] == "/feed/"
+    again = await held_flow(addon, host="linkedin.com")  # another host: no cookie reaches it
+    assert again.response is None  # passes upstream
+    kinds = [(e["action"], e["response"], e["held"]) for e in events(addon)]
+    assert kinds == [("message", "none", True), ("message", "continued", True)]
+
+
+async def test_continue_on_a_page_warning_does_not_open_acts(tctx):
+    addon, _ = tctx
+    page = flow("https://www.linkedin.com/feed/")
+    await addon.request(page)
+    answered = await continue_flow(addon, page)
+    cookie = answered.response.headers["set-cookie"].split(";", 1)[0]
+    f = flow(
+        f"https://www.linkedin.com{LINKEDIN_MESSAGE}", {**SCRIPT, "Cookie": cookie}, "POST", b"{}"
+    )
+    await addon.request(f)
+    assert f.response is not None and f.response.status_code == 403
+
+
+async def test_a_blocked_reference_is_held_and_its_warning_offers_no_continue(tctx):
+    addon, _ = tctx
+    f = await held_flow(addon, path="/voyager/api/identity/profiles/abc/normEndorsements")
+    assert f.response.status_code == 403 and "clause 6.2" in f.response.get_text()
+    page = flow("https://www.linkedin.com/feed/")
+    await addon.request(page)
+    text = page.response.get_text()
+    assert "Your recommendation or endorsement on LinkedIn was not sent" in text
+    assert "school business" not in text
+    forged = await answer_held(addon, page, reason="other-school-business")
+    assert forged.response.status_code == 403
+    again = await held_flow(addon, path="/voyager/api/identity/profiles/abc/normEndorsements")
+    assert again.response.status_code == 403
+    back = await answer_held(addon, page, name="back")  # still answerable: Go back
+    assert back.response.status_code == 200
+    [held, held_again, went_back] = events(addon)
+    assert (held_again["outcome"], held_again["response"]) == ("block", "none")
+    assert (held["outcome"], held["held"]) == ("block", True)
+    assert (went_back["response"], went_back["held"]) == ("went_back", True)
