@@ -22,6 +22,14 @@ function FindProxyForURL(url, host) {
   while (host.length > 0 && host.charAt(host.length - 1) === ".") {
     host = host.substring(0, host.length - 1);
   }
+  // Google Translate's proxy: www-facebook-com.translate.goog serves www.facebook.com.
+  var t = ".translate.goog";
+  if (host.length > t.length && host.substring(host.length - t.length) === t) {
+    var label = host.substring(0, host.length - t.length);
+    if (label.indexOf(".") < 0) {
+      host = label.split("--").join("\u0000").split("-").join(".").split("\u0000").join("-");
+    }
+  }
   if (H.hasOwnProperty(host)) return P;
   var h = host;
   while (true) {

@@ -16,7 +16,14 @@ from mitmproxy import http
 from policy.engine import PlatformSpec
 from policy.facts import Facts
 
-HEADERS = ("sec-fetch-mode", "sec-fetch-dest", "sec-fetch-site", "accept", "content-type")
+HEADERS = (
+    "sec-fetch-mode",
+    "sec-fetch-dest",
+    "sec-fetch-site",
+    "sec-purpose",
+    "accept",
+    "content-type",
+)
 
 
 def facts_from_flow(

@@ -30,6 +30,23 @@ def allow_hosts_pattern(bundle: Mapping[str, Any], extra_hosts: Iterable[str] = 
     parts = [f"(?:[^:]*\\.)?(?:{suffix})"] if suffix else []
     if hosts:
         parts.append(f"(?:{hosts})")
+    # Google Translate's proxy hosts of the same names (www-facebook-com.translate.goog serves
+    # www.facebook.com: "." is written "-" and "-" is written "--"), and of nothing else.
+    translated = "|".join(
+        re.escape(_translate_label(d)) for d in sorted(domains, key=lambda d: (-len(d), d))
+    )
+    exact_translated = "|".join(
+        re.escape(_translate_label(h)) for h in sorted(exact, key=lambda h: (-len(h), h))
+    )
+    if translated:
+        parts.append(f"(?:(?:[a-z0-9_]|--)+-)*(?:{translated})\\.translate\\.goog")
+    if exact_translated:
+        parts.append(f"(?:{exact_translated})\\.translate\\.goog")
     if not parts:
         return r"^$"  # nothing to decrypt
     return f"^(?:{'|'.join(parts)})\\.?:\\d+$"
+
+
+def _translate_label(host: str) -> str:
+    """The label Google Translate's proxy gives `host` (policy.hosts.untranslated undoes it)."""
+    return host.replace("-", "--").replace(".", "-")
