@@ -4,6 +4,7 @@ SQLite (WAL, the embedded default) and PostgreSQL (asyncpg) are one URL apart: t
 as ISO-8601 UTC text (`YYYY-MM-DDTHH:MM:SSZ`, which sorts like time) and days as `YYYY-MM-DD`.
 """
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from policy.event import EVENT_SPECS
+
+log = logging.getLogger("clausewarden.service")
 
 metadata = MetaData(
     naming_convention={
@@ -270,7 +273,27 @@ def _upgrade(connection: Connection) -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.attributes["connection"] = connection
+    before = _revision(connection)
     command.upgrade(cfg, "head")
+    after = _revision(connection)
+    if before is None:
+        log.info("database created at schema revision %s (migrations run at every start)", after)
+    elif before != after:
+        log.info(
+            "database upgraded from schema revision %s to %s (migrations run at start; to roll "
+            "back, restore the backup taken before the upgrade: docs/operating.md)",
+            before,
+            after,
+        )
+    else:
+        log.info("database schema up to date (revision %s; migrations run at every start)", after)
+
+
+def _revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    revision: str | None = MigrationContext.configure(connection).get_current_revision()
+    return revision
 
 
 async def migrate(engine: AsyncEngine) -> None:

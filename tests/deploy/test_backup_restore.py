@@ -116,3 +116,30 @@ def test_backup_of_postgresql_says_how_to_use_pg_dump(tmp_path):
     )  # fmt: skip
     assert "pg_dump --format=custom" in out.stdout and "'postgresql://cw@db/cw'" in out.stdout
     assert "secret" not in out.stdout + out.stderr
+
+
+def test_serve_says_it_runs_the_migrations_and_which_upgrade_it_made(tmp_path):
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from service import db
+
+    data = tmp_path / "data"
+    cli("sensor", "add", "office", "--data-dir", str(data))
+    engine = create_engine(f"sqlite:///{data / 'clausewarden.db'}")
+    with engine.begin() as conn:
+        head = MigrationContext.configure(conn).get_current_revision()
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(db.Path(db.__file__).parent / "migrations"))
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")  # as if the data were from the version before
+        older = MigrationContext.configure(conn).get_current_revision()
+    engine.dispose()
+    service = start_service(data)
+    service.stop()
+    assert f"database upgraded from schema revision {older} to {head}" in service.output()
+    again = start_service(data)
+    again.stop()
+    assert f"database schema up to date (revision {head}" in again.output()
