@@ -58,6 +58,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.set_defaults(run=run)
 
 
+RESTART_NOTE = (
+    "Configuration files are read at start: restart the service after editing them "
+    "(systemctl restart clausewarden-service); what the Settings and School accounts pages "
+    "change applies at once, and the proxy reloads its configuration folder by itself."
+)
+
+
 def _started(url: str) -> Callable[[web.Application], Awaitable[None]]:
     async def say(app: web.Application) -> None:
         """Once the database answered: where the service is, and who can log in."""
@@ -65,6 +72,7 @@ def _started(url: str) -> Callable[[web.Application], Awaitable[None]]:
         from service.keys import ENGINE
 
         print(f"ClauseWarden service on {url}", flush=True)
+        print(RESTART_NOTE, flush=True)
         async with app[ENGINE].connect() as conn:
             if not await user_store.has_users(conn):
                 print(FIRST_USER_HINT, flush=True)
