@@ -17,6 +17,7 @@ host). A catalogue request is held whole until it is decided, and only its first
 at (proxy_addon.facts).
 """
 
+import dataclasses
 import json
 import logging
 from datetime import datetime
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http, tls
 
-from policy.decide import decide, is_top_level_navigation
+from policy.decide import PREFETCH, decide, is_top_level_navigation
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
 from policy.warning import (
@@ -148,6 +149,18 @@ class Warden:
         allowed = self._take_allowance(flow, platform_id, client, at)
         facts = facts_from_flow(flow, platform, at, client, policy.body_peek_bytes)
         decision = decide(facts, policy)
+        if decision.rule == PREFETCH:
+            # A prefetch or prerender gets no warning and no event; one of a page whose opening
+            # would be warned is declined, so that the page is asked for again when it is
+            # opened (a prerendered page is shown without a new request) and warned then.
+            headers = {k: v for k, v in facts.headers.items() if k != "sec-purpose"}
+            opened = decide(dataclasses.replace(facts, headers=headers), policy)
+            if opened.outcome in WARNING_OUTCOMES and not (allowed and continue_offered(opened)):
+                flow.response = http.Response.make(503, b"", {"Cache-Control": "no-store"})
+                flow.metadata["clausewarden"] = "prefetch-declined"
+                return
+            self._inject(flow, host)
+            return
         outcome = decision.outcome
         navigation = is_top_level_navigation(facts.method, facts.headers)
         held = act_held(decision)
