@@ -23,7 +23,7 @@ for folder in (ROOT, ROOT / "tests" / "proxy", ROOT / "tests" / "service"):
 
 from service import store, user_store  # noqa: E402
 from service.app import create_app  # noqa: E402
-from service.config import Config, SmtpSettings  # noqa: E402
+from service.config import Config  # noqa: E402
 from service.db import users  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.events import an_event  # noqa: E402
@@ -291,6 +291,8 @@ def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
 async def test_the_smtp_password_never_reaches_the_log_the_inbox_or_the_audit_log(
     aiohttp_client, tmp_path, smtp, caplog, password
 ):
+    from service.config import SmtpSettings
+
     caplog.set_level("DEBUG")
     settings = SmtpSettings(
         host="localhost",
