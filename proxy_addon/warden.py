@@ -192,7 +192,8 @@ class Warden:
         if held:  # sent by the page's own script: refused here, the warning on the next page
             if decision.record:
                 self.recorder.record(policy, decision, at, client, held=True)
-            self.held.hold(tag, platform_id, decision, now)
+            if request.headers.get("sec-fetch-site", "same-origin") in _OWN_SITE:
+                self.held.hold(tag, platform_id, decision, now)  # not another site's forgery
             flow.response = self._held_answer(flow, policy, platform, decision)
             flow.metadata["clausewarden"] = "held"
             return
@@ -301,6 +302,11 @@ class Warden:
             injection=bool(self.shared.injections),
             pages=pages,
         )
+
+
+_OWN_SITE = ("same-origin", "same-site", "none")
+"""Sec-Fetch-Site of a script's act that may bring its warning up on the next page: another
+site's script forging an act (held all the same) must not tell staff they sent something."""
 
 
 def _referring_path(flow: http.HTTPFlow) -> str:

@@ -143,3 +143,24 @@ def test_nothing_of_a_held_acts_content_or_address_is_kept_in_events_or_the_log(
     for text in ("CONTENT-TYPED-BY-STAFF", "someone-private", "voyager", A):
         assert text not in events and text not in log
     assert '"held": true' in events
+
+
+def test_a_forged_continue_cannot_send_a_blocked_reference(running):
+    proxy, upstream = running
+    endorse = "/voyager/api/identity/profiles/abc/normEndorsements"
+    assert ask(proxy, A, "POST", endorse, SCRIPT, b"{}")[0] == 403
+    status, _, page = ask(proxy, A, "GET", "/feed/", NAVIGATE)
+    assert b"was not sent" in page and b"school business" not in page
+    ticket, held = field(page, "ticket"), field(page, "held")
+    assert answer(proxy, A, ticket, held, FORM) == 403  # no Continue on a block, even forged
+    assert ask(proxy, A, "POST", endorse, SCRIPT, b"{}")[0] == 403
+    assert sum(b"normEndorsements" in r for r in upstream.requests) == 0
+
+
+def test_another_sites_forged_message_is_held_but_never_shown_as_the_staff_members(running):
+    proxy, upstream = running
+    cross = {**SCRIPT, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
+    assert ask(proxy, A, "POST", SEND, cross, b'{"text": "forged"}')[0] == 403
+    assert sent_upstream(upstream) == 0
+    page = ask(proxy, A, "GET", "/feed/", NAVIGATE)[2]
+    assert b"was not sent" not in page
