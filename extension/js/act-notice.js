@@ -62,13 +62,14 @@
       class: `notice ${state.blocked ? "block" : "warn"}`,
       role: "alertdialog",
       "aria-labelledby": "cw-heading",
-      "aria-describedby": "cw-reason",
+      "aria-describedby": "cw-next-step",
     });
     box.append(el("p", state.school, { class: "school" }));
     const heading = el("h1", state.heading, { id: "cw-heading", tabindex: "-1" });
     box.append(heading);
-    box.append(el("p", state.reason, { id: "cw-reason", class: "why" }));
-    if (state.next_step) box.append(el("p", state.next_step, { id: "cw-next-step" }));
+    // What to do now first, then why (as the warning page has it for a held act).
+    box.append(el("p", state.next_step, { id: "cw-next-step", class: "why" }));
+    box.append(el("p", state.reason, { id: "cw-reason" }));
     box.append(el("h2", "What the school's Social Media Policy says"));
     state.clauses.forEach((clause, i) => {
       const section = el("section", null, { "aria-labelledby": `cw-clause-${i + 1}` });
@@ -110,7 +111,7 @@
       box.append(
         el(
           "p",
-          `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`,
+          `Only the reason you choose is recorded, never anything you type. What you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again.`,
           { class: "small" },
         ),
       );

@@ -54,14 +54,17 @@ async function show() {
   }
   ticket = state.ticket;
   const name = state.platform_name;
-  document.title = `${state.blocked ? "Blocked" : "Before you continue"}: ${name} - ${state.school}`;
+  const heading = state.heading ?? (state.blocked ? `${name} is not available here` : `Before you continue to ${name}`);
+  document.title = `${heading} - ${state.school}`;
   document.body.className = state.blocked ? "block" : "warn";
-  $("heading").textContent =
-    state.heading ?? (state.blocked ? `${name} is not available here` : `Before you continue to ${name}`);
-  $("reason").textContent = state.reason;
-  if (state.next_step) {
-    $("next-step").textContent = state.next_step; // a held form post: what to do now
+  $("heading").textContent = heading;
+  if (state.held) {
+    // A held form post: what to do now first, then why (as the proxy's page has it).
+    $("reason").textContent = state.next_step;
+    $("next-step").textContent = state.reason;
     $("next-step").hidden = false;
+  } else {
+    $("reason").textContent = state.reason;
   }
   state.clauses.forEach((clause, i) => {
     const section = el("section", null, { "aria-labelledby": `clause-${i + 1}` });
@@ -82,8 +85,9 @@ async function show() {
       label.append(input, ` ${r.label}`);
       $("reasons").append(label);
     });
-    $("allowance-note").textContent =
-      `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`;
+    $("allowance-note").textContent = state.held
+      ? `Only the reason you choose is recorded, never anything you type. What you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again.`
+      : `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`;
     $("continue-form").hidden = false;
   }
   $("register").hidden = !state.account_seen;

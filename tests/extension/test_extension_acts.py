@@ -1,0 +1,178 @@
+"""Acts held by the extension, in a real Chromium with the packaged extension and a running service.
+
+A page on www.facebook.com (the local HTTPS site of local_site.py) sends a friend request from its
+own script. The browser is signed in with the school's approved Facebook account, which may
+browse, post and message but not connect, so the page opens and the friend request is warned
+(clause 11.4.3). The extension's act rule (declarativeNetRequest) holds it: the site never
+receives it, the page's script sees a failure, the member of staff sees the clause at once (a
+notification and a notice in the page, with the warning page's wording and choices), and after
+Continue with a reason the repeated request goes through. A friend request posted as a form (a
+page navigation, as on mbasic.facebook.com) gets the warning page instead.
+"""
+
+from typing import Any
+
+import pytest
+import test_extension_browser as shared
+from local_site import Site
+from test_extension_browser import (
+    SCHOOL_ACCOUNT,
+    clause_text,
+    exported_events,
+    facebook_redirected,
+    school_cookie,
+    wait_until,
+)
+
+from tests.support.browser import artifact_path, have_chromium
+
+pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+# The browser test's fixtures: the service, the local site, Chromium with the packaged extension.
+workdir, config_dir, service, site, unpacked, pw, browser = (
+    shared.workdir,
+    shared.config_dir,
+    shared.service,
+    shared.site,
+    shared.unpacked,
+    shared.pw,
+    shared.browser,
+)
+
+FRIEND_REQUEST = "/ajax/add_friend/action"
+SEND = (
+    "() => fetch('/ajax/add_friend/action', {method: 'POST', headers: {'Content-Type': "
+    "'application/x-www-form-urlencoded'}, body: 'to_friend=4&action=add_friend'})"
+    ".then(r => r.status, e => 'failed: ' + e.message)"
+)
+
+
+def act_rule_for_friend_requests(worker: Any) -> bool:
+    return bool(
+        worker.evaluate(
+            "chrome.declarativeNetRequest.getSessionRules().then(rs => rs.some(r => "
+            "r.action.type === 'block' && r.condition.requestDomains.includes('facebook.com') "
+            "&& new RegExp(r.condition.regexFilter).test("
+            "'https://www.facebook.com/ajax/add_friend/action')))"
+        )
+    )
+
+
+def signed_in_with_the_school_account(context: Any, worker: Any) -> None:
+    """No allowance, the school account's cookie: Facebook opens, friend requests are held."""
+    context.clear_cookies()
+    worker.evaluate("chrome.storage.session.clear().then(() => clausewarden.refreshRules())")
+    context.add_cookies([school_cookie()])
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
+    wait_until(lambda: act_rule_for_friend_requests(worker), "the act rule for friend requests")
+
+
+def posted(site: Site) -> list[str]:
+    return [hit for hit in site.hits if hit.startswith(f"POST {FRIEND_REQUEST}")]
+
+
+def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_page(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    context, worker = browser
+    signed_in_with_the_school_account(context, worker)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    before = len(posted(site))
+    status = page.evaluate(SEND)
+    assert str(status).startswith("failed")  # the page's script sees a failure
+    # The notice, in the page, at once: the warning page's wording and choices.
+    heading = page.locator("#clausewarden-held-act #cw-heading")
+    heading.wait_for()
+    assert heading.inner_text() == "Your friend request or invitation on Facebook was not sent"
+    notice = page.locator("#clausewarden-held-act .notice").inner_text()
+    assert "Clause 11.4.3" in notice
+    assert clause_text("11.4.3")[:80] in notice
+    assert "rule connect" in page.locator("#clausewarden-held-act #cw-reason").inner_text()
+    assert page.locator("#clausewarden-held-act #cw-go-back").inner_text() == "Go back"
+    assert (
+        page.locator("#clausewarden-held-act #cw-continue").inner_text()
+        == "This is school business — continue"
+    )
+    assert "Why do you need Facebook now?" in notice
+    assert "Not recorded: the address of the page" in notice
+    # Focus moves to the notice, so a keyboard or screen reader user is told.
+    assert page.evaluate(
+        "document.activeElement && document.activeElement.id === 'clausewarden-held-act'"
+    )
+    page.screenshot(path=artifact_path("extension-held-act-notice.png"))
+    # A notification too.
+    tab_notifications = worker.evaluate("chrome.notifications.getAll().then(n => Object.keys(n))")
+    assert any(n.startswith("held-") for n in tab_notifications)
+    # The site never received it.
+    assert len(posted(site)) == before
+    # Continue with a reason: the repeated request goes through.
+    page.locator("#clausewarden-held-act input[value='report-contact']").check()
+    page.locator("#clausewarden-held-act #cw-continue").click()
+    page.locator("#clausewarden-held-act #cw-heading", has_text="is open for").wait_for()
+    wait_until(lambda: not act_rule_for_friend_requests(worker), "the act rule to go")
+    assert page.evaluate(SEND) == 200
+    assert len(posted(site)) == before + 1
+    page.close()
+
+
+def test_go_back_on_the_notice_keeps_the_act_unsent(browser: tuple[Any, Any], site: Site) -> None:
+    context, worker = browser
+    signed_in_with_the_school_account(context, worker)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    before = len(posted(site))
+    assert str(page.evaluate(SEND)).startswith("failed")
+    page.locator("#clausewarden-held-act #cw-go-back").click()
+    page.locator("#clausewarden-held-act").wait_for(state="detached")
+    assert str(page.evaluate(SEND)).startswith("failed")  # still held
+    assert len(posted(site)) == before
+    page.close()
+
+
+def test_a_friend_request_posted_as_a_form_gets_the_warning_page(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    context, worker = browser
+    signed_in_with_the_school_account(context, worker)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    before = len(posted(site))
+    page.evaluate(
+        "() => { const f = document.createElement('form'); f.method = 'post'; "
+        "f.action = '/ajax/add_friend/action'; const i = document.createElement('input'); "
+        "i.name = 'to_friend'; i.value = '4'; f.append(i); document.body.append(f); f.submit(); }"
+    )
+    page.wait_for_selector("#reason:not(:empty)")
+    assert page.evaluate("location.href").startswith("chrome-extension://")
+    assert (
+        page.locator("h1").inner_text()
+        == "Your friend request or invitation on Facebook was not sent"
+    )
+    assert "Clause 11.4.3" in page.locator("#clauses").inner_text()
+    assert page.locator("#next-step").is_visible()
+    assert len(posted(site)) == before
+    page.close()
+
+
+def test_the_held_acts_arrive_in_the_service_as_held(
+    browser: tuple[Any, Any], service: dict[str, Any]
+) -> None:
+    context, worker = browser
+    worker.evaluate("clausewarden.ship()")
+
+    def arrived() -> list[dict[str, Any]] | None:
+        events = [e for e in exported_events(service) if e["action"] == "connect"]
+        kinds = {(e["response"], bool(e.get("held"))) for e in events}
+        wanted = {("none", True), ("continued", True), ("went_back", True)}
+        return events if wanted <= kinds else None
+
+    events = wait_until(arrived, "the held acts in the service", timeout=30)
+    for event in events:
+        assert event["platform"] == "facebook"
+        assert event["rule"].startswith("connect")
+        assert SCHOOL_ACCOUNT["account_id"] not in str(event)
+    continued = [e for e in events if e["response"] == "continued"]
+    assert {e["reason_category"] for e in continued} == {"report-contact"}
