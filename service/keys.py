@@ -138,6 +138,8 @@ class Services:
     SENSOR_CACHE_SECONDS, so a revocation made elsewhere (the CLI) bites within that time."""
     sensor_writes: dict[int, datetime] = field(default_factory=dict)
     """When each sensor's last_seen was last written (it is written at most every 10 s)."""
+    sensor_status: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    """The outbox status each sensor last had written (a changed one is written at once)."""
     sensor_limits: SensorLimits = field(default_factory=SensorLimits)
     """Per-sensor rate limits of the sensors' API (429 with Retry-After past them)."""
     catalogue: Catalogue | None = None

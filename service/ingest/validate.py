@@ -11,6 +11,7 @@ from policy.event import EVENT_FIELDS, event_problems, with_added_fields
 from service.ingest.guard import Known, unknown_ids
 
 MAX_EVENTS = 1000
+FUTURE = "more than a day in the future"
 MAX_BYTES = 1024 * 1024
 
 FIELDS = EVENT_FIELDS
@@ -30,14 +31,20 @@ def check_event(
     newest: str,
     problems: Problems,
     known: Mapping[str, Known] | None = None,
+    deferred: list[int] | None = None,
 ) -> dict[str, Any] | None:
     """One event as a row, or None with its problems added (every field checked). With `known`
-    (the catalogue's ids per policy version), a well-formed event naming an unknown id fails."""
+    (the catalogue's ids per policy version), a well-formed event naming an unknown id fails.
+    With `deferred`, a good event whose only fault is a time more than a day ahead (the
+    sensor's clock is ahead) is not a problem: its index goes there, to be sent again later."""
     found = event_problems(ev)
     if isinstance(ev, dict):
         found += _context_problems(ev, found, sensor=sensor, oldest=oldest, newest=newest)
         if known is not None and not found:
             found += unknown_ids(ev, known.get(ev["policy_version"]))
+    if deferred is not None and found == [("time", FUTURE)]:
+        deferred.append(i)
+        return None
     for field, message in found:
         problems.add(i, field, message)
     return None if found else to_row(ev)
@@ -52,7 +59,7 @@ def _context_problems(
     problems = []
     if "time" in ev and "time" not in named:
         if ev["time"] > newest:
-            problems.append(("time", "more than a day in the future"))
+            problems.append(("time", FUTURE))
         elif ev["time"] < oldest:
             problems.append(("time", "older than the retention period"))
     if "sensor" in ev and "sensor" not in named and ev["sensor"] != sensor:
@@ -86,9 +93,11 @@ def check_batch(
     now: datetime,
     retention_days: int,
     known: Mapping[str, Known] | None = None,
+    deferred: list[int] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, Problems]:
     """(rows, sensor_status, problems); any problem refuses the whole batch. `known`: the ids of
-    the catalogue per policy version (`Catalogue.known`); ingest always passes it."""
+    the catalogue per policy version (`Catalogue.known`); ingest always passes it. `deferred`:
+    see check_event (ingest passes it: a sensor whose clock is ahead keeps those events)."""
     problems = Problems()
     if not isinstance(body, dict):
         problems.add(None, "", "expected a JSON object with an 'events' list")
@@ -111,7 +120,14 @@ def check_batch(
     seen: set[str] = set()
     for i, ev in enumerate(batch):
         row = check_event(
-            i, ev, sensor=sensor, oldest=oldest, newest=newest, problems=problems, known=known
+            i,
+            ev,
+            sensor=sensor,
+            oldest=oldest,
+            newest=newest,
+            problems=problems,
+            known=known,
+            deferred=deferred,
         )
         if row is not None:
             if row["id"] in seen:
@@ -121,17 +137,27 @@ def check_batch(
     return rows, status, problems
 
 
+STATUS_FIELDS = frozenset(
+    {"outbox_pending", "outbox_dropped", "outbox_rejected", "oldest_pending", "sent_at"}
+)
+"""What a sensor says of itself with a batch: its outbox (pending, dropped when full, refused by
+the service for good, the oldest pending time) and its clock when it sent the batch."""
+
+
 def _check_status(status: Any, problems: Problems) -> dict[str, Any] | None:
     if not isinstance(status, dict):
         problems.add(None, "sensor_status", "expected an object")
         return None
-    for extra in sorted(status.keys() - {"outbox_pending", "outbox_dropped", "oldest_pending"}):
+    for extra in sorted(status.keys() - STATUS_FIELDS):
         problems.add(None, f"sensor_status.{str(extra)[:64]}", "unknown field")
-    for name in ("outbox_pending", "outbox_dropped"):
+    for name in ("outbox_pending", "outbox_dropped", "outbox_rejected"):
         v = status.get(name, 0)
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**31:
             problems.add(None, f"sensor_status.{name}", "expected a count")
     v = status.get("oldest_pending")
     if v is not None and not (isinstance(v, str) and ids.UTC_TIME.fullmatch(v)):
         problems.add(None, "sensor_status.oldest_pending", "expected YYYY-MM-DDTHH:MM:SSZ or null")
+    v = status.get("sent_at")
+    if v is not None and not (isinstance(v, str) and ids.UTC_TIME.fullmatch(v)):
+        problems.add(None, "sensor_status.sent_at", "expected YYYY-MM-DDTHH:MM:SSZ or null")
     return status

@@ -1,8 +1,10 @@
 """The sensors' API: post a batch of events, fetch the policy bundle, ask for a school account to
 be approved. Each sensor authenticates with its bearer token."""
 
+import logging
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -24,6 +26,8 @@ from service.ingest import (
 from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES, Services
 from service.security import token_hash
 from service.views.jsonapi import bearer, json_error, json_response
+
+log = logging.getLogger("clausewarden.service")
 
 
 async def authenticate_sensor(request: web.Request) -> Any:
@@ -85,22 +89,30 @@ async def post_events(request: web.Request) -> web.Response:
         if settings is None:
             settings = await services.bundles.settings(conn)
         known = await catalogue(services).known(conn, policy_versions_named(body))
+    deferred: list[int] = []
     rows, status, problems = check_batch(
-        body, sensor=sensor.name, now=now, retention_days=settings.retention_days, known=known
+        body,
+        sensor=sensor.name,
+        now=now,
+        retention_days=settings.retention_days,
+        known=known,
+        deferred=deferred,
     )
     if problems:
         metrics.batches_rejected.inc()
         if isinstance(body, dict) and isinstance(body.get("events"), list):
             metrics.events_rejected.inc(len(body["events"]))
         raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
-    values: dict[str, Any] = {}
-    last = services.sensor_writes.get(sensor.id)
-    if last is None or abs((now - last).total_seconds()) >= 10:
-        values["last_seen"] = store.iso(now)  # written at most every 10 s per sensor
-    if status is not None and values:
-        values["outbox_pending"] = status.get("outbox_pending", 0)
-        values["outbox_dropped"] = status.get("outbox_dropped", 0)
-        values["oldest_pending"] = status.get("oldest_pending")
+    skew = clock_skew(status, [body["events"][i] for i in deferred], now)
+    if deferred:
+        log.warning(
+            "sensor %s: %d events more than a day ahead of this service's clock (its clock is "
+            "about %d s ahead): not stored yet, the sensor keeps them and sends them again",
+            sensor.name,
+            len(deferred),
+            skew or 0,
+        )
+    values = sensor_values(services, sensor.id, status, skew, now)
     lock = services.write_lock if is_sqlite(engine) else None
     if lock is not None:
         await lock.acquire()
@@ -110,15 +122,75 @@ async def post_events(request: web.Request) -> web.Response:
             if values:
                 await store.note_sensor_status(conn, sensor.id, values)
         services.rollup.remember(device_rows)
-        if values:
+        if "last_seen" in values:
             services.sensor_writes[sensor.id] = now
+        if status is not None and "outbox_pending" in values:
+            services.sensor_status[sensor.id] = _status_key(status, skew)
     finally:
         if lock is not None:
             lock.release()
-    duplicates += len(body["events"]) - len(rows)  # an event twice in one batch counts too
+    # an event twice in one batch counts too
+    duplicates += len(body["events"]) - len(rows) - len(deferred)
     metrics.events_stored.inc(stored)
     metrics.events_duplicate.inc(duplicates)
-    return json_response({"stored": stored, "duplicates": duplicates}, status=202)
+    answer: dict[str, Any] = {"stored": stored, "duplicates": duplicates}
+    if deferred:
+        # Kept by the sensor and sent again: a clock ahead is a fault to fix, not bad events.
+        answer["deferred"] = deferred
+        answer["service_time"] = store.iso(now)
+        answer["clock_ahead_seconds"] = skew
+    return json_response(answer, status=202)
+
+
+def clock_skew(
+    status: dict[str, Any] | None, future: list[dict[str, Any]], now: datetime
+) -> int | None:
+    """How many seconds the sensor's clock is ahead of the service's (negative: behind): from
+    the time it says it sent the batch, or at least as far as its latest event ahead of now."""
+    skew: int | None = None
+    sent = (status or {}).get("sent_at")
+    if isinstance(sent, str):
+        skew = int((store.parse_iso(sent) - now).total_seconds())
+    for ev in future:
+        ahead = int((store.parse_iso(ev["time"]) - now).total_seconds())
+        skew = ahead if skew is None else max(skew, ahead)
+    return skew
+
+
+def _status_key(status: dict[str, Any], skew: int | None) -> tuple[Any, ...]:
+    minutes = None if skew is None else round(skew / 60)
+    return (
+        status.get("outbox_pending", 0),
+        status.get("outbox_dropped", 0),
+        status.get("outbox_rejected", 0),
+        status.get("oldest_pending"),
+        minutes,
+    )
+
+
+def sensor_values(
+    services: Services,
+    sensor_id: int,
+    status: dict[str, Any] | None,
+    skew: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """What to write on the sensor's row: last_seen at most every 10 s; its outbox status and
+    clock with every batch where they changed (so the backlog a sensor reports on draining is
+    written at once, not 10 s later)."""
+    values: dict[str, Any] = {}
+    last = services.sensor_writes.get(sensor_id)
+    if last is None or abs((now - last).total_seconds()) >= 10:
+        values["last_seen"] = store.iso(now)
+    if status is not None and (
+        values or services.sensor_status.get(sensor_id) != _status_key(status, skew)
+    ):
+        values["outbox_pending"] = status.get("outbox_pending", 0)
+        values["outbox_dropped"] = status.get("outbox_dropped", 0)
+        values["outbox_rejected"] = status.get("outbox_rejected", 0)
+        values["oldest_pending"] = status.get("oldest_pending")
+        values["clock_skew_seconds"] = skew if skew is not None and abs(skew) >= 60 else 0
+    return values
 
 
 async def get_bundle(request: web.Request) -> web.Response:

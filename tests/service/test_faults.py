@@ -130,3 +130,53 @@ async def test_a_service_started_on_a_read_only_database_answers_503_then_reconn
     await _until(healthy, "/healthz ok once the file is writable")
     resp = await cli.post("/api/v1/events", json={"events": [event()]}, headers=bearer(token))
     assert resp.status == 202 and (await resp.json())["stored"] == 1
+
+
+async def _sensors_page(cli) -> str:
+    from svc_helpers import add_user, login
+
+    await add_user(cli, "ivan", "admin")
+    await login(cli, "ivan")
+    return await (await cli.get("/sensors")).text()
+
+
+async def test_events_of_a_sensor_whose_clock_is_two_days_ahead_are_kept_for_later_not_refused(
+    cli, clock
+):
+    token = await add_sensor(cli)
+    good, ahead = event(), event(time="2026-11-27T10:00:00Z")  # the clock says 2026-11-25 10:00
+    status = {
+        "outbox_pending": 2,
+        "outbox_dropped": 0,
+        "outbox_rejected": 3,
+        "oldest_pending": "2026-11-25T09:45:00Z",
+        "sent_at": "2026-11-27T10:00:00Z",
+    }
+    resp = await cli.post(
+        "/api/v1/events", json={"events": [good, ahead], "sensor_status": status},
+        headers=bearer(token),
+    )  # fmt: skip
+    assert resp.status == 202
+    body = await resp.json()
+    assert body["stored"] == 1 and body["deferred"] == [1]
+    assert body["clock_ahead_seconds"] == 2 * 86400
+    assert body["service_time"] == "2026-11-25T10:00:00Z"
+    html = await _sensors_page(cli)
+    assert "<strong>48.0 h ahead</strong>: set its clock (NTP)" in html
+    assert "its events more than a day ahead wait on the sensor" in html
+    assert "<td>3</td>" in html  # refused by the service for good, as the outbox counts them
+
+
+async def test_the_backlog_a_sensor_reports_on_draining_is_written_at_once(cli):
+    token = await add_sensor(cli)
+    backlog = {"outbox_pending": 700, "outbox_dropped": 0, "oldest_pending": "2026-11-25T09:45:00Z"}
+    drained = {"outbox_pending": 0, "outbox_dropped": 0, "oldest_pending": None}
+    for status in (backlog, drained):  # within the same second: last_seen is not due again
+        resp = await cli.post(
+            "/api/v1/events", json={"events": [event()], "sensor_status": status},
+            headers=bearer(token),
+        )  # fmt: skip
+        assert resp.status == 202
+    html = await _sensors_page(cli)
+    row = html.split("<td>proxy1</td>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>700</td>" not in row and "<td>0</td><td>-</td>" in row
