@@ -4,6 +4,9 @@ from typing import Any
 
 from policy import ids
 from policy.event import EVENT_SCHEMA
+from policy.staff_report import FIELDS as STAFF_REPORT_FIELDS
+from policy.staff_report import KINDS as REPORT_KINDS
+from policy.staff_report import TEXT_LIMITS as REPORT_TEXT_LIMITS
 from policy.vocabulary import OUTCOMES
 from service.ingest import MAX_EVENTS
 
@@ -282,6 +285,52 @@ def document() -> dict[str, Any]:
                         "400": _json(ERROR, "not a pseudonym"),
                         "404": _json(ERROR, "no such open check"),
                         "409": _json(ERROR, "answered already, or the level is not stable"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/staff-reports": {
+                "post": {
+                    "summary": "A report a member of staff wrote for the headteacher (Tell the "
+                    "Headteacher): kept apart from the events, read by the headteacher alone",
+                    "security": [{"sensorToken": []}],
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": sorted(STAFF_REPORT_FIELDS - {"platform"}),
+                                    "properties": {
+                                        "kind": {"type": "string", "enum": list(REPORT_KINDS)},
+                                        "platform": {"type": ["string", "null"], "maxLength": 64},
+                                        **{
+                                            name: {
+                                                "type": "string",
+                                                "minLength": 1,
+                                                "maxLength": most,
+                                            }
+                                            for name, most in REPORT_TEXT_LIMITS.items()
+                                        },
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "201": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "reference": {"type": "string"},
+                                    "received_at": {"type": "string"},
+                                },
+                            },
+                            "kept; the reference to show the member of staff",
+                        ),
+                        "400": _json(PROBLEMS, "refused; nothing kept"),
+                        "413": _json(ERROR, "over 16 kB"),
+                        "429": _json(ERROR, "too many reports from this sensor (Retry-After)"),
                         **_AUTH_ERRORS,
                     },
                 }
