@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "restore",
     "doctor",
     "demo",
+    "platforms",
 )
 
 
