@@ -67,13 +67,13 @@ def test_unknown_outcome_names_allowed_values(config: Path) -> None:
     line = break_file(
         config,
         "rules.yaml",
-        "    outcome: block\n" if False else '    outcome: warn\n    clauses: ["6.2"]',
-        '    outcome: warning\n    clauses: ["6.2"]',
+        '    outcome: block\n    clauses: ["6.2"]',
+        '    outcome: blocked\n    clauses: ["6.2"]',
     )
     problem = the_problem(config)
     assert problem.line == line
     assert problem.field == "rules[2].outcome"
-    assert "'warning' is not allowed" in problem.message and "'block'" in problem.message
+    assert "'blocked' is not allowed" in problem.message and "'block'" in problem.message
 
 
 def test_missing_required_field_is_named(config: Path) -> None:
