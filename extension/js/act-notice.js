@@ -141,6 +141,16 @@
         }
       });
     }
+    if (state.tell) {
+      box.append(el("h2", "Telling the Headteacher"));
+      const p = el("p", "Has a pupil or a parent contacted you on social media, or have you seen something the Headteacher should know (clauses 8.1, 8.4)? ");
+      const tell = el("button", "Tell the Headteacher", { type: "button", class: "secondary", id: "cw-tell" });
+      tell.addEventListener("click", (event) => {
+        if (event.isTrusted) ask({ what: "open-tell", platform: state.platform }).catch(() => {});
+      });
+      p.append(tell, ": the one form where you give your name, by your choice, and it goes to the Headteacher alone.");
+      box.append(p);
+    }
     box.append(el("h2", "What is recorded"));
     box.append(
       el(

@@ -77,6 +77,7 @@ export async function focusTab(tabId) {
 export const onCookieChanged = (fn) => api.cookies.onChanged.addListener(fn);
 
 export const updateTab = (tabId, url) => api.tabs.update(tabId, { url });
+export const openTab = (url) => api.tabs.create({ url });
 
 export function sendMessage(message) {
   return api.runtime.sendMessage(message);

@@ -157,6 +157,7 @@ export class HeldActs {
       ticket,
       ...warningContent(bundle, decision, { held: true }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
+      tell: Boolean(config.serviceUrl && config.token), // "Tell the Headteacher" can send
     };
   }
 

@@ -126,6 +126,7 @@ export class WarningFlow {
         held: method !== "GET",
       }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
+      tell: Boolean(config.serviceUrl && config.token), // "Tell the Headteacher" can send
     };
   }
 

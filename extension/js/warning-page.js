@@ -91,6 +91,10 @@ async function show() {
     $("continue-form").hidden = false;
   }
   $("register").hidden = !state.account_seen;
+  if (state.tell) {
+    $("tell-headteacher").href = `tell.html?platform=${encodeURIComponent(state.platform ?? "")}`;
+    $("tell").hidden = false; // only where a service can receive it
+  }
   $("recorded").textContent =
     `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`;
   $("content").hidden = false;

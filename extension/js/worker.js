@@ -15,6 +15,7 @@ import { PolicyCache } from "./policy-cache.js";
 import { Recorder } from "./recorder.js";
 import { privacyLevel } from "./sensor-event.js";
 import { Settings } from "./settings.js";
+import { connected, sendReport, tellForm } from "./tell.js";
 import { WarningFlow } from "./warning-flow.js";
 
 const COOKIE_SETTLE_MS = 200;
@@ -106,7 +107,9 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
   let cookieTimer = null;
   /** An account cookie changed: recompute the rules once the changes settle. */
   async function cookieChanged(change) {
-    const loaded = policies.loaded;
+    // A worker woken by this very change has no Policy in memory yet: load it (else the change
+    // would wait for the minute alarm).
+    const loaded = policies.loaded ?? (await policies.current().catch(() => null));
     if (!loaded) return;
     const watched = [...loaded.policy.platforms.values()].some((p) =>
       p.accountCookies.some(([name]) => name === change.cookie.name),
@@ -136,7 +139,23 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     held: (request, tabId) => held.open(tabId),
     "held-continue": (request, tabId) => held.continueTo(request, tabId),
     "held-back": (request, tabId) => held.goBack(request, tabId),
+    "open-tell": (request) => openTell(request.platform),
   };
+  // "Tell the Headteacher" (tell.html, in a tab of its own): the form's content, and the report
+  // relayed to the service at once (js/tell.js).
+  const tellPage = {
+    "tell-form": () => tellForm(ctx),
+    tell: (request) => sendReport(ctx, request),
+  };
+
+  /** Open the form in a tab of its own, for `platform` (a catalogue id) when given. */
+  async function openTell(platform) {
+    const { policy } = await policies.current();
+    const known = typeof platform === "string" && policy.platforms.has(platform);
+    if (!connected(await settings.get())) return { error: "not connected to a service" };
+    await ext.openTab(ext.extensionUrl(known ? `tell.html?platform=${encodeURIComponent(platform)}` : "tell.html"));
+    return {};
+  }
   const messages = {
     state: () => state(),
   };
@@ -180,6 +199,18 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     return sender.tab.id;
   }
 
+  /** A message from tell.html in a tab's top frame (never framed). */
+  function fromTellPage(sender) {
+    if (!sender || sender.frameId !== 0 || !sender.tab || typeof sender.tab.id !== "number") return false;
+    try {
+      const url = new URL(sender.url);
+      const ours = new URL(ext.extensionUrl("tell.html"));
+      return url.protocol === ours.protocol && url.host === ours.host && url.pathname === ours.pathname;
+    } catch {
+      return false;
+    }
+  }
+
   /** The tab of a message sent by our content script in a web page's top frame, else null. */
   function noticeTab(sender) {
     if (!sender || sender.frameId !== 0 || !sender.tab || typeof sender.tab.id !== "number") return null;
@@ -201,6 +232,10 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
       const tabId = warningTab(sender);
       if (tabId === null) return { error: "only the warning page, in a tab of its own, may ask this" };
       return warningPage[what](request, tabId);
+    }
+    if (Object.hasOwn(tellPage, what)) {
+      if (!fromTellPage(sender)) return { error: "only the Tell the Headteacher page, in a tab of its own, may ask this" };
+      return tellPage[what](request);
     }
     if (Object.hasOwn(notice, what)) {
       const tabId = noticeTab(sender);

@@ -10,6 +10,7 @@ Continue with a reason the repeated request goes through. A friend request poste
 page navigation, as on mbasic.facebook.com) gets the warning page instead.
 """
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -176,3 +177,48 @@ def test_the_held_acts_arrive_in_the_service_as_held(
         assert SCHOOL_ACCOUNT["account_id"] not in str(event)
     continued = [e for e in events if e["response"] == "continued"]
     assert {e["reason_category"] for e in continued} == {"report-contact"}
+
+
+def test_tell_the_headteacher_from_the_warning_page_reaches_the_service_with_a_reference(
+    browser: tuple[Any, Any], service: dict[str, Any]
+) -> None:
+    context, worker = browser
+    context.clear_cookies()
+    worker.evaluate("chrome.storage.session.clear().then(() => clausewarden.refreshRules())")
+    wait_until(lambda: facebook_redirected(worker), "the facebook redirect rule")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#tell-headteacher")
+    with context.expect_page() as opened:
+        page.click("#tell-headteacher", modifiers=["Shift"])  # a tab of its own
+    form = opened.value
+    form.wait_for_selector("#kind-contact")
+    assert form.locator("#platform").input_value() == "facebook"
+    assert "the one place where a name enters ClauseWarden" in form.content()
+    form.click("#send")  # nothing filled in: each problem named, nothing sent
+    form.wait_for_selector("#problem:not([hidden]) li")
+    assert form.locator("#problem li").count() == 4
+    form.check("#kind-contact")
+    form.fill("#what_happened", "A parent of a pupil in Year 4 sent me a friend request.")
+    form.fill("#name", "Mr Example Teacher")
+    form.fill("#contact", "extension 12")
+    form.click("#send")
+    reference = form.locator("#reference")
+    reference.wait_for()
+    assert form.locator("h1").inner_text() == "Sent to the Headteacher"
+    with sqlite3.connect(service["data"] / "clausewarden.db") as db:
+        rows = db.execute(
+            "SELECT reference, sensor, kind, platform, name FROM staff_reports"
+        ).fetchall()
+    assert (
+        reference.inner_text(),
+        shared.SENSOR,
+        "contact",
+        "facebook",
+        "Mr Example Teacher",
+    ) in rows
+    # Nothing of it joins the events.
+    assert "Mr Example Teacher" not in str(exported_events(service))
+    form.screenshot(path=artifact_path("extension-tell-sent.png"), full_page=True)
+    form.close()
+    page.close()
