@@ -222,3 +222,23 @@ def test_tell_the_headteacher_from_the_warning_page_reaches_the_service_with_a_r
     form.screenshot(path=artifact_path("extension-tell-sent.png"), full_page=True)
     form.close()
     page.close()
+
+
+def test_the_extensions_report_form_offers_what_the_service_accepts() -> None:
+    import json
+    import subprocess
+
+    from policy.staff_report import KINDS, OTHER_PLATFORM, TEXT_LIMITS
+
+    script = (
+        "import('./js/tell.js').then(m => console.log(JSON.stringify("
+        "{kinds: m.KINDS, limits: m.TEXT_LIMITS, other: m.OTHER_PLATFORM})))"
+    )
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=shared.EXTENSION,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert json.loads(out) == {"kinds": KINDS, "limits": TEXT_LIMITS, "other": OTHER_PLATFORM}
