@@ -43,6 +43,7 @@ EXTENSION = ROOT / "extension"
 SCHOOL_ACCOUNT = {
     "id": "wycliffe-facebook-page",
     "platform": "facebook",
+    "kind": "profile",
     "account_id": "100000000000777",
     "label": "Wycliffe CE Primary School Facebook page",
     "approved_by": "Miss Newman",
@@ -226,8 +227,8 @@ def school_cookie() -> dict[str, Any]:
 def facebook_redirected(worker: Any) -> bool:
     return bool(
         worker.evaluate(
-            "chrome.declarativeNetRequest.getSessionRules().then(rs => rs.some("
-            "r => r.condition.requestDomains.includes('facebook.com')))"
+            "chrome.declarativeNetRequest.getSessionRules().then(rs => rs.some(r => "
+            "r.action.type === 'redirect' && r.condition.requestDomains.includes('facebook.com')))"
         )
     )
 
