@@ -150,6 +150,9 @@ def test_the_wheel_carries_the_default_config_templates_static_files_and_migrati
         assert packaged == config.read_bytes(), f"{config.name} differs in the wheel"
     assert {"service/templates/login.html", "service/static/style.css"} <= names
     assert "proxy_addon/templates/warning.html" in names
+    for shipped in [*(ROOT / "deploy").glob("systemd/*"), *(ROOT / "deploy").glob("nginx/*")]:
+        packaged = zipfile.ZipFile(wheel).read(f"clausewarden/{shipped.relative_to(ROOT)}")
+        assert packaged == shipped.read_bytes(), f"{shipped.name} differs in the wheel"
     assert "service/migrations/env.py" in names and "service/migrations/script.py.mako" in names
     assert any(n.startswith("service/migrations/versions/0001") for n in names)
 
@@ -172,7 +175,14 @@ def test_installed_it_looks_for_the_config_in_etc_and_keeps_its_data_in_var_lib(
     installed, tmp_path
 ):
     etc = tmp_path / "etc-clausewarden"
-    shutil.copytree(ROOT / "config", etc)
+    made = installed.run(installed.clausewarden, "config", "init", str(etc))
+    assert made.returncode == 0 and made.stdout.startswith(f"wrote 7 files to {etc}"), made.stderr
+    for name in (ROOT / "config").glob("*.yaml"):
+        assert (etc / name.name).read_bytes() == name.read_bytes()
+    again = installed.run(installed.clausewarden, "config", "init", str(etc))
+    assert again.returncode == 1 and "nothing was copied" in again.stderr
+    valid = installed.run(installed.clausewarden, "config", "validate", "--config", str(etc))
+    assert valid.returncode == 0 and f"{etc}: valid." in valid.stdout
     found = installed.python(
         "from pathlib import Path; import policy.configdir as c; from service.config import "
         f"DEFAULT_DATA_DIR; c.SYSTEM_CONFIG_DIR = Path({str(etc)!r}); "
