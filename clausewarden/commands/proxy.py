@@ -133,7 +133,7 @@ def where_line(args: argparse.Namespace) -> str:
     policy = (
         f"the service {args.service_url} (until it answers: the last good copy, else {config_dir})"
         if args.service_url
-        else f"{config_dir} ({why})"
+        else f"{config_dir.resolve()} ({why})"
     )
     return f"Policy: {policy}; data folder: {data.resolve()} ({data_why})"
 

@@ -117,7 +117,8 @@ def where_line(args: argparse.Namespace, data_dir: Path) -> str:
     else:
         data_why = "--data-dir"
     database = "" if args.database is None else "; events in the --database given"
-    return f"Configuration: {config_dir} ({why}); data folder: {data_dir} ({data_why}){database}"
+    shown = config_dir.resolve()
+    return f"Configuration: {shown} ({why}); data folder: {data_dir} ({data_why}){database}"
 
 
 def run(args: argparse.Namespace) -> int:
