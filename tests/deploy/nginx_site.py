@@ -49,8 +49,8 @@ def site_conf(folder: Path, ports: dict[str, int], certs: Certs) -> str:
     swaps = {
         "listen 80;": f"listen 127.0.0.1:{ports['http']};",
         "listen [::]:80;": "",
-        "listen 443 ssl http2;": f"listen 127.0.0.1:{ports['https']} ssl http2;",
-        "listen [::]:443 ssl http2;": "",
+        "listen 443 ssl;": f"listen 127.0.0.1:{ports['https']} ssl;",
+        "listen [::]:443 ssl;": "",
         "server 127.0.0.1:8000;": f"server 127.0.0.1:{ports['service']};",
         "/etc/clausewarden/tls/fullchain.pem": str(certs.cert),
         "/etc/clausewarden/tls/privkey.pem": str(certs.key),
