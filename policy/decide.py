@@ -252,4 +252,4 @@ def _reason(
     subject = f"{what[0].upper()}{what[1:]} {platform.name} ({kind})"
     parts = [subject, who, when] if who else [subject, when]
     tail = ANY_TIME if not working and outcome != "allow" and "7" in clauses else ""
-    return f"{' '.join(parts)} {_OUTCOME_WORDS[outcome]} (rule {rule}){tail}."
+    return f"{' '.join(parts)} {_OUTCOME_WORDS[outcome]}{tail} (rule {rule})."

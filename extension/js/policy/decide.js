@@ -239,5 +239,5 @@ function _reason(platform, category, action, working, account, outcome, rule, cl
   const subject = `${what[0].toUpperCase()}${what.slice(1)} ${platform.name} (${kind})`;
   const parts = who ? [subject, who, when] : [subject, when];
   const tail = !working && outcome !== "allow" && clauses.includes("7") ? ANY_TIME : "";
-  return `${parts.join(" ")} ${_OUTCOME_WORDS[outcome]} (rule ${rule})${tail}.`;
+  return `${parts.join(" ")} ${_OUTCOME_WORDS[outcome]}${tail} (rule ${rule}).`;
 }
