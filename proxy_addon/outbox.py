@@ -34,8 +34,12 @@ CREATE INDEX IF NOT EXISTS events_pending ON events (state, seq);
 CREATE INDEX IF NOT EXISTS events_self ON events (self_tag, day);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('dropped', 0);
+INSERT OR IGNORE INTO meta VALUES ('rejected', 0);
 """
-PENDING, SHIPPED, REJECTED = 0, 1, 2
+PENDING, SHIPPED, REJECTED, DEFERRED = 0, 1, 2, 3
+"""DEFERRED: the service said the event's time is more than a day ahead of its clock (this
+proxy's clock is ahead); it is kept, counted as pending, and sent again later."""
+UNSHIPPED = (PENDING, DEFERRED)
 
 
 class Outbox:
@@ -59,7 +63,7 @@ class Outbox:
         self._pending = self._count_pending()
 
     def _count_pending(self) -> int:
-        row = self._db.execute("SELECT count(*) FROM events WHERE state = 0").fetchone()
+        row = self._db.execute("SELECT count(*) FROM events WHERE state IN (0, 3)").fetchone()
         return int(row[0])
 
     def close(self) -> None:
@@ -128,23 +132,37 @@ class Outbox:
     def mark(self, seqs: Sequence[int], state: int) -> None:
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "UPDATE events SET state = ? WHERE seq = ? AND state = 0",
+            cur = self._db.executemany(
+                "UPDATE events SET state = ? WHERE seq = ? AND state IN (0, 3)",
                 [(state, s) for s in seqs],
             )
+            if state == REJECTED and cur.rowcount > 0:  # counted for good (rows are pruned)
+                self._db.execute(
+                    "UPDATE meta SET value = value + ? WHERE name = 'rejected'", (cur.rowcount,)
+                )
             self._db.execute("COMMIT")
             self._pending = self._count_pending()
 
+    def retry_deferred(self) -> int:
+        """Deferred events become pending again (to be sent once more); returns how many."""
+        with self._lock:
+            cur = self._db.execute("UPDATE events SET state = 0 WHERE state = 3")
+            return cur.rowcount
+
     def status(self) -> dict[str, Any]:
-        """`sensor_status` of the ingest API: pending count, dropped count, oldest pending time."""
+        """`sensor_status` of the ingest API: pending count (deferred ones included), dropped
+        count (outbox full), refused count (the service refused them for good), oldest pending
+        time."""
         with self._lock:
             oldest = self._db.execute(
-                "SELECT data FROM events WHERE state = 0 ORDER BY seq LIMIT 1"
+                "SELECT data FROM events WHERE state IN (0, 3) ORDER BY seq LIMIT 1"
             ).fetchone()
             dropped = self._db.execute("SELECT value FROM meta WHERE name = 'dropped'").fetchone()
+            rejected = self._db.execute("SELECT value FROM meta WHERE name = 'rejected'").fetchone()
         return {
             "outbox_pending": self._pending,
             "outbox_dropped": int(dropped[0]),
+            "outbox_rejected": int(rejected[0]),
             "oldest_pending": json.loads(oldest[0])["time"] if oldest else None,
         }
 
@@ -162,7 +180,7 @@ class Outbox:
 
     def all_events(self) -> list[tuple[str, dict[str, Any]]]:
         """Every event kept, with its state name (for `clausewarden outbox export`)."""
-        names = {PENDING: "pending", SHIPPED: "shipped", REJECTED: "rejected"}
+        names = {PENDING: "pending", SHIPPED: "shipped", REJECTED: "rejected", DEFERRED: "deferred"}
         with self._lock:
             rows = self._db.execute("SELECT state, data FROM events ORDER BY seq").fetchall()
         return [(names[int(state)], json.loads(data)) for state, data in rows]
@@ -173,7 +191,9 @@ class Outbox:
         `expired_before` (past the retention period). Returns how many events were deleted."""
         with self._lock:
             self._db.execute("BEGIN")
-            cur = self._db.execute("DELETE FROM events WHERE state != 0 AND day < ?", (before_day,))
+            cur = self._db.execute(
+                "DELETE FROM events WHERE state IN (1, 2) AND day < ?", (before_day,)
+            )
             deleted = cur.rowcount
             if expired_before is not None:
                 cur = self._db.execute("DELETE FROM events WHERE day < ?", (expired_before,))

@@ -185,10 +185,17 @@ class PolicySource:
             self._refresher = None
 
     async def tls_clienthello(self, data: tls.ClientHelloData) -> None:
-        await self.shared.settled()  # the Warden then decides on the policy in force
+        await self._in_force()  # the Warden then decides on the policy in force
 
     async def request(self, flow: http.HTTPFlow) -> None:
-        await self.shared.settled()
+        await self._in_force()
+
+    async def _in_force(self) -> None:
+        """Wait for the first bundle only when no policy is in force yet (a first start): with
+        the last good copy in force, a service that accepts and never answers holds up nobody's
+        browsing (the copy is replaced when the service's bundle arrives)."""
+        if self.shared.policy is None:
+            await self.shared.settled()
 
     # --- reload ----------------------------------------------------------------------------
 

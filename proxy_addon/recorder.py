@@ -137,6 +137,7 @@ class Recorder:
                 idle_delay=self.ship_delay,
                 max_delay=self.ship_max_delay,
                 base_delay=min(0.5, self.ship_max_delay),
+                clock=shared.now,  # sent_at: the service compares it with its own clock
             )
             self.shipper.start()
 

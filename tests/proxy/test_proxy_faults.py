@@ -1,0 +1,235 @@
+"""Faults a real site meets, between a real proxy (mitmdump) and a real `clausewarden serve` (or
+something worse in its place): a proxy clock days ahead, an HTML error page from a gateway in
+between, a service that accepts connections and never answers."""
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from test_proxy_end_to_end import start_proxy
+from test_proxy_shipping import FAST, SITES, Service, outbox_ids
+from upstream import Upstream
+
+from policy.configdir import load_policy
+from tests.support.net import stop, wait_for_port
+
+
+def working_time_ahead(days: int) -> str:
+    """A working hour at least `days` days after the real now."""
+    policy = load_policy(None)
+    at = (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    for _ in range(24 * 60):
+        if policy.working_time(at):
+            return at.isoformat()
+        at += timedelta(hours=1)
+    raise AssertionError("no working time in the next 60 days")
+
+
+def browse(proxy, hosts=SITES) -> None:
+    for host in hosts:
+        status, _, _ = proxy.get("http", host, "/")
+        assert status == 200
+
+
+def until(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never: {what}")
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    server = Upstream()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def service(tmp_path) -> Iterator[Service]:
+    folder = tmp_path / "service"
+    folder.mkdir()
+    svc = Service(folder)
+    yield svc
+    svc.stop()
+
+
+def _start_at(service: Service, at: str) -> None:
+    log = (service.folder / "service.log").open("ab")
+    service.process = subprocess.Popen(
+        [sys.executable, "-m", "clausewarden", "serve", "--port", str(service.port),
+         "--data-dir", str(service.folder), "--at", at],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    wait_for_port(service.port, service.process)
+
+
+def _sensor_row(service: Service) -> sqlite3.Row:
+    with sqlite3.connect(service.folder / "clausewarden.db") as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM sensors WHERE name = 'proxy'").fetchone()
+
+
+def test_a_proxy_clock_two_days_ahead_keeps_its_events_says_so_and_ships_them_later(
+    tmp_path, upstream, service
+):
+    ahead = working_time_ahead(days=2)
+    service.start()  # the real clock
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, ahead, FAST, (service.url, service.token_file)
+    )
+    try:
+        browse(proxy)
+        until(lambda: len(outbox_ids(proxy, state=3)) == 5, "5 events deferred by the service")
+        assert outbox_ids(proxy, state=2) == []  # none refused for good
+        assert service.events() == []
+        log = (tmp_path / "proxy.log").read_text()
+        assert "this proxy's clock is about" in log and "set this machine's clock (NTP)" in log
+        until(lambda: (_sensor_row(service)["clock_skew_seconds"] or 0) > 86400, "skew noted")
+        row = _sensor_row(service)
+        assert row["outbox_pending"] == 5 and row["outbox_rejected"] == 0
+    finally:
+        stop(proxy.process)
+        service.stop()
+    # The service's clock reaches the proxy's (here: it is started at that time): the kept
+    # events go, each once, when the proxy next starts.
+    _start_at(service, ahead)
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, ahead, FAST, (service.url, service.token_file)
+    )
+    try:
+        until(lambda: len(outbox_ids(proxy, state=1)) == 5, "the 5 kept events shipped")
+        assert len(service.events()) == 5
+    finally:
+        stop(proxy.process)
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    """A load balancer in front of a service that is down: 502 with an HTML page."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the bundle
+        self._bad_gateway()
+
+    def do_POST(self) -> None:  # noqa: N802 - the events
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._bad_gateway()
+
+    def _bad_gateway(self) -> None:
+        page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_an_html_error_page_from_a_gateway_is_read_as_a_status_and_the_events_wait(
+    tmp_path, upstream, service
+):
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{gateway.server_address[1]}"
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, working_time_ahead(0), FAST, (url, service.token_file)
+    )
+    try:
+        browse(proxy, SITES[:2])
+        until(lambda: "answered 502" in (tmp_path / "proxy.log").read_text(), "the 502 logged")
+        log = (tmp_path / "proxy.log").read_text()
+        assert "JSONDecodeError" not in log and "Attempt to decode JSON" not in log
+        assert "<html>" not in log
+        assert len(outbox_ids(proxy, state=0)) == 2 and outbox_ids(proxy, state=2) == []
+    finally:
+        stop(proxy.process)
+        gateway.shutdown()
+
+
+class _Silent:
+    """Accepts connections and never answers; notes which are still open."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.received: dict[socket.socket, bytearray] = {}
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def waiting(self, request: bytes) -> int:
+        """Connections whose request starts with `request` and which the proxy has not given
+        up on (no EOF after what it sent)."""
+        still = 0
+        for conn in list(self.accepted):
+            conn.setblocking(False)
+            received = self.received.setdefault(conn, bytearray())
+            closed = False
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    closed = True
+                    break
+                if not data:
+                    closed = True
+                    break
+                received += data
+            if received.startswith(request) and not closed:
+                still += 1
+        return still
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_a_service_that_accepts_and_never_answers_does_not_hold_up_browsing(
+    tmp_path, upstream, service
+):
+    """Every page is answered while the proxy's requests to the service are still hanging (it
+    has not given up on them): browsing never waits on the service."""
+    # A first run against the real service leaves a last good bundle, as a running site has.
+    service.start()
+    now = working_time_ahead(0)
+    proxy = start_proxy(tmp_path, upstream.port, None, now, FAST, (service.url, service.token_file))
+    stop(proxy.process)
+    service.stop()
+    silent = _Silent()
+    try:
+        url = f"http://127.0.0.1:{silent.port}"
+        proxy = start_proxy(tmp_path, upstream.port, None, now, FAST, (url, service.token_file))
+        try:
+            bundle = b"GET /api/v1/bundle"
+            until(lambda: silent.waiting(bundle) == 1, "the proxy asks the silent service")
+            browse(proxy)  # five warnings, each an event for the shipper to send
+            # every page answered while the proxy still waits for the bundle: browsing did not
+            # wait on the service, with the last good bundle in force
+            assert silent.waiting(bundle) == 1
+            assert proxy.process.poll() is None
+        finally:
+            stop(proxy.process)
+    finally:
+        silent.close()
