@@ -43,9 +43,12 @@ def run_export(args: argparse.Namespace) -> int:
             values = [event.get(f) for f in FIELDS]
             values[FIELDS.index("clauses")] = " ".join(event.get("clauses", []))
             writer.writerow((*["" if v is None else v for v in values], state))
+    deferred = sum(1 for state, _ in rows if state == "deferred")
     print(
-        f"{len(rows)} events; {status['outbox_pending']} not yet shipped; "
-        f"{status['outbox_dropped']} could not be kept (outbox full)",
+        f"{len(rows)} events; {status['outbox_pending']} not yet shipped"
+        + (f" ({deferred} waiting because this proxy's clock is ahead)" if deferred else "")
+        + f"; {status['outbox_dropped']} could not be kept (outbox full); "
+        f"{status['outbox_rejected']} refused by the service for good",
         file=sys.stderr,
     )
     return 0
