@@ -5,7 +5,8 @@
 // allowance), a declarativeNetRequest session rule sends it to the warning page before any
 // request leaves; `RedirectRules` keeps those rules in step with the time, cookies and allowances.
 
-import { decide } from "./policy/decide.js";
+import { endpointUrlRegex } from "./act-rules.js";
+import { QUIET_RULES, decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { WARNING_OUTCOMES, continueOffered } from "./policy/warning.js";
 
@@ -63,9 +64,17 @@ export async function stopping(decision, at, allowances) {
   return allowed ? null : decision.outcome;
 }
 
+/** A platform's parts opened without a warning (config.Area: reading, short links, work tools). */
+const quietAreas = (platform) => (platform.areas ?? []).filter((a) => Object.hasOwn(QUIET_RULES, a.use ?? "app"));
+
 /**
  * The session rules for `at`: [{id, priority, action, condition, platform}], one per platform
- * whose top-level navigation gets a warning or is blocked and has no allowance.
+ * whose top-level navigation gets a warning or is blocked and has no allowance. A part of such a
+ * platform that is opened without a warning (a short link, its CDN, LinkedIn Learning, a sign-in
+ * dialog) never goes to the warning page: its hosts are left out of the redirect, or an `allow`
+ * rule of higher priority lets its paths through. (Were it sent to the warning page, the page
+ * would let it through with a pass for the whole platform, and a short link could carry that
+ * pass to the platform itself.)
  */
 export async function redirectRules({ policy, at, jars, allowances, warningPage }) {
   const ownDomains = new Map();
@@ -80,9 +89,11 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
     const host = platform.domains[0] ?? platform.hosts[0] ?? `x.${platform.tlds[0]}`;
     const facts = new Facts({ host, method: "GET", headers: NAVIGATION, cookies: jars.get(platform.id) ?? {}, at });
     if ((await stopping(decide(facts, policy), at, allowances)) === null) continue;
-    const excluded = [...ownDomains].filter(
-      ([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)),
-    );
+    const excluded = [...ownDomains]
+      .filter(([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)))
+      .map(([d]) => d);
+    const quiet = quietAreas(platform);
+    for (const area of quiet) if (area.path == null && area.query == null) excluded.push(...(area.domains ?? []));
     rules.push({
       id: id++,
       priority: 1,
@@ -90,11 +101,27 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
       condition: {
         regexFilter: "^https?://.*$",
         requestDomains: domains,
-        ...(excluded.length ? { excludedRequestDomains: excluded.map(([d]) => d) } : {}),
+        ...(excluded.length ? { excludedRequestDomains: excluded } : {}),
         resourceTypes: ["main_frame"],
       },
       platform: platform.id,
     });
+    for (const area of quiet) {
+      if (area.path == null && area.query == null) continue;
+      const regexFilter = endpointUrlRegex({ path: area.path ?? "", query: area.query ?? null });
+      if (regexFilter === null) continue; // not expressible for the browser: the warning page decides
+      rules.push({
+        id: id++,
+        priority: 2,
+        action: { type: "allow" },
+        condition: {
+          regexFilter,
+          requestDomains: area.domains?.length ? area.domains : domains,
+          resourceTypes: ["main_frame"],
+        },
+        platform: platform.id,
+      });
+    }
   }
   return rules;
 }
@@ -119,15 +146,18 @@ export class RedirectRules {
         const rules = await this._compute();
         const redirects = rules.filter((r) => r.action.type === "redirect");
         const acts = [];
+        const passes = []; // quiet parts of a redirected platform (`allow`, higher priority)
         for (const r of rules.filter((r) => r.action.type !== "redirect")) {
-          if (!this._ext.regexSupported || (await this._ext.regexSupported(r.condition.regexFilter))) acts.push(r);
+          if (!this._ext.regexSupported || (await this._ext.regexSupported(r.condition.regexFilter))) {
+            (r.action.type === "allow" ? passes : acts).push(r);
+          }
         }
         await this._ext.session.set({
           [PLATFORMS_KEY]: redirects.map((r) => r.platform),
           [ACTS_KEY]: acts.map(({ platform, index, navigation }) => ({ platform, index, navigation })),
         });
         await this._ext.replaceSessionRules(
-          [...redirects, ...acts].map(({ platform, index, navigation, ...rule }) => rule),
+          [...redirects, ...passes, ...acts].map(({ platform, index, navigation, ...rule }) => rule),
         );
       });
     return this._run;
