@@ -129,7 +129,7 @@ def warning_content(
         "act": act,
         "heading": heading,
         "next_step": next_step,
-        "reason": decision.reason,
+        "reason": decision.reason.replace(f" (rule {decision.rule})", ""),  # no id for staff
         "clauses": _clause_texts(bundle, decision.clauses),
         "allow_continue": offered,
         "reasons": [{"id": r["id"], "label": r["label"]} for r in settings["continue_reasons"]]

@@ -1,6 +1,8 @@
 """The daily rollups: each stored event adds to counts per local day and breakdown (platform,
 outcome, group, hour, working time, response, clause), and its device to that figure's distinct
-devices, so the dashboard reads counts only and never aggregates events or devices."""
+devices, so the dashboard reads counts only and never aggregates events or devices. The event of
+a choice made after a warning (went back, continued) adds to the response only: one warning is
+counted once, whatever the member of staff did next."""
 
 from collections import Counter
 from datetime import datetime
@@ -49,6 +51,10 @@ class Rollup:
 
     def keys(self, row: dict[str, Any]) -> list[tuple[str, str, str]]:
         day, hour = self.local(row["time"])
+        if row["response"] != "none":
+            # What the member of staff chose after a warning (went back, continued) is its own
+            # event, but not a second warning: it counts only as that warning's response.
+            return [(day, "response", row["response"])]
         keys = [
             (day, "all", ""),
             (day, "platform", row["platform"]),

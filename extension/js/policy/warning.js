@@ -102,7 +102,7 @@ export function warningContent(bundle, decision, { returnTo = "/", accountSeen =
     act,
     heading,
     next_step: nextStep,
-    reason: decision.reason,
+    reason: decision.reason.replace(` (rule ${decision.rule})`, ""), // no id for staff
     clauses: _clauseTexts(bundle, decision.clauses),
     allow_continue: offered,
     reasons: offered ? settings.continue_reasons.map((r) => ({ id: r.id, label: r.label })) : [],
