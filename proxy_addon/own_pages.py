@@ -175,9 +175,15 @@ class OwnPages:
         tag = allowance.device_tag(self.shared.secret, client)
         day = working_time.local(at).date().isoformat()
         rows = outbox.for_self(tag, day) if outbox else []
+        names = {p["id"]: p["name"] for p in policy.bundle.get("platforms", ())}
+        labels = {r["id"]: r["label"] for r in policy.settings.get("continue_reasons", ())}
         for row in rows:  # shown in the school's time, from the coarsened UTC time
             utc = datetime.fromisoformat(row["time"].replace("Z", "+00:00"))
             row["local_time"] = working_time.local(utc).strftime("%H:%M")
+            # staff read names and labels, not the ids the event carries
+            row["platform"] = names.get(row["platform"], row["platform"])
+            if row.get("reason_category"):
+                row["reason_category"] = labels.get(row["reason_category"], "")
         return page.notice(
             200,
             policy.school_name,

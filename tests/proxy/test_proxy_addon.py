@@ -285,7 +285,8 @@ async def test_staff_self_view_lists_only_this_devices_events(tctx):
     mine = flow("https://clausewarden.internal/mine")
     await addon.request(mine)
     page = mine.response.get_text()
-    assert "facebook" in page and "instagram" not in page
+    assert "<td>Facebook</td>" in page and "Instagram" not in page  # names, not ids
+    assert "<td>facebook</td>" not in page
     assert "<td>10:00</td>" in page  # in the school's time zone (London, UTC in November)
 
 
