@@ -63,6 +63,7 @@ def test_a_script_on_a_social_site_cannot_read_what_this_device_recorded_today(p
         page = context.new_page()
         # The member of staff is warned (an event is recorded), continues, and the site loads.
         page.goto("https://www.facebook.com/")
+        page.get_by_label("A teaching resource for a lesson").check()  # no reason is preselected
         page.get_by_role("button", name="This is school business — continue").click()
         page.wait_for_load_state()
         assert page.get_by_role("heading", name="UPSTREAM PAGE").is_visible()
