@@ -92,7 +92,7 @@ def test_a_script_on_a_social_site_cannot_read_what_this_device_recorded_today(p
         staff.wait_for_load_state()
         assert staff.url.startswith("https://clausewarden.internal/")
         assert staff.get_by_role("heading", name=SELF_VIEW).is_visible()
-        assert "facebook" in staff.content()
+        assert "Facebook" in staff.content()  # the platform by its name, as staff read it
         context.close()
         browser.close()
 
