@@ -3,22 +3,29 @@ report, the headteacher reads it in the inbox (each read audited) and is emailed
 SMTP server (aiosmtpd, STARTTLS and login required); a failed email leaves the report in the inbox,
 saying so; the reports' own retention period."""
 
+import json
+import os
 import re
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from svc_helpers import add_sensor, add_user, bearer, later, login
+from svc_helpers import PASSWORD as PASSWORD_OF_USERS
+from svc_helpers import add_sensor, add_user, bearer, later, login, seed_store
 
 from service import retention
 from service.app import create_app
 from service.config import Config, SmtpSettings, smtp_from_environment
 from service.keys import ENGINE, SERVICES
 from service.mailer import MAILER
+from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.forms import csrf_from
-from tests.support.net import free_port
+from tests.support.net import free_port, stop, wait_for_port
 from tests.support.smtp import PASSWORD, USER, SmtpServer
 
 REPORT = {
@@ -291,3 +298,109 @@ def test_smtp_settings_come_from_the_environment_and_a_mistake_is_one_line(tmp_p
         with pytest.raises(ValueError, match=names) as caught:
             smtp_from_environment({**env, **change})
         assert "\n" not in str(caught.value)
+
+
+def _serve(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "clausewarden",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    wait_for_port(port, process)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def test_serve_refuses_a_wrong_smtp_setting_in_one_line(tmp_path):
+    env = {**os.environ, "CLAUSEWARDEN_SMTP_HOST": "smtp.example", "CLAUSEWARDEN_SMTP_PORT": "x"}
+    done = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "serve", "--port", str(free_port()),
+         "--data-dir", str(tmp_path / "data")],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "CLAUSEWARDEN_SMTP_PORT" in lines[0]
+
+
+@pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
+def test_a_real_serve_emails_by_its_environment_and_the_headteacher_reads_the_report_in_chromium(
+    tmp_path, smtp
+):
+    playwright = pytest.importorskip("playwright.sync_api")
+    data = tmp_path / "data"
+    token = seed_store(data, {"helen": "headteacher"}, ["proxy1"])["proxy1"]
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o600)
+    process, url = _serve(
+        data,
+        {
+            "CLAUSEWARDEN_SMTP_HOST": "localhost",
+            "CLAUSEWARDEN_SMTP_PORT": str(smtp.port),
+            "CLAUSEWARDEN_SMTP_USER": USER,
+            "CLAUSEWARDEN_SMTP_PASSWORD_FILE": str(secret),
+            "CLAUSEWARDEN_SMTP_FROM": "clausewarden@wycliffe.example",
+            "CLAUSEWARDEN_SMTP_TO": "head@wycliffe.example",
+            "CLAUSEWARDEN_SMTP_CA_FILE": str(smtp.ca_file),
+        },
+    )
+    try:
+        request = urllib.request.Request(  # noqa: S310 - loopback test server
+            f"{url}/api/v1/staff-reports",
+            data=json.dumps(REPORT).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            assert response.status == 201
+            reference = json.loads(response.read())["reference"]
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=chromium_args()
+            )
+            page = browser.new_page()
+            page.goto(f"{url}/login")
+            page.get_by_label("Name").fill("helen")
+            page.get_by_label("Password").fill(PASSWORD_OF_USERS)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{url}/")
+            page.get_by_role("link", name="Reports from staff").click()
+            page.wait_for_url(f"{url}/staff-reports")
+            # The email goes in a task of its own: the page says "sent" once it went.
+            for _ in range(100):
+                if page.get_by_role("cell", name="sent", exact=True).count():
+                    break
+                page.wait_for_timeout(100)
+                page.reload()
+            assert page.get_by_role("cell", name="sent", exact=True).count() == 1
+            page.screenshot(
+                path=str(artifact_path("service-staff-reports-inbox.png")), full_page=True
+            )
+            page.get_by_role("link", name=reference).click()
+            page.wait_for_url(f"{url}/staff-reports/{reference}")
+            assert page.get_by_role("heading", name=f"Report {reference}").is_visible()
+            assert REPORT["name"] in page.content()
+            page.screenshot(path=str(artifact_path("service-staff-report.png")), full_page=True)
+            page.get_by_role("link", name="Reports from staff").first.click()
+            field = page.get_by_label("Delete a report this many days after it came")
+            field.fill("200")
+            page.get_by_role("button", name="Save").click()
+            assert page.get_by_role("status").inner_text().startswith("The reports' retention")
+            assert field.input_value() == "200"
+            browser.close()
+        [mail] = smtp.received
+        assert mail.tls and reference in mail.message["Subject"]
+        assert smtp.logins == [(USER, PASSWORD)]
+    finally:
+        stop(process)
