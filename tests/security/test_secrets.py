@@ -300,6 +300,9 @@ def test_the_services_data_folder_and_database_hold_no_salt_or_key_after_both_le
                 stop(proxy.process)
                 service.stop()
             held |= _proxy_secrets(proxy.data)
+            # The next run must decide from the service's new level, not the last good copy it
+            # may start on while its first fetch is under way.
+            (proxy.data / "bundle.json").unlink(missing_ok=True)
         assert len(held) >= 2, "the proxy held no day's salt and stable key"
         with sqlite3.connect(folder / "clausewarden.db") as db:
             [(stored,)] = db.execute("SELECT count(*) FROM events")
