@@ -25,6 +25,7 @@ from service import audit, retention, store
 from service.bundle import BundleSource, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
+from service.error_pages import error_page_middleware
 from service.ingest import MAX_BYTES, Rollup
 from service.keys import CONFIG, ENGINE, SERVICES, Services
 from service.mailer import MAILER, Mailer
@@ -67,6 +68,7 @@ def create_app(config: Config) -> web.Application:
             transport_security(config.trusted_proxies, config.secure_cookies),
             security_headers_middleware,
             aiohttp_session.session_middleware(storage),
+            error_page_middleware,  # a refusal a browser reads is a page (title, language)
             csrf_middleware,
             store_error_middleware,
         ],
