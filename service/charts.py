@@ -6,7 +6,7 @@ from typing import Any
 
 PALETTE = (
     "#1b6ca8",
-    "#e07b39",
+    "#c8692b",
     "#3a9e5c",
     "#c23b3b",
     "#7d5ba6",
@@ -14,7 +14,7 @@ PALETTE = (
     "#d16ba5",
     "#5f6b73",
 )
-OUTCOME_COLOURS = {"allow": "#3a9e5c", "log": "#1b6ca8", "warn": "#e07b39", "block": "#c23b3b"}
+OUTCOME_COLOURS = {"allow": "#3a9e5c", "log": "#1b6ca8", "warn": "#c8692b", "block": "#c23b3b"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ def stacked_bars(
             value = values[i]
             if value is None:
                 hidden.append(
-                    Rect(left + i * step, y - 3, bar_w, 3, "#999", f"{day} {name}: hidden")
+                    Rect(left + i * step, y - 3, bar_w, 3, "#767676", f"{day} {name}: hidden")
                 )
                 continue
             if value == 0:
