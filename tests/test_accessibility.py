@@ -117,13 +117,20 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def config_dir(workdir: Path) -> Path:
-    """The shipped config, with TikTok blocked (so there is a blocked page to check)."""
+    """The shipped config, with TikTok blocked (so there is a blocked page to check) and the
+    stable privacy level (so investigations can be opened)."""
     from policy.configdir import DEFAULT_CONFIG_DIR
 
     folder = workdir / "config"
     shutil.copytree(DEFAULT_CONFIG_DIR, folder)
     rules = (folder / "rules.yaml").read_text(encoding="utf-8")
     (folder / "rules.yaml").write_text(rules.replace("rules:\n", "rules:\n" + BLOCK_TIKTOK_RULE, 1))
+    settings = (folder / "settings.yaml").read_text(encoding="utf-8")
+    assert "privacy_level: daily" in settings
+    # stable: the headteacher's Investigations page has its form and its table
+    (folder / "settings.yaml").write_text(
+        settings.replace("privacy_level: daily", "privacy_level: stable")
+    )
     return folder
 
 
@@ -244,6 +251,8 @@ ADMIN_PAGES = [
     ("alice", "/"),
     ("alice", "/events"),
     ("alice", "/events?outcome=log"),
+    ("alice", "/events?from=2001-01-01&to=2001-01-02"),  # nothing found
+    ("alice", "/?days=7"),
     ("alice", "/accounts"),
     ("alice", "/sensors"),
     ("alice", "/users"),
@@ -269,6 +278,33 @@ def test_each_admin_page_meets_wcag_2_2_aa(sessions, service, who, path):
     _check(page, f"{path} as {USERS[who]}")
 
 
+def test_a_school_account_waiting_for_approval_meets_wcag_2_2_aa(sessions, service):
+    admin, head = sessions["alice"], sessions["helen"]
+    admin.goto(f"{service['url']}/accounts")
+    form = admin.locator("#add-account")
+    form.locator("[name=id]").fill("wycliffe-x")
+    form.locator("[name=platform]").select_option("x")
+    form.locator("[name=account_id]").fill("1234567")
+    form.locator("[name=label]").fill("Wycliffe PTA on X")
+    form.get_by_role("button", name="Add (waits for approval)").click()
+    admin.wait_for_load_state()
+    assert admin.locator("#pending").get_by_text("wycliffe-x").is_visible()
+    _check(admin, "/accounts after adding one, as admin")
+    head.goto(f"{service['url']}/accounts")
+    assert head.locator("#pending").get_by_role("button", name="Approve").count() == 1
+    _check(head, "/accounts with one to approve, as headteacher", "service-accounts-pending")
+
+
+def test_an_open_investigation_meets_wcag_2_2_aa(sessions, service):
+    page = sessions["helen"]
+    page.goto(f"{service['url']}/investigations")
+    page.get_by_label("Reason").fill("A parent's complaint about a post during the school day.")
+    page.get_by_role("button", name="Open").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("cell", name="waiting").count() == 1
+    _check(page, "/investigations with one open", "service-investigations")
+
+
 def test_a_staff_report_meets_wcag_2_2_aa(sessions, service):
     page = sessions["helen"]
     path = f"/staff-reports/{service['report']}"
@@ -284,6 +320,9 @@ def test_the_error_pages_meet_wcag_2_2_aa(browser, sessions, service):
     _check(page, "the 403 page (/settings as a viewer)", "service-403")
     assert page.goto(f"{service['url']}/no-such-page").status == 404
     _check(page, "the 404 page")
+    assert page.goto(f"{service['url']}/events?from=yesterday").status == 400
+    assert page.get_by_text("from: expected a date like").is_visible()
+    _check(page, "the 400 page (a filter that is not a date)")
     context = browser.new_context(bypass_csp=True)
     anonymous = context.new_page()
     assert anonymous.goto(f"{service['url']}/no-such-page").status == 404
