@@ -99,6 +99,7 @@ class Result:
     cpu: float = 0.0
     seconds: float = 0.0
     slice_cpu: list[float] = field(default_factory=list)
+    slice_p99: list[float] = field(default_factory=list)
 
 
 # --- the mix ----------------------------------------------------------------------------------
@@ -250,6 +251,23 @@ def clausewarden_command(port: int, tmp: Path, name: str, upstream_ca: Path) -> 
         "--config", str(ROOT / "config"), "--data-dir", str(tmp / name),
         "--confdir", str(tmp / "mitmproxy"),
         "--set", f"clausewarden_now={WORKING_TIME}",
+        "--set", f"ssl_verify_upstream_trusted_ca={upstream_ca}",
+    ]  # fmt: skip
+
+
+def bare_command(port: int, tmp: Path, upstream_ca: Path) -> list[str]:
+    """mitmdump without ClauseWarden's addon, decrypting the same hosts (the same allow_hosts
+    pattern, from the same bundle): what mitmproxy itself costs for the catalogue's share."""
+    from policy.bundle import compile_bundle
+    from policy.configdir import load_config_dir
+    from proxy_addon.intercept import allow_hosts_pattern
+
+    pattern = allow_hosts_pattern(compile_bundle(load_config_dir(ROOT / "config")))
+    return [
+        str(BIN / "mitmdump"), "--listen-host", "127.0.0.1", "--listen-port", str(port),
+        "--set", f"confdir={tmp / 'mitmproxy'}", "--set", "connection_strategy=lazy",
+        "--set", "flow_detail=0", "--set", "termlog_verbosity=warn",
+        "--set", f"allow_hosts={pattern}",
         "--set", f"ssl_verify_upstream_trusted_ca={upstream_ca}",
     ]  # fmt: skip
 
@@ -488,6 +506,11 @@ def main() -> None:
     )
     parser.add_argument("--body", type=int, default=8192, help="response body bytes")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="also mitmdump without the addon behind the same PAC file (mitmproxy's own share)",
+    )
     args = parser.parse_args()
     for tool in ("unshare", "node", "e2guardian"):
         if shutil.which(tool) is None:
@@ -521,7 +544,7 @@ def main() -> None:
         os.sched_setaffinity(0, set(cores) - {proxy_core})
     upstream.start()
 
-    p_pac, p_forced, p_e2g = free_port(), free_port(), free_port()
+    p_pac, p_forced, p_e2g, p_bare = free_port(), free_port(), free_port(), free_port()
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, port in (("cw-pac", p_pac), ("cw-forced", p_forced)):
@@ -529,6 +552,11 @@ def main() -> None:
             command = in_namespace(hosts_file, clausewarden_command(port, tmp, name, upstream_ca))
             processes[name] = start(command, proxy_core, log)
             wait_port(port, processes[name], log)  # one after the other: they share the CA
+        if args.bare:
+            log = tmp / "bare.log"
+            command = in_namespace(hosts_file, bare_command(p_bare, tmp, upstream_ca))
+            processes["bare"] = start(command, proxy_core, log)
+            wait_port(p_bare, processes["bare"], log)
         e2_conf = e2guardian_config(tmp / "e2guardian", p_e2g, free_port())
         log = tmp / "e2guardian.log"
         command = in_namespace(hosts_file, ["e2guardian", "-N", "-c", str(e2_conf)])
@@ -558,14 +586,19 @@ def main() -> None:
                           for h, d in zip(hosts, decided["all"], strict=True)},
             "e2g": dict.fromkeys(hosts, p_e2g),
         }  # fmt: skip
+        if args.bare:
+            routes["bare"] = {h: p_bare if r else None for h, r in routes["cw-pac"].items()}
         labels = {
             "direct": "direct (no proxy)",
             "cw-pac": "ClauseWarden, PAC",
             "cw-forced": "ClauseWarden, forced",
             "e2g": "e2guardian, forced",
+            "bare": "mitmdump alone, PAC",
         }
         pids = {"cw-pac": processes["cw-pac"].pid, "cw-forced": processes["cw-forced"].pid,
                 "e2g": processes["e2g"].pid}  # fmt: skip
+        if args.bare:
+            pids["bare"] = processes["bare"].pid
 
         context = ssl.create_default_context(cafile=str(upstream_ca))
         context.load_verify_locations(str(tmp / "mitmproxy" / "mitmproxy-ca-cert.pem"))
@@ -591,7 +624,7 @@ def main() -> None:
             for mode in order:
                 pid = pids.get(mode)
                 before = tree_cpu(pid) if pid else 0.0
-                t0 = time.perf_counter()
+                t0, first = time.perf_counter(), len(results[mode].latencies)
                 load = run_slice(client, part, routes[mode], results[mode],
                                  args.concurrency, args.rate, s * size, args.devices)  # fmt: skip
                 asyncio.run(load)
@@ -599,6 +632,8 @@ def main() -> None:
                 used = tree_cpu(pid) - before if pid else 0.0
                 results[mode].cpu += used
                 results[mode].slice_cpu.append(used)
+                mine = [ms for ms, _ in results[mode].latencies[first:]]
+                results[mode].slice_p99.append(pct(mine, 0.99))
         report(results, labels, visits, args, time.perf_counter() - started)
         access = tmp / "e2guardian" / "access.log"
         lines = sum(1 for _ in access.open("rb")) if access.exists() else 0
@@ -684,6 +719,7 @@ def report(
     seen = {
         "direct": 0,
         "cw-pac": sum(len(v.kinds) for v in visits if v.catalogue),
+        "bare": sum(len(v.kinds) for v in visits if v.catalogue),
         "cw-forced": requests,
         "e2g": requests,
     }
@@ -723,6 +759,19 @@ def report(
         "  (added: a deployment's percentile minus direct's, over the same requests; vs e2g: "
         "ClauseWarden / e2guardian)"
     )
+    added = {
+        mode: statistics.median(a - d for a, d in zip(r.slice_p99, direct.slice_p99, strict=True))
+        for mode, r in results.items()
+    }
+    print(
+        "  p99 added, median over the slices (each slice's p99 minus direct's in that slice: "
+        "less moved by one slice the machine's other work disturbed): "
+        + ", ".join(
+            f"{labels[m]} {added[m]:.2f} ms ({ratio(added[m], added['e2g'])})"
+            for m in results
+            if m != "direct"
+        )
+    )
     for mode in ("cw-pac", "cw-forced"):
         ratios = [
             a / b for a, b in zip(results[mode].slice_cpu, e2g.slice_cpu, strict=True) if b > 0
@@ -736,40 +785,61 @@ def report(
     pac, forced = results["cw-pac"].cpu, results["cw-forced"].cpu
     cat_visits = [v for v in visits if v.catalogue]
     cat_requests = sum(len(v.kinds) for v in cat_visits)
+    cdn = sum(1 for v in cat_visits if v.kinds[0] == "img")
+    per_decrypted = pac / max(len(cat_visits), 1) * 1000
+    print("\nWhat the PAC deployment costs, and what it would take to be below e2guardian")
     print(
-        f"\nThe catalogue's share ({cat_requests} requests in {len(cat_visits)} connections, "
-        f"decrypted) costs ClauseWarden {pac * 1000:.0f} ms with the PAC file: "
-        f"{pac / max(len(cat_visits), 1) * 1000:.1f} ms a connection with its requests; "
-        f"e2guardian's whole mix {e2g.cpu * 1000:.0f} ms"
+        f"  the catalogue's share: {cat_requests} requests in {len(cat_visits)} connections "
+        f"({cdn} of them to its CDNs' images), decrypted: {pac * 1000:.0f} ms of CPU, "
+        f"{per_decrypted:.1f} ms a connection with its requests; e2guardian's whole mix: "
+        f"{e2g.cpu * 1000:.0f} ms"
+    )
+    if "bare" in results:
+        bare = results["bare"].cpu
+        print(
+            f"  mitmdump alone, decrypting the same connections: {bare * 1000:.0f} ms, so "
+            f"ClauseWarden's addon adds {(pac - bare) / max(bare, 1e-9):+.0%} to mitmproxy's "
+            "own decrypting and parsing"
+        )
+    verdict = "below" if pac < e2g.cpu else "above"
+    print(
+        f"  {verdict} e2guardian ({pac / max(e2g.cpu, 1e-9):.2f}x): "
+        + (
+            "met"
+            if pac < e2g.cpu
+            else f"the catalogue's share must cost {pac / max(e2g.cpu, 1e-9):.1f}x less, "
+            f"at most {e2g.cpu / max(len(cat_visits), 1) * 1000:.1f} ms a decrypted connection"
+        )
     )
     other_visits = [v for v in visits if not v.catalogue]
     tunnels = sum(1 for v in other_visits if v.https)
     other_requests = sum(len(v.kinds) for v in other_visits)
-    print("\nWhat the forced deployment would take to get below e2guardian")
+    per_tunnel = max(forced - pac, 0) / max(tunnels, 1) * 1000
+    print("\nWhat the forced deployment would take to be below e2guardian")
     print(
         f"  the non-catalogue traffic ({other_requests} requests, {tunnels} tunnelled "
         f"connections) costs ClauseWarden {max(forced - pac, 0) * 1000:.0f} ms of CPU "
-        f"(forced minus PAC), {max(forced - pac, 0) / max(tunnels, 1) * 1000:.2f} ms a "
-        f"tunnelled connection, requests inside it included"
+        f"(forced minus PAC), {per_tunnel:.2f} ms a tunnelled connection with its requests: "
+        f"a decrypted connection costs {per_decrypted / max(per_tunnel, 1e-9):.1f}x a tunnelled one"
     )
     budget = e2g.cpu - pac
     if budget <= 0:
         print(
             f"  e2guardian's whole mix ({e2g.cpu * 1000:.0f} ms) costs less than ClauseWarden's "
-            f"catalogue share alone ({pac * 1000:.0f} ms): below it is out of reach in forced "
-            "mode whatever the tunnels cost"
+            f"catalogue share alone ({pac * 1000:.0f} ms): out of reach whatever the tunnels "
+            "cost, until the decrypted share is cheaper (above); then the tunnels must cost "
+            "what e2guardian's do: a front in C that passes only the catalogue's hosts to "
+            "mitmproxy (an SNI router, or Squid with ACLs from the bundle: ~0.4 ms a connection "
+            "in BASELINES.md)"
         )
     else:
         need = (forced - pac) / budget
         print(
             f"  to be below e2guardian ({e2g.cpu * 1000:.0f} ms) the non-catalogue share must "
-            f"cost at most {budget * 1000:.0f} ms: {need:.1f}x cheaper than mitmproxy's "
-            f"tunnels today, i.e. {budget / max(tunnels, 1) * 1000:.2f} ms a connection"
-        )
-        print(
-            "  (a front in C that passes only catalogue hosts to mitmproxy, e.g. an SNI "
-            "router or Squid with ACLs from the bundle, tunnels at ~0.4 ms a connection: "
-            "BASELINES.md)"
+            f"cost at most {budget * 1000:.0f} ms: {need:.1f}x less than mitmproxy's tunnels "
+            f"today, {budget / max(tunnels, 1) * 1000:.2f} ms a connection: a front in C that "
+            "passes only the catalogue's hosts to mitmproxy (an SNI router, or Squid with ACLs "
+            "from the bundle: ~0.4 ms a connection in BASELINES.md)"
         )
     for mode, r in results.items():
         if r.errors:
