@@ -78,10 +78,11 @@ async function show() {
   $("go-back").className = state.allow_continue ? "secondary" : "primary";
   if (state.allow_continue) {
     $("why-now").textContent = `Why do you need ${name} now?`;
-    state.reasons.forEach((r, i) => {
+    // No reason is chosen for them (a preselected one would bias what is recorded): the
+    // browser asks for a choice before Continue, as on the proxy's page.
+    state.reasons.forEach((r) => {
       const label = el("label");
-      const input = el("input", null, { type: "radio", name: "reason", value: r.id });
-      if (i === 0) input.checked = true;
+      const input = el("input", null, { type: "radio", name: "reason", value: r.id, required: "" });
       label.append(input, ` ${r.label}`);
       $("reasons").append(label);
     });
