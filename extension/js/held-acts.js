@@ -18,6 +18,7 @@ import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
+import { forgetStale } from "./session-expiry.js";
 
 export const BLOCKED = "net::ERR_BLOCKED_BY_CLIENT";
 const HOLD_MS = 30 * 60_000;
@@ -120,12 +121,7 @@ export class HeldActs {
 
   /** Forget holds left unanswered (each keeps a URL). */
   async _forgetStale(at) {
-    const { session } = this._ctx.ext;
-    const all = await session.get(null);
-    const stale = Object.entries(all ?? {})
-      .filter(([k, v]) => (k.startsWith("held.") || k.startsWith("hticket.")) && !(at - (v?.at ?? 0) <= HOLD_MS))
-      .map(([k]) => k);
-    if (stale.length) await session.remove(stale);
+    await forgetStale(this._ctx.ext.session, ["held.", "hticket."], HOLD_MS, at);
   }
 
   async _decide(hold, policy, at) {

@@ -14,6 +14,7 @@ import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { WARNING_OUTCOMES, continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
+import { forgetStale } from "./session-expiry.js";
 
 const TICKET_MS = 30 * 60_000;
 const PASS_THROUGH_MS = 10_000;
@@ -41,12 +42,7 @@ export class WarningFlow {
 
   /** Forget tickets and nonces left unanswered (each holds a warned URL). */
   async _forgetStale(at) {
-    const { session } = this._ctx.ext;
-    const all = await session.get(null);
-    const stale = Object.entries(all ?? {})
-      .filter(([k, v]) => (k.startsWith("ticket.") || k.startsWith("pending.")) && !(at - (v?.at ?? 0) <= TICKET_MS))
-      .map(([k]) => k);
-    if (stale.length) await session.remove(stale);
+    await forgetStale(this._ctx.ext.session, ["ticket.", "pending."], TICKET_MS, at);
   }
 
   /**
