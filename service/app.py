@@ -21,7 +21,7 @@ from jinja2 import PackageLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from policy.configdir import load_config_dir
-from service import audit, retention, store
+from service import account_store, audit, retention
 from service.bundle import BundleSource, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
@@ -103,7 +103,7 @@ async def _template_context(request: web.Request) -> dict[str, object]:
     pending = 0
     if user is not None and user.role == "headteacher":  # the notice of accounts to approve
         async with request.app[ENGINE].connect() as conn:
-            pending = await store.count_pending_accounts(conn)
+            pending = await account_store.count_pending_accounts(conn)
     return {"user": user, "csrf_token": await csrf_token(request), "pending_accounts": pending}
 
 

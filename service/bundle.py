@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from policy.bundle import compile_bundle, privacy_part, with_privacy
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
 from policy.school import SchoolConfig, resolved_kind
-from service import store
+from service import account_store, store
 from service.db import policy_versions
 
 OLD_SECRET_FILES = ("daily-salt.json", "daily-salt.json.tmp", "stable-key", "stable-key.tmp")
@@ -99,7 +99,7 @@ class BundleSource:
     async def _refresh(self, conn: AsyncConnection) -> dict[str, Any]:
         if self._cached is not None and time.monotonic() - self._at < self.MAX_AGE:
             return self._cached
-        rows = await store.list_accounts(conn, status="approved")
+        rows = await account_store.list_accounts(conn, status="approved")
         overrides = await store.get_settings(conn)
         merged = effective_settings(self.school.settings.settings, overrides)
         config = dataclasses.replace(
@@ -145,7 +145,7 @@ async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> li
     ones expired, each audited as from accounts.yaml); record the policy version. Returns what of
     accounts.yaml could not be applied (logged by the caller, shown on the accounts page)."""
     today = now.astimezone(ZoneInfo(school.schedule.time_zone)).date()
-    problems = await store.sync_accounts_file(
+    problems = await account_store.sync_accounts_file(
         conn, accounts_file_entries(school), today=today, now=now
     )
     version = school.policy.document.version

@@ -18,7 +18,7 @@ from policy.config import Platform
 from policy.ids import ACCOUNT_ID
 from policy.school import ACCOUNT_KIND_WORDS, account_kinds, account_refusal, default_expiry
 from policy.vocabulary import ACTIONS
-from service import store
+from service import account_store, store
 from service.account_mail import kind_words, tell_headteacher
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
@@ -53,8 +53,8 @@ async def _context(request: web.Request, user: Any) -> dict[str, Any]:
     catalogue = _catalogue(request)
     services = request.app[SERVICES]
     async with request.app[ENGINE].connect() as conn:
-        rows = await store.list_accounts(conn)
-        problems = await store.accounts_file_problems(conn)
+        rows = await account_store.list_accounts(conn)
+        problems = await account_store.accounts_file_problems(conn)
         schedule = await services.bundles.schedule(conn)
     views = [
         {
@@ -181,7 +181,7 @@ async def account_add(request: web.Request) -> web.StreamResponse:
     kinds = account_kinds(platform)
     async with request.app[ENGINE].begin() as conn:
         try:
-            await store.add_account(
+            await account_store.add_account(
                 conn,
                 id=account,
                 platform=platform.id,
@@ -212,7 +212,7 @@ async def account_edit(request: web.Request) -> web.StreamResponse:
     label, actions, expires_on = _account_form(form)
     account = request.match_info["id"]
     async with request.app[ENGINE].begin() as conn:
-        await store.edit_account(
+        await account_store.edit_account(
             conn,
             account,
             label=label,
@@ -223,7 +223,7 @@ async def account_edit(request: web.Request) -> web.StreamResponse:
         )
         if user.role != "headteacher":
             # A change made by anyone else needs the headteacher's approval again.
-            await store.unapprove_account(conn, account)
+            await account_store.unapprove_account(conn, account)
     request.app[SERVICES].bundles.invalidate()
     raise web.HTTPSeeOther("/accounts?message=saved")
 
@@ -234,7 +234,7 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
     user, form = await posted(request, "headteacher")
     account = request.match_info["id"]
     async with request.app[ENGINE].connect() as conn:
-        row = await store.get_account(conn, account)
+        row = await account_store.get_account(conn, account)
         schedule = await request.app[SERVICES].bundles.schedule(conn)
     if row is None or row.status != "pending":
         raise refuse(f"no pending school account {account!r}")
@@ -249,7 +249,7 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
         expires_on = default_expiry(day, list(schedule.terms))
     async with request.app[ENGINE].begin() as conn:
         try:
-            await store.approve_account(
+            await account_store.approve_account(
                 conn,
                 account,
                 actor=user.name,
@@ -267,7 +267,7 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
 async def account_expire(request: web.Request) -> web.StreamResponse:
     user = await require(request, *ADMIN_ROLES)
     async with request.app[ENGINE].begin() as conn:
-        await store.expire_account(
+        await account_store.expire_account(
             conn,
             request.match_info["id"],
             actor=user.name,

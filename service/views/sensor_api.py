@@ -11,7 +11,7 @@ import orjson
 from aiohttp import web
 
 from policy.school import account_kinds, account_refusal
-from service import store
+from service import account_store, store
 from service.account_mail import kind_words, tell_headteacher
 from service.db import is_sqlite
 from service.ingest import (
@@ -247,9 +247,11 @@ async def post_account_request(request: web.Request) -> web.Response:
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
     async with engine.begin() as conn:
-        known = await store.open_account_exists(conn, body["platform"], body["account_id"].strip())
+        known = await account_store.open_account_exists(
+            conn, body["platform"], body["account_id"].strip()
+        )
         if not known:
-            await store.add_account(
+            await account_store.add_account(
                 conn,
                 id=f"{body['platform']}-request-{secrets.token_hex(4)}",
                 platform=body["platform"],

@@ -73,13 +73,13 @@ class Service:
 
     async def pending_accounts(self) -> list[Any]:
         """The service's pending school accounts, read through its own store functions."""
-        from service import store
+        from service import account_store
         from service.cli_support import open_store
         from service.config import Config
 
         config = Config(data_dir=self.folder.resolve(), config_dir=None, database_url=None)
         async with open_store(config) as engine, engine.connect() as conn:
-            return await store.list_accounts(conn, "pending")
+            return await account_store.list_accounts(conn, "pending")
 
     def events(self) -> list[dict[str, object]]:
         """The stored events, read from the service's database file itself (the exports show

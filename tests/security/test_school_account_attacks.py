@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
 
 from policy import Facts, Policy, decide  # noqa: E402
 from policy.configdir import DEFAULT_CONFIG_DIR  # noqa: E402
-from service import store, user_store  # noqa: E402
+from service import account_store, store, user_store  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
@@ -145,7 +145,7 @@ async def test_an_account_on_a_platform_whose_cookies_carry_no_id_cannot_be_aske
     }
     assert (await cli.post("/accounts", data=form, allow_redirects=False)).status == 400
     async with cli.server.app[ENGINE].connect() as conn:
-        assert await store.list_accounts(conn) == []
+        assert await account_store.list_accounts(conn) == []
 
 
 async def test_messaging_is_not_approved_unless_the_headteacher_ticks_it(aiohttp_client, config):
@@ -157,7 +157,7 @@ async def test_messaging_is_not_approved_unless_the_headteacher_ticks_it(aiohttp
     )
     assert resp.status == 202
     async with cli.server.app[ENGINE].connect() as conn:
-        [row] = await store.list_accounts(conn)
+        [row] = await account_store.list_accounts(conn)
     assert (await approve_as_the_form_offers(cli, row.id)).status == 303
     policy = await served_policy(cli, token)
     [account] = policy.bundle["accounts"]

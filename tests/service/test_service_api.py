@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import func, select
 from svc_helpers import Clock, add_sensor, add_user, bearer, event
 
-from service import user_store
+from service import account_store, user_store
 from service.db import events
 from service.keys import ENGINE
 
@@ -180,10 +180,9 @@ async def test_account_request_waits_in_the_pending_list_not_in_the_bundle(cli):
     )
     assert resp.status == 202
     assert await resp.json() == {"status": "pending"}
-    from service import store
 
     async with cli.server.app[ENGINE].connect() as conn:
-        pending = await store.list_accounts(conn, status="pending")
+        pending = await account_store.list_accounts(conn, status="pending")
     assert [(a.platform, a.account_id) for a in pending] == [("facebook", "1000123")]
     bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
     assert bundle["accounts"] == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from svc_helpers import add_sensor, bearer, event
 
-from service import audit, retention, store
+from service import account_store, audit, retention, store
 from service.db import daily_counts, events
 from service.keys import ENGINE, SERVICES
 from service.queries import EventFilter, page, parse_cursor
@@ -117,4 +117,4 @@ async def test_unapproved_account_requests_are_deleted_after_7_days(pg_or_sqlite
     summary = await retention.run(engine, services.bundles, services.tz, clock.now)
     assert summary["requests_deleted"] == 1
     async with engine.connect() as conn:
-        assert await store.list_accounts(conn, status="pending") == []
+        assert await account_store.list_accounts(conn, status="pending") == []
