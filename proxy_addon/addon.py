@@ -11,6 +11,7 @@ before the warden decides.
 
 from proxy_addon.ca_page import CaPage
 from proxy_addon.held import HeldActs
+from proxy_addon.own_host_guard import OwnHostGuard
 from proxy_addon.own_pages import OwnPages
 from proxy_addon.pac import PacServer
 from proxy_addon.policy_source import PolicySource
@@ -26,6 +27,7 @@ def make_addons() -> list[object]:
     recorder = Recorder(shared)
     held = HeldActs(answer_seconds=TICKET_SECONDS)  # held acts and the acts Continue opened
     return [
+        OwnHostGuard(shared),  # never the proxy host's loopback services, for other machines
         Settings(shared),  # data folder, secret, service and token, the clock
         PolicySource(shared),  # bundle, last good copy, configuration folder, allow_hosts
         recorder,  # outbox, shipper, pseudonyms, salts

@@ -1,0 +1,81 @@
+"""A client on the school network cannot use the proxy to reach the proxy host's loopback
+services (the service on 127.0.0.1 believes the forwarded headers of a reverse proxy there)."""
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.net import stop
+
+PROXY_TESTS = Path(__file__).resolve().parents[1] / "proxy"
+if str(PROXY_TESTS) not in sys.path:
+    sys.path.insert(0, str(PROXY_TESTS))  # the proxy tests' helpers, as the other attack tests
+
+from test_proxy_end_to_end import start_proxy  # noqa: E402
+from upstream import Upstream  # noqa: E402
+
+
+def _own_network_address() -> str | None:
+    """This machine's address on its network (no packet is sent by a UDP connect)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+def _ask(proxy_port: int, source: str, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", proxy_port), source_address=(source, 0)) as s:
+        s.settimeout(10)
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+@pytest.fixture
+def proxied(tmp_path: Path):
+    upstream = Upstream()
+    proxy = start_proxy(tmp_path, upstream.port, None)
+    try:
+        yield proxy, upstream
+    finally:
+        stop(proxy.process)
+        upstream.close()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_a_client_on_the_network_cannot_reach_the_proxy_hosts_loopback_services(proxied, host):
+    proxy, upstream = proxied
+    source = _own_network_address()
+    if source is None:
+        pytest.skip("this machine has no network address besides loopback")
+    target = f"{host}:{upstream.port}"
+    plain = _ask(
+        proxy.port, source, f"GET http://{target}/admin HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+    )
+    assert plain.startswith(b"HTTP/1.1 403"), plain[:200]
+    tunnel = _ask(
+        proxy.port, source, f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+    )
+    assert tunnel.startswith(b"HTTP/1.1 403"), tunnel[:200]
+    assert upstream.requests == []
+
+
+def test_a_client_on_the_proxy_host_itself_still_passes(proxied):
+    proxy, upstream = proxied
+    target = f"127.0.0.1:{upstream.port}"
+    answer = _ask(
+        proxy.port,
+        "127.0.0.1",
+        f"GET http://{target}/x HTTP/1.1\r\nHost: {target}\r\n\r\n".encode(),
+    )
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
