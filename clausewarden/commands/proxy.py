@@ -68,6 +68,9 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
         "connection_strategy": "lazy",  # a warning page needs no upstream connection
         "flow_detail": "0",  # mitmdump would otherwise print every URL
         "termlog_verbosity": "warn",  # and every connection's addresses, tunnels included
+        # A hung upstream or a half-sent request is let go after 2 minutes, not mitmproxy's 10:
+        # long enough for a slow upload's pauses, short enough not to pile up connections.
+        "tcp_timeout": "120",
         "clausewarden_sensor": args.sensor_name,
     }
     if args.confdir:

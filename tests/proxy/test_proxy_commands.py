@@ -121,3 +121,4 @@ def test_proxy_command_runs_mitmdump_with_the_addon_and_lets_set_replace_its_def
     assert "connection_strategy=lazy" in sets and "clausewarden_config=/etc/cw" in sets
     assert "flow_detail=2" in sets and "flow_detail=0" not in sets
     assert "clausewarden_sensor=office" in sets and "allow_hosts=extra" in sets
+    assert "tcp_timeout=120" in sets  # a hung upstream is let go (docs/service.md)

@@ -233,3 +233,21 @@ def test_a_service_that_accepts_and_never_answers_does_not_hold_up_browsing(
             stop(proxy.process)
     finally:
         silent.close()
+
+
+def test_a_hung_upstream_is_let_go_after_the_proxys_timeout(tmp_path):
+    # An upstream that accepts the connection and never answers: the proxy gives up after
+    # tcp_timeout (120 s as shipped; 2 s here) and the browser gets an answer, not a hang.
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)
+    proxy = start_proxy(tmp_path, hung.getsockname()[1], None, extra=["tcp_timeout=2"])
+    try:
+        with socket.create_connection(("127.0.0.1", proxy.port)) as client:
+            client.settimeout(60)  # only a guard against the old hang, not a speed check
+            client.sendall(b"GET http://example.org/ HTTP/1.1\r\nHost: example.org\r\n\r\n")
+            answer = client.recv(65536)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 50"), answer[:200]
+    finally:
+        stop(proxy.process)
+        hung.close()
