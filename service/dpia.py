@@ -23,6 +23,13 @@ LEVEL_TEXT = {
     "none": "Events carry no device field at all.",
 }
 
+OUTSIDE_WORKING_TIME = {
+    "warn": "Outside working time personal use is warned too: clause 7 covers the school's "
+    "computers and networks at any time. Every event records whether it was working time.",
+    "log": "Outside working time personal use is recorded but not warned (the headteacher's "
+    "choice); messages are still warned under clause 8.1.",
+}
+
 THREAT_MODEL = [
     "Who must not be able to link a stored event to a device or a person: anyone holding a "
     "sensor's token (the browser extension's token is on every school laptop); any single "
@@ -45,8 +52,10 @@ SAFEGUARDS = [
     "The audit log is a chain keyed with a secret kept outside the database; governors see its "
     "head (a count and a hash) to write down, and any rewrite or cut after that point is "
     "detected.",
-    "The proxy's own pages answer only on the proxy's own host, never to a script on another "
-    "site; the extension's warning page cannot be framed by a web page.",
+    "What a device recorded today is shown only on the proxy's own host, which no website's "
+    "script can read; the answers to a warning (continue, go back) are taken only from a "
+    "top-level page the member of staff opened, with that warning's one-time ticket; the "
+    "extension's warning page cannot be framed by a web page.",
 ]
 
 EVENT_HOLDS = [
@@ -59,6 +68,7 @@ EVENT_HOLDS = [
     "was the school's own, a personal one or unknown",
     "the policy version in force, whether a warning was heeded or continued, and the reason "
     "category chosen from a fixed list when continuing",
+    "whether a post, message, recommendation or friend request was held back (not sent)",
 ]
 EVENT_NEVER = [
     "the address of the page (no path, no query string), or any page content",
@@ -86,6 +96,7 @@ def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
         "level_text": LEVEL_TEXT[settings.privacy_level],
         "retention_days": settings.retention_days,
         "k": settings.k_anonymity,
+        "outside_working_time": OUTSIDE_WORKING_TIME[settings.personal_use_outside_working_time],
         "granularity": settings.event_time_granularity_minutes,
         "holds": EVENT_HOLDS,
         "never": EVENT_NEVER,
@@ -119,6 +130,7 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         f"- Devices: {', '.join(c['groups'])}.",
         f"- Platforms: {', '.join(c['platforms'])}.",
         f"- Working time ({c['time_zone']}): {hours}.",
+        f"- {c['outside_working_time']}",
         "",
         "## 3. Data held in an event",
         "",
