@@ -254,8 +254,8 @@ def run(args: argparse.Namespace) -> int:
                 label = "Log in as:" if name == "admin" else "Headteacher:"
                 print(f"  {label:<11} {name} / {shown}  (shown once; change it: Change password)")
             print(
-                "              the headteacher approves the headteacher and governor roles the "
-                "admin gives, on Users"
+                "              a governor (four eyes): clausewarden user add NAME --role "
+                "governor, then the headteacher approves it on Users"
             )
         else:
             print("  Log in as:  an existing user (the users were created on a previous run)")
