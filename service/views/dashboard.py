@@ -43,7 +43,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     platform_chart = charts.stacked_bars(
         days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
     )
-    clause_rows = reports.as_table(fig, "clause")
+    clause_rows = reports.as_table(fig, "clause", name_hidden=False)
     clause_chart = charts.hbars([(f"clause {r['value']}", r["total"]) for r in clause_rows[:12]])
     heatmap = charts.heatmap(fig.by_hour())
     went_back = fig.summed("response", "went_back")
