@@ -144,3 +144,25 @@ async def test_with_level_none_a_clause_below_ten_events_is_not_named(cli):
     html = await (await cli.get("/?days=7")).text()
     assert "clause 7" in html and "at least 30" in html
     assert "6.2" not in html, "the dashboard named a clause tried once"
+
+
+async def test_the_charts_do_not_say_which_outcome_or_hour_is_hidden(cli):
+    ten = [uuid.uuid4().hex for _ in range(10)]
+    # ten devices warned at 09:45; one blocked, at 06:00: the block and its hour rest on one
+    await send(
+        cli,
+        [event(d) for d in ten]
+        + [event(ten[0], outcome="block", action="post", time="2026-11-25T06:00:00Z")],
+    )
+    html = await (await cli.get("/?days=7")).text()
+    assert "<title>2026-11-25 warn: " not in html  # hidden with the block (secondary)
+    titles = re.findall(r"<title>(2026-11-25[^<]*)</title>", html)
+    assert "2026-11-25: some figures hidden" in titles
+    assert not [t for t in titles if t.endswith(": hidden")], (
+        f"a chart named a hidden figure: {titles}"
+    )
+    # the blocked hour looks and reads as an hour with no events
+    square = r'fill="([^"]+)"><title>Wed {}:00: ([^<]+)</title>'
+    six, five = re.search(square.format("06"), html), re.search(square.format("05"), html)
+    assert six is not None and five is not None
+    assert six.groups() == five.groups() == ("#f5f5f5", "nothing shown")
