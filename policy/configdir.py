@@ -42,10 +42,6 @@ def find_config_dir(given: Path | str | None = None) -> tuple[Path, str]:
     return DEFAULT_CONFIG_DIR, "the checkout's own" if running_from_checkout() else "built in"
 
 
-def default_config_dir() -> Path:
-    return find_config_dir()[0]
-
-
 def load_config_dir(folder: Path | str | None = None) -> SchoolConfig:
     """Read and validate every file of `folder`; ConfigError lists every problem found."""
     folder = find_config_dir(folder)[0]

@@ -40,6 +40,7 @@ PENDING, SHIPPED, REJECTED, DEFERRED = 0, 1, 2, 3
 """DEFERRED: the service said the event's time is more than a day ahead of its clock (this
 proxy's clock is ahead); it is kept, counted as pending, and sent again later."""
 UNSHIPPED = (PENDING, DEFERRED)
+"""Still to be sent: the pending count and the oldest pending time include deferred events."""
 
 
 class Outbox:
@@ -63,7 +64,9 @@ class Outbox:
         self._pending = self._count_pending()
 
     def _count_pending(self) -> int:
-        row = self._db.execute("SELECT count(*) FROM events WHERE state IN (0, 3)").fetchone()
+        row = self._db.execute(
+            "SELECT count(*) FROM events WHERE state IN (?, ?)", UNSHIPPED
+        ).fetchone()
         return int(row[0])
 
     def close(self) -> None:
@@ -133,8 +136,8 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN")
             cur = self._db.executemany(
-                "UPDATE events SET state = ? WHERE seq = ? AND state IN (0, 3)",
-                [(state, s) for s in seqs],
+                "UPDATE events SET state = ? WHERE seq = ? AND state IN (?, ?)",
+                [(state, s, *UNSHIPPED) for s in seqs],
             )
             if state == REJECTED and cur.rowcount > 0:  # counted for good (rows are pruned)
                 self._db.execute(
@@ -155,7 +158,7 @@ class Outbox:
         time."""
         with self._lock:
             oldest = self._db.execute(
-                "SELECT data FROM events WHERE state IN (0, 3) ORDER BY seq LIMIT 1"
+                "SELECT data FROM events WHERE state IN (?, ?) ORDER BY seq LIMIT 1", UNSHIPPED
             ).fetchone()
             dropped = self._db.execute("SELECT value FROM meta WHERE name = 'dropped'").fetchone()
             rejected = self._db.execute("SELECT value FROM meta WHERE name = 'rejected'").fetchone()

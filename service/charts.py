@@ -35,7 +35,8 @@ def stacked_bars(
     height: int = 220,
     colours: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Bars per day, stacked by series; a suppressed value (None) is drawn as a hatched stub."""
+    """Bars per day, stacked by series; a day with a suppressed value (None) gets one grey stub
+    on top that names no series: which series is hidden would say it had events that day."""
     left, bottom, top = 40, 24, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
     totals = [sum(v or 0 for _, values in series for v in [values[i]]) for i in range(len(days))]
@@ -50,19 +51,22 @@ def stacked_bars(
         legend.append({"name": name, "fill": colour})
     for i, day in enumerate(days):
         y: float = top + plot_h
+        some_hidden = False
         for s, (name, values) in enumerate(series):
             colour = legend[s]["fill"]
             value = values[i]
             if value is None:
-                hidden.append(
-                    Rect(left + i * step, y - 3, bar_w, 3, "#767676", f"{day} {name}: hidden")
-                )
+                some_hidden = True
                 continue
             if value == 0:
                 continue
             h = value / peak * plot_h
             y -= h
             rects.append(Rect(left + i * step, y, bar_w, h, colour, f"{day} {name}: {value}"))
+        if some_hidden:
+            hidden.append(
+                Rect(left + i * step, y - 3, bar_w, 3, "#767676", f"{day}: some figures hidden")
+            )
     ticks = []
     label_every = max(1, len(days) // 8)
     for i, day in enumerate(days):
@@ -98,18 +102,19 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def heatmap(cells: dict[tuple[int, int], int | None]) -> dict[str, Any]:
-    """Hour (columns) by weekday (rows); darker is more."""
+    """Hour (columns) by weekday (rows); darker is more. A hidden hour looks and reads as an hour
+    with no events ("nothing shown"): a grey square would say someone was active then."""
     size, left, top = 26, 40, 18
     peak = max((n for n in cells.values() if n is not None), default=0) or 1
     squares = []
     for wd in range(7):
         for hour in range(24):
             n = cells.get((wd, hour), 0)
-            if n is None:
-                fill, title = "#bbbbbb", f"{WEEKDAYS[wd]} {hour:02d}:00: hidden"
+            if not n:
+                fill, title = "#f5f5f5", f"{WEEKDAYS[wd]} {hour:02d}:00: nothing shown"
             else:
-                shade = int(245 - (n / peak) * 200) if n else 245
-                fill = f"rgb({shade},{min(255, shade + 10)},255)" if n else "#f5f5f5"
+                shade = int(245 - (n / peak) * 200)
+                fill = f"rgb({shade},{min(255, shade + 10)},255)"
                 title = f"{WEEKDAYS[wd]} {hour:02d}:00: {n}"
             squares.append(
                 {"x": left + hour * size, "y": top + wd * size, "fill": fill, "title": title}

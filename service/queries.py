@@ -1,7 +1,8 @@
 """The event log's filters, cells and cursors, shared by the admin pages, the JSON API and the
 exports. What people see is never an event but a cell of events resting on at least k devices
 (service.reports says which and why); a cursor is `<local day>,<index of the next cell that day>`.
-No query here reads a device pseudonym for people but an investigation's one count."""
+Device pseudonyms are read only to count a cell's distinct devices, never handed on (an
+investigation's one count is service.investigation_store's)."""
 
 import re
 from collections.abc import AsyncGenerator
@@ -189,9 +190,3 @@ async def page(
                     return items, f"{day.day},{day.skipped + i}", hidden
                 items.append(row)
     return items, None, hidden
-
-
-async def count_device_events(conn: AsyncConnection, device: str) -> int:
-    """How many stored events carry this device pseudonym (an investigation's one test)."""
-    query = select(func.count()).select_from(events).where(events.c.device == device)
-    return int((await conn.execute(query)).scalar_one())

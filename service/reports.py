@@ -7,8 +7,9 @@ sensor replaces its salt at midnight) and within one sensor (each sensor keeps i
 distinct devices are counted per local day, and a cell's devices are the most distinct pseudonyms
 any one sensor saw in it: a lower bound, a laptop seen by two sensors is never counted twice.
 
-- Dashboard cells: one local day x one breakdown value (a platform, an outcome, an hour, working
-  time or not, a device group, a warning's response, a clause), read from the daily rollups.
+- Dashboard cells: one local day x one breakdown value (the day itself, a platform, an outcome,
+  an hour, a warning's response, a clause: `service.ingest.rollups.FIGURE_DIMS`, what a chart
+  draws), read from the daily rollups.
 - Event-log cells (the admin event log, its CSV and JSON-lines export, `GET /api/v1/events`,
   `clausewarden events export`): local day x platform x category x action x outcome x clause set x
   working time x device group x account kind x response, exactly the columns a row shows. A row is
@@ -24,10 +25,10 @@ released whole either hide nothing, or hide a set that rests on at least k devic
 - on the dashboard, within each breakdown of a day, a hidden set with no cell of k or more
   devices gets the smallest shown cell hidden too (the rollups keep no device lists for old days,
   so a cell of at least k devices is what guarantees the union);
-- in the event log, for each whole the dashboard can show (the day; one platform, outcome,
-  working time, device group, response or clause that day), the hidden cells of that whole must
-  together rest on at least k devices (counted from the pseudonyms), else its smallest shown cell
-  is hidden too, until that holds or all of it is hidden.
+- in the event log, for each whole the dashboard shows or the log filters by (the day; one
+  platform, outcome, working time, device group, response or clause that day), the hidden cells
+  of that whole must together rest on at least k devices (counted from the pseudonyms), else
+  its smallest shown cell is hidden too, until that holds or all of it is hidden.
 
 So a total minus the shown cells gives at most the sum of a set resting on k or more devices.
 Figures over several days are sums of shown day cells only, never of hidden ones.
@@ -38,8 +39,11 @@ the exports and the API. The dashboard then shows coarse counts only: totals ove
 rounded down to tens (below ten: "fewer than 10"), no daily, hourly or device figures.
 
 **Saying what is hidden.** Pages and exports give the number of hidden cells, never of hidden
-events; the log counts them over whole days, whatever the other filters, so that narrowing a
-filter cannot find where a hidden cell lies.
+events, and count only cells a page would show; the log counts them over whole days, whatever
+the other filters, so that narrowing a filter cannot find where a hidden cell lies. The
+dashboard's clause list leaves out a clause whose figure is hidden rather than naming it: that
+anyone acted under a clause (tried a reference: 6.2) is a figure on fewer than k devices, and a
+count of the clauses left out would tell it too when few could be.
 """
 
 from collections import defaultdict
@@ -53,6 +57,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.db import daily_counts
+from service.ingest.rollups import FIGURE_DIMS
 
 COARSE_BASE = 10
 """With no devices to count (privacy level none), figures are rounded down to this."""
@@ -95,8 +100,9 @@ class Figures:
 
     @property
     def hidden_count(self) -> int:
-        """Hidden cells (never events) of the breakdowns drawn."""
-        return sum(1 for dim, _v, _d in self.hidden if dim != "all")
+        """Hidden cells (never events): each a figure the dashboard would draw (a day's devices
+        and total, a breakdown's day)."""
+        return len(self.hidden)
 
     def value(self, dim: str, value: str, day: str) -> int | None:
         """The count, or None if it is hidden."""
@@ -155,7 +161,13 @@ async def figures(
             daily_counts.c.value,
             daily_counts.c.n,
             daily_counts.c.devices,
-        ).where(and_(daily_counts.c.day >= first, daily_counts.c.day <= last))
+        ).where(
+            daily_counts.c.day >= first,
+            daily_counts.c.day <= last,
+            daily_counts.c.dim.in_(FIGURE_DIMS),
+            # written by earlier versions, read by no figure: a warning's own response (none)
+            ~and_(daily_counts.c.dim == "response", daily_counts.c.value == "none"),
+        )
     )
     days = []
     day = start
@@ -192,8 +204,13 @@ def reminders(school: Any, settings: Any, today: date) -> list[str]:
     return out
 
 
-def as_table(fig: Figures, dim: str) -> list[dict[str, Any]]:
+def as_table(fig: Figures, dim: str, *, name_hidden: bool = True) -> list[dict[str, Any]]:
+    """The values of `dim` with their totals over the range, largest first. With `name_hidden`
+    false a value whose total is hidden is left out: for a clause, its name alone would say that
+    someone acted under it, a figure on fewer than k devices."""
     totals = [(value, fig.summed(dim, value)) for value in fig.values(dim)]
+    if not name_hidden:
+        totals = [(value, total) for value, total in totals if total is not None]
     totals = [(value, total) for value, total in totals if total != 0 or fig.coarse]
     totals.sort(key=lambda item: -(item[1] if item[1] is not None else -1))
     return [{"value": value, "total": total} for value, total in totals]

@@ -34,7 +34,6 @@ PLATFORM_WEIGHTS = {
     "snapchat": 2,
 }
 HOUR_WEIGHTS = {7: 2, 8: 6, 9: 3, 10: 4, 11: 3, 12: 12, 13: 9, 14: 3, 15: 6, 16: 8, 17: 5, 18: 3}
-GROUP_CLIENTS = {"staff-devices": "10.0.{}.{}"}
 
 
 def _term_days(school: SchoolConfig, today: date, days: int) -> list[date]:

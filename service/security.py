@@ -16,8 +16,6 @@ ADMIN_ROLES = frozenset({"admin", "headteacher"})
 FOUR_EYES_ROLES = frozenset({"headteacher", "governor"})
 """Roles that count only once another, different headteacher or governor approved them (the very
 first headteacher excepted: made on the server with `clausewarden user add`, and announced)."""
-UNSUPPRESSED_ROLES = frozenset({"headteacher", "governor"})
-"""See breakdowns with fewer than k devices (viewer and admin see "fewer than k")."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

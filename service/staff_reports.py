@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.staff_report import StaffReport
@@ -136,15 +136,6 @@ async def delete_report(
             detail={"reference": reference},
         )
     return bool(gone)
-
-
-async def unread_count(conn: AsyncConnection) -> int:
-    count = await conn.execute(
-        select(func.count())
-        .select_from(staff_reports)
-        .where(staff_reports.c.first_read_at.is_(None))
-    )
-    return int(count.scalar() or 0)
 
 
 async def retention_days(conn: AsyncConnection) -> int:

@@ -1,16 +1,18 @@
-"""The daily rollups: each stored event adds to counts per local day and breakdown (platform,
-outcome, group, hour, working time, response, clause), and its device to that figure's distinct
-devices, so the dashboard reads counts only and never aggregates events or devices. The event of
-a choice made after a warning (went back, continued) adds to the response only: one warning is
-counted once, whatever the member of staff did next."""
+"""The daily rollups: each stored event adds to counts per local day and breakdown, and its device
+to that figure's distinct devices, so the dashboard reads counts only and never aggregates events
+or devices. Only what a dashboard figure reads is written (`FIGURE_DIMS`). The event of a choice
+made after a warning (went back, continued) adds to the response only: one warning is counted
+once, whatever the member of staff did next."""
 
 from collections import Counter
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-_DEVICE_DIMS = frozenset({"all", "platform", "outcome", "hour", "response", "clause"})
-"""The breakdowns whose distinct devices are counted (what the dashboard shows or suppresses)."""
+FIGURE_DIMS = ("all", "platform", "outcome", "hour", "response", "clause")
+"""The breakdowns the dashboard's figures read, each counted in events and distinct devices: the
+day (its total and devices), platform, outcome, weekday-hour, a warning's response (went back,
+continued), clause."""
 
 
 class Rollup:
@@ -59,12 +61,8 @@ class Rollup:
             (day, "all", ""),
             (day, "platform", row["platform"]),
             (day, "outcome", row["outcome"]),
-            (day, "group", row["device_group"]),
             (day, "hour", hour),
-            (day, "working", "yes" if row["working_time"] else "no"),
         ]
-        if row["outcome"] == "warn":
-            keys.append((day, "response", row["response"]))
         for clause in row["clauses"].strip(",").split(","):
             if clause:
                 keys.append((day, "clause", clause))
@@ -80,7 +78,7 @@ class Rollup:
             counts.update(keys)
             device = row["device"]
             if device:
-                devices.update((d, dim, val, device) for d, dim, val in keys if dim in _DEVICE_DIMS)
+                devices.update((d, dim, val, device) for d, dim, val in keys)
         count_rows = [{"day": d, "dim": m, "value": v, "n": n} for (d, m, v), n in counts.items()]
         empty: set[tuple[str, str, str]] = set()
         device_rows = [

@@ -13,6 +13,8 @@ from service.keys import ENGINE, SERVICES
 from service.views.common import ANY_ROLE, require, settings, today
 
 SPANS = (7, 30, 90, 365)
+"""The periods a person can choose, in days (the page's choices are drawn from these)."""
+DEFAULT_SPAN = 30
 
 
 @aiohttp_jinja2.template("dashboard.html")
@@ -21,10 +23,10 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     services = request.app[SERVICES]
     current = await settings(request)
     try:
-        span = int(request.query.get("days", "30"))
+        span = int(request.query.get("days", DEFAULT_SPAN))
     except ValueError:
-        span = 30
-    span = span if span in SPANS else 30
+        span = DEFAULT_SPAN
+    span = span if span in SPANS else DEFAULT_SPAN
     day = today(request)
     start, end = reports.range_for(day, span)
     coarse = current.privacy_level == "none"
@@ -43,7 +45,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     platform_chart = charts.stacked_bars(
         days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
     )
-    clause_rows = reports.as_table(fig, "clause")
+    clause_rows = reports.as_table(fig, "clause", name_hidden=False)
     clause_chart = charts.hbars([(f"clause {r['value']}", r["total"]) for r in clause_rows[:12]])
     heatmap = charts.heatmap(fig.by_hour())
     went_back = fig.summed("response", "went_back")
@@ -55,6 +57,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     return {
         "page": "dashboard",
         "span": span,
+        "spans": SPANS,
         "start": start,
         "end": end,
         "k": current.k_anonymity,
