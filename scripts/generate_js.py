@@ -16,7 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from policy import bundle, event, ids, vocabulary
+try:
+    from policy import bundle, event, ids, vocabulary
+except ModuleNotFoundError as exc:  # run by a Python without ClauseWarden installed
+    sys.exit(f"{exc}: run it with the project's Python, .venv/bin/python {sys.argv[0]}")
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "extension" / "js" / "policy" / "generated"

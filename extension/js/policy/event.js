@@ -8,9 +8,9 @@ import { ADDED_FIELDS, EVENT_FIELD_SPECS, MAX_CLAUSES, RESPONSES } from "./gener
 
 export { ADDED_FIELDS, MAX_CLAUSES, RESPONSES };
 
-/** How one event field travels and rests (Python's FieldSpec, less its documentation). */
+/** How one event field travels and rests (Python's FieldSpec, less its documentation; every value from EVENT_FIELD_SPECS). */
 export class FieldSpec {
-  constructor({ name, jsonType = "string", nullable = false, enumValues = [], pattern = null, maxLength = 0, maxItems = null, problem = "" }) {
+  constructor({ name, jsonType, nullable, enumValues, pattern, maxLength, maxItems, problem }) {
     this.name = name;
     this.jsonType = jsonType;
     this.nullable = nullable;
@@ -18,7 +18,7 @@ export class FieldSpec {
     this.pattern = pattern;
     this.maxLength = maxLength;
     this.maxItems = maxItems;
-    this.problem = problem || (enumValues.length ? `expected one of ${[...enumValues].sort().join(", ")}` : "");
+    this.problem = problem;
   }
 
   /** True if `value` (as parsed from JSON) is a good value for this field. */
