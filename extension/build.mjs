@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
 // What goes into the package: everything the browser loads, nothing else.
-const PACKAGED = [/^manifest\.json$/, /^managed_storage\.json$/, /^default-bundle\.json$/, /^[\w-]+\.html$/, /^[\w-]+\.css$/, /^js\/([\w-]+\/)?[\w-]+\.js$/];
+const PACKAGED = [/^manifest\.json$/, /^managed_storage\.json$/, /^default-bundle\.json$/, /^[\w-]+\.html$/, /^[\w-]+\.css$/, /^js\/([\w-]+\/)*[\w-]+\.js$/];
 
 export function packagedFiles() {
   const out = [];

@@ -1,53 +1,147 @@
 """The policy bundle: one JSON document holding everything a sensor needs to decide.
 
 The proxy and the browser extension both decide from this document alone; its `version` is a
-content hash, so a sensor can tell whether it holds the policy in force.
+content hash, so a sensor can tell whether it holds the policy in force. `Bundle` is its one
+definition: `compile_bundle` writes it, the service serves it, and its JSON Schema
+(`bundle_schema`) is generated into the extension (scripts/generate_js.py).
 """
 
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
+from policy.config import (
+    Clause,
+    ClauseId,
+    DateRange,
+    DeviceGroup,
+    Document,
+    Identifier,
+    NamedDay,
+    Platform,
+    RuleMatch,
+    School,
+    SchoolAccount,
+    Settings,
+    Strict,
+    Weekday,
+)
+from policy.privacy import Privacy, privacy_part
 from policy.school import SchoolConfig
-from policy.vocabulary import PRIVACY_LEVELS, PrivacyLevel
+from policy.vocabulary import Outcome
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT: Literal[1] = 1
+"""The bundle's layout (its `format`), raised when a sensor could no longer read it."""
+
+
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class BundleSchedule(Strict):
+    """schedule.yaml as the sensors read it: working hours as `["08:00", "17:30"]` pairs."""
+
+    time_zone: str
+    working_hours: dict[Weekday, list[tuple[HHMM, HHMM]]]
+    terms: list[DateRange]
+    closures: list[DateRange]
+    inset_days: list[NamedDay]
+    bank_holidays: list[NamedDay]
+
+
+class BundleRule(Strict):
+    """A rule of rules.yaml as the sensors apply it: `record` and `allow_continue` resolved, and
+    a relaxable warning already made a record-only rule when the settings say so."""
+
+    id: Identifier
+    description: str
+    match: RuleMatch
+    outcome: Outcome
+    clauses: list[ClauseId]
+    record: bool
+    allow_continue: bool
+    relaxable: bool
+
+
+class BundleContent(Strict):
+    """Everything the version hashes: the configuration as the sensors read it."""
+
+    format: Literal[1]
+    policy_version: Identifier
+    school: School
+    document: Document
+    clauses: list[Clause]
+    platforms: list[Platform]
+    schedule: BundleSchedule
+    device_groups: list[DeviceGroup]
+    staff_group: Identifier
+    rules: list[BundleRule]
+    accounts: list[SchoolAccount]
+    settings: Settings
+    """settings.yaml. Its `privacy_level` is still written for one release, for sensors of the
+    release before that read it there; every reader now reads `privacy.level`. Drop it then."""
+
+
+class Bundle(BundleContent):
+    """The bundle as a sensor receives it (`GET /api/v1/bundle`, the extension's built-in copy)."""
+
+    version: str = Field(pattern=r"^[0-9a-f]{16}$")
+    """`content_version` of the rest."""
+    privacy: Privacy
 
 
 def compile_bundle(config: SchoolConfig) -> dict[str, Any]:
     """Turn a validated configuration into the bundle (plain JSON types only)."""
+    settings = config.settings.settings
+    relax = settings.personal_use_outside_working_time == "log"
     rules = []
-    relax = config.settings.settings.personal_use_outside_working_time == "log"
     for rule in config.rules.rules:
-        data = rule.model_dump(mode="json")
-        data["record"] = rule.outcome != "allow" if rule.record is None else rule.record
-        data["allow_continue"] = (
-            rule.outcome == "warn" if rule.allow_continue is None else rule.allow_continue
-        )
+        outcome, record, allow_continue = rule.outcome, rule.record, rule.allow_continue
+        record = outcome != "allow" if record is None else record
+        allow_continue = outcome == "warn" if allow_continue is None else allow_continue
         if relax and rule.relaxable:  # the headteacher chose: outside working time, record only
-            data["outcome"], data["allow_continue"] = "log", False
-        rules.append(data)
-    schedule = config.schedule.model_dump(mode="json")
-    schedule["working_hours"] = {
-        day: [[start.strftime("%H:%M"), end.strftime("%H:%M")] for start, end in ranges]
-        for day, ranges in config.schedule.working_hours.items()
+            outcome, allow_continue = "log", False
+        rules.append(
+            BundleRule(
+                **rule.model_dump(exclude={"outcome", "record", "allow_continue"}),
+                outcome=outcome,
+                record=record,
+                allow_continue=allow_continue,
+            )
+        )
+    schedule = config.schedule
+    content = BundleContent(
+        format=BUNDLE_FORMAT,
+        policy_version=config.policy.document.version,
+        school=config.policy.school,
+        document=config.policy.document,
+        clauses=config.policy.clauses,
+        platforms=config.platforms.platforms,
+        schedule=BundleSchedule(
+            **schedule.model_dump(exclude={"working_hours"}),
+            working_hours={
+                day: [(start.strftime("%H:%M"), end.strftime("%H:%M")) for start, end in ranges]
+                for day, ranges in schedule.working_hours.items()
+            },
+        ),
+        device_groups=config.device_groups.device_groups,
+        staff_group=config.device_groups.staff_group,
+        rules=rules,
+        accounts=config.accounts.accounts,
+        settings=settings,
+    ).model_dump(mode="json")
+    return {
+        "version": content_version(content),
+        **content,
+        "privacy": privacy_part(settings.privacy_level),
     }
-    body: dict[str, Any] = {
-        "format": BUNDLE_FORMAT,
-        "policy_version": config.policy.document.version,
-        "school": config.policy.school.model_dump(mode="json"),
-        "document": config.policy.document.model_dump(mode="json"),
-        "clauses": [c.model_dump(mode="json") for c in config.policy.clauses],
-        "platforms": [p.model_dump(mode="json") for p in config.platforms.platforms],
-        "schedule": schedule,
-        "device_groups": [g.model_dump(mode="json") for g in config.device_groups.device_groups],
-        "staff_group": config.device_groups.staff_group,
-        "rules": rules,
-        "accounts": [a.model_dump(mode="json") for a in config.accounts.accounts],
-        "settings": config.settings.settings.model_dump(mode="json"),
-    }
-    return {"version": content_version(body), **body}
+
+
+def bundle_schema() -> dict[str, Any]:
+    """The bundle as JSON Schema (2020-12), as compile_bundle writes it."""
+    schema = Bundle.model_json_schema(mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def content_version(body: dict[str, Any]) -> str:
@@ -55,63 +149,3 @@ def content_version(body: dict[str, Any]) -> str:
     hashed = {k: v for k, v in body.items() if k not in ("version", "privacy")}
     canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-class Privacy(TypedDict):
-    """The bundle's `privacy` object: the privacy level the sensors apply. Added by the service as
-    it serves the bundle, never part of the content hash.
-
-    It never carries a salt or key: each sensor keeps its own day's salt (replaced at the school's
-    local midnight and destroyed) and, at level `stable`, its own long-lived key, so nothing the
-    service hands out, and nothing it keeps, maps a pseudonym to a device. Pseudonyms of different
-    sensors need not agree."""
-
-    level: PrivacyLevel
-
-
-PRIVACY_KEYS = frozenset({"level"})
-"""All a privacy object carries; a salt or key is refused wherever one is checked."""
-
-
-def privacy_part(level: str) -> Privacy:
-    """The privacy object for `level`; ValueError if `level` is not a privacy level."""
-    return check_privacy({"level": level})
-
-
-def check_privacy(data: object) -> Privacy:
-    """`data` as a privacy object, or ValueError saying what is wrong with it (a salt or key in it
-    is refused: no secret that maps pseudonyms to devices ever travels in the bundle)."""
-    if not isinstance(data, Mapping):
-        raise ValueError("privacy: expected an object")
-    level = data.get("level")
-    if level not in PRIVACY_LEVELS:
-        raise ValueError(f"privacy.level: expected one of {', '.join(PRIVACY_LEVELS)}")
-    extra = sorted(str(k) for k in data.keys() - PRIVACY_KEYS)
-    if extra:
-        raise ValueError(
-            f"privacy: carries the level only, not {', '.join(extra)} (a sensor keeps its own "
-            "salt and key; none travels in the bundle)"
-        )
-    return Privacy(level=cast(PrivacyLevel, level))
-
-
-def without_secrets(bundle: Mapping[str, Any]) -> dict[str, Any]:
-    """`bundle` with its privacy object cut down to the level (a copy saved by an older version
-    may hold a salt or key: it is dropped, never used)."""
-    out = dict(bundle)
-    privacy = out.get("privacy")
-    if isinstance(privacy, Mapping):
-        level = privacy.get("level")
-        if level in PRIVACY_LEVELS:
-            out["privacy"] = {"level": level}
-        else:
-            out.pop("privacy")
-    elif "privacy" in out:
-        out.pop("privacy")
-    return out
-
-
-def with_privacy(bundle: Mapping[str, Any], privacy: Privacy) -> dict[str, Any]:
-    """The bundle as served to a sensor: its content plus the privacy object (the version is
-    unchanged: `content_version` leaves `privacy` out)."""
-    return {**bundle, "privacy": check_privacy(privacy)}

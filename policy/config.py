@@ -3,7 +3,7 @@
 import ipaddress
 import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -187,7 +187,8 @@ class PlatformsFile(Strict):
 
 # schedule.yaml -------------------------------------------------------------------------------
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
 
 
 def _time_range(value: Any) -> Any:
@@ -230,7 +231,7 @@ class NamedDay(Strict):
 
 class ScheduleFile(Strict):
     time_zone: str
-    working_hours: dict[Literal[WEEKDAYS], list[TimeRange]]  # type: ignore[valid-type]
+    working_hours: dict[Weekday, list[TimeRange]]
     terms: list[DateRange] = Field(min_length=1)
     closures: list[DateRange] = []
     inset_days: list[NamedDay] = []

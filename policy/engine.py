@@ -10,7 +10,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from policy.hosts import HostClassifier
+from policy.privacy import privacy_level
 from policy.schedule import WorkingTime, days_between, parse_hhmm
+from policy.vocabulary import PrivacyLevel
 
 ANY = None
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -273,6 +275,7 @@ class Policy:
             key = (spec.platform, spec.account_id)
             self.accounts[key] = (*self.accounts.get(key, ()), spec)
         self.settings: Mapping[str, Any] = bundle["settings"]
+        self.privacy_level: PrivacyLevel = privacy_level(bundle)
         self.body_peek_bytes: int = int(self.settings["body_peek_bytes"])
 
     def _group_for_client(self, client: str) -> str | None:

@@ -10,9 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policy.headers import injections
-
-PAGES_HOST = "clausewarden.internal"
-"""The proxy's own pages host (proxy_addon.intercept.PAGES_HOST: a test holds them equal)."""
+from policy.pages_host import PAGES_HOST
 
 CONTENT_TYPE = "application/x-ns-proxy-autoconfig"
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from mitmproxy import ctx, http
 
+from policy.pages_host import PAGES_HOST
 from proxy_addon import page
-from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.shared import Shared
 
 CERT_FILE = "mitmproxy-ca-cert.pem"  # the certificate alone (mitmproxy's confdir)

@@ -10,11 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-PAGES_HOST = "clausewarden.internal"
-"""The proxy's own host (as mitmproxy has mitm.it): what this device recorded today and the privacy
-notice are answered here by the proxy itself, never upstream, so no script of a social site (its
-origin differs) can read them. `.internal` is reserved for private use: it never resolves on the
-internet."""
+from policy.pages_host import PAGES_HOST
 
 
 def allow_hosts_pattern(bundle: Mapping[str, Any], extra_hosts: Iterable[str] = ()) -> str:

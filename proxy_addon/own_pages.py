@@ -23,11 +23,11 @@ from mitmproxy import http
 from policy.decide import decide
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
+from policy.pages_host import PAGES_HOST
 from policy.warning import continue_accepted, going_back_recorded, safe_return_path
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
-from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.service_client import ServiceError, post_account_request
 from proxy_addon.shared import Shared
@@ -194,9 +194,7 @@ class OwnPages:
         )
 
     async def privacy(self, policy: Policy, client: str) -> http.Response:
-        level = (policy.bundle.get("privacy") or {}).get("level") or policy.settings.get(
-            "privacy_level"
-        )
+        level = policy.privacy_level
         return page.notice(
             200,
             policy.school_name,

@@ -12,7 +12,8 @@ The file is made from the policy in force, so it follows the bundle.
 
 from mitmproxy import http
 
-from policy.pac import CONTENT_TYPE, PAGES_HOST, pac_hosts, pac_text
+from policy.pac import CONTENT_TYPE, pac_hosts, pac_text
+from policy.pages_host import PAGES_HOST
 from proxy_addon.shared import Shared
 
 __all__ = ["PAC_PATHS", "PacServer", "pac_hosts", "pac_text"]

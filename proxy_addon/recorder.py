@@ -274,8 +274,7 @@ class Recorder:
 
     @staticmethod
     def level(policy: Policy) -> str:
-        privacy = policy.bundle.get("privacy") or {}
-        return str(privacy.get("level") or policy.settings.get("privacy_level", "daily"))
+        return policy.privacy_level
 
     def device_pseudonym(self, policy: Policy, client: str, at: datetime) -> str | None:
         """The event's device: one pseudonym per device per local day (the event's day decides

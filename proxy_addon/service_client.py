@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from policy.bundle import without_secrets
+from policy.privacy import without_secrets
 from proxy_addon.paths import BUNDLE_FILE
 from proxy_addon.secrets import write_private
 

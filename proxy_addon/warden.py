@@ -28,6 +28,7 @@ from mitmproxy import ctx, http, tls
 from policy.decide import PREFETCH, decide, is_top_level_navigation
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
+from policy.pages_host import PAGES_HOST
 from policy.warning import (
     ACT_NOUNS,
     WARNING_OUTCOMES,
@@ -38,7 +39,6 @@ from policy.warning import (
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
-from proxy_addon.intercept import PAGES_HOST
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared
 

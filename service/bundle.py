@@ -17,8 +17,9 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.bundle import compile_bundle, privacy_part, with_privacy
+from policy.bundle import compile_bundle
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
+from policy.privacy import privacy_part, with_privacy
 from policy.school import SchoolConfig, resolved_kind
 from service import account_store, store
 from service.db import policy_versions

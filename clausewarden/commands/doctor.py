@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-CA_HOST = "clausewarden.internal"
+from policy.pages_host import PAGES_HOST
+
 DISK_WARN, DISK_FAIL = 1 << 30, 100 << 20
 SKEW_WARN, SKEW_FAIL = 60.0, 3600.0
 BACKLOG_WARN = 1000
@@ -246,13 +247,13 @@ def check_ca(report: Report, proxy: str | None) -> None:
         return
     context = ssl.create_default_context()  # this device's own trust store
     conn = http.client.HTTPSConnection(address[0], address[1], timeout=10, context=context)
-    conn.set_tunnel(CA_HOST, 443)
+    conn.set_tunnel(PAGES_HOST, 443)
     try:
         conn.request("GET", "/ca/trusted")
         status = conn.getresponse().status
     except ssl.SSLCertVerificationError:
         report.line("FAIL", "CA trusted", "this device does not trust the school's CA: install "
-                    f"it from http://{CA_HOST}/ca (docs/devices.md)")  # fmt: skip
+                    f"it from http://{PAGES_HOST}/ca (docs/devices.md)")  # fmt: skip
         return
     except (OSError, http.client.HTTPException) as exc:
         report.line("FAIL", "CA trusted", f"the CA page could not be reached through the proxy "
@@ -261,9 +262,11 @@ def check_ca(report: Report, proxy: str | None) -> None:
     finally:
         conn.close()
     if status == 200:
-        report.line("ok", "CA trusted", f"this device trusts the school's CA (https://{CA_HOST})")
+        report.line(
+            "ok", "CA trusted", f"this device trusts the school's CA (https://{PAGES_HOST})"
+        )
     else:
-        report.line("FAIL", "CA trusted", f"https://{CA_HOST}/ca/trusted answered {status}")
+        report.line("FAIL", "CA trusted", f"https://{PAGES_HOST}/ca/trusted answered {status}")
 
 
 def check_clock(report: Report, server: datetime | None, bundle: dict[str, Any] | None) -> None:

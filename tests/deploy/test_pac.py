@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-from policy.pac import PAGES_HOST
-from proxy_addon.intercept import PAGES_HOST as PROXY_PAGES_HOST
+from policy.pages_host import PAGES_HOST
 from service.app import create_app
 from service.config import Config
 from tests.deploy.deploy_helpers import cli, run_pac, start_proxy
@@ -29,10 +28,6 @@ HOSTS = [
 
 def expected(proxy: str) -> list[str]:
     return [f"PROXY {proxy}"] * 5 + ["DIRECT"] * 3
-
-
-def test_the_proxy_pages_host_is_one_name_in_policy_and_proxy():
-    assert PAGES_HOST == PROXY_PAGES_HOST
 
 
 def test_pac_command_sends_the_catalogue_to_the_proxy_and_the_rest_direct(tmp_path):

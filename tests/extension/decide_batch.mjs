@@ -5,7 +5,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 import { decide } from "../../extension/js/policy/decide.js";
 import { Policy } from "../../extension/js/policy/engine.js";
-import { ACTION_LABELS, CATEGORY_LABELS } from "../../extension/js/policy/vocabulary.js";
 
 const [input, output] = process.argv.slice(2);
 const { bundle, facts } = JSON.parse(readFileSync(input, "utf-8"));
@@ -18,4 +17,4 @@ const decisions = facts.map((f) => {
     return { error: String(err) };
   }
 });
-writeFileSync(output, JSON.stringify({ decisions, labels: { ACTION_LABELS, CATEGORY_LABELS } }));
+writeFileSync(output, JSON.stringify({ decisions }));

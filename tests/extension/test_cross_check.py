@@ -423,13 +423,6 @@ def test_working_time_and_school_days_agree_across_clock_changes_in_any_time_zon
         assert {d["account"] for d in py} == {"school", "personal"}, zone
 
 
-def test_javascript_labels_match_the_python_vocabulary(
-    bundle: dict[str, Any], node: str, tmp_path: Path
-) -> None:
-    labels = run_js(node, bundle, [], tmp_path)["labels"]
-    assert labels == {"ACTION_LABELS": ACTION_LABELS, "CATEGORY_LABELS": CATEGORY_LABELS}
-
-
 def test_catalogue_domains_are_registrable_so_both_host_walks_agree(
     bundle: dict[str, Any],
 ) -> None:

@@ -1,18 +1,16 @@
 // policy/event.py: the anonymised event, what leaves a sensor. No URL path or query, no address,
 // no content, no personal account id, no name: the fields of EVENT_SPECS are all there is, and
 // eventProblems() is the check every event passes (tests/vectors/events.json holds the cases both
-// languages pass; tests/extension/ checks the specs equal Python's). WebCrypto for the HMAC.
+// languages pass). The field specs are generated from Python (./generated/event-specs.js, by
+// scripts/generate_js.py); the checks are written here. WebCrypto for the HMAC.
 
-import * as ids from "./ids.js";
-import { ACCOUNT_KINDS, ACTIONS, CATEGORIES, OUTCOMES } from "./vocabulary.js";
+import { ADDED_FIELDS, EVENT_FIELD_SPECS, MAX_CLAUSES, RESPONSES } from "./generated/event-specs.js";
 
-export const RESPONSES = ["none", "continued", "went_back"];
-export const MAX_CLAUSES = 20;
-const ID_PROBLEM = "expected an id like 'facebook' (a-z, 0-9, '_', '.', '-')";
+export { ADDED_FIELDS, MAX_CLAUSES, RESPONSES };
 
-/** How one event field travels and rests (Python's FieldSpec, less its documentation). */
+/** How one event field travels and rests (Python's FieldSpec, less its documentation; every value from EVENT_FIELD_SPECS). */
 export class FieldSpec {
-  constructor({ name, jsonType = "string", nullable = false, enumValues = [], pattern = null, maxLength = 0, maxItems = null, problem = "" }) {
+  constructor({ name, jsonType, nullable, enumValues, pattern, maxLength, maxItems, problem }) {
     this.name = name;
     this.jsonType = jsonType;
     this.nullable = nullable;
@@ -20,7 +18,7 @@ export class FieldSpec {
     this.pattern = pattern;
     this.maxLength = maxLength;
     this.maxItems = maxItems;
-    this.problem = problem || (enumValues.length ? `expected one of ${[...enumValues].sort().join(", ")}` : "");
+    this.problem = problem;
   }
 
   /** True if `value` (as parsed from JSON) is a good value for this field. */
@@ -47,62 +45,15 @@ export class FieldSpec {
 }
 
 /** Every field's spec, in the event's order. */
-export const EVENT_SPECS = [
-  new FieldSpec({ name: "id", pattern: ids.EVENT_ID, maxLength: 32, problem: "expected 32 lowercase hex digits" }),
-  new FieldSpec({ name: "time", pattern: ids.UTC_TIME, maxLength: 20, problem: "expected YYYY-MM-DDTHH:MM:SSZ" }),
-  new FieldSpec({ name: "sensor", pattern: ids.SENSOR_NAME, maxLength: 64, problem: "expected a sensor name" }),
-  new FieldSpec({
-    name: "device",
-    nullable: true,
-    pattern: ids.DEVICE_PSEUDONYM,
-    maxLength: 32,
-    problem: "expected 32 lowercase hex digits or null",
-  }),
-  new FieldSpec({ name: "platform", pattern: ids.PLATFORM_ID, maxLength: 64, problem: ID_PROBLEM }),
-  new FieldSpec({ name: "category", enumValues: CATEGORIES, maxLength: 32 }),
-  new FieldSpec({ name: "action", enumValues: ACTIONS, maxLength: 16 }),
-  new FieldSpec({ name: "outcome", enumValues: OUTCOMES, maxLength: 8 }),
-  new FieldSpec({
-    name: "clauses",
-    jsonType: "array",
-    pattern: ids.CLAUSE_ID,
-    maxLength: 200,
-    maxItems: MAX_CLAUSES,
-    problem: 'expected a list of clause ids like "8.1"',
-  }),
-  new FieldSpec({ name: "rule", pattern: ids.RULE_ID, maxLength: 64, problem: ID_PROBLEM }),
-  new FieldSpec({ name: "working_time", jsonType: "boolean", problem: "expected true or false" }),
-  new FieldSpec({ name: "device_group", pattern: ids.DEVICE_GROUP_ID, maxLength: 64, problem: ID_PROBLEM }),
-  new FieldSpec({ name: "account", enumValues: ACCOUNT_KINDS, maxLength: 8 }),
-  new FieldSpec({
-    name: "school_account",
-    nullable: true,
-    pattern: ids.ACCOUNT_ID,
-    maxLength: 64,
-    problem: "expected a school account id or null",
-  }),
-  new FieldSpec({ name: "policy_version", pattern: ids.POLICY_VERSION, maxLength: 64, problem: "expected a policy version id" }),
-  new FieldSpec({ name: "response", enumValues: RESPONSES, maxLength: 16 }),
-  new FieldSpec({
-    name: "reason_category",
-    nullable: true,
-    pattern: ids.REASON_ID,
-    maxLength: 64,
-    problem: "expected a continue reason id or null",
-  }),
-  new FieldSpec({ name: "held", jsonType: "boolean", problem: "expected true or false" }),
-];
+export const EVENT_SPECS = EVENT_FIELD_SPECS.map((spec) => new FieldSpec(spec));
 /** The event's field names, in order. */
 export const EVENT_FIELDS = EVENT_SPECS.map((s) => s.name);
 const SPECS = Object.fromEntries(EVENT_SPECS.map((s) => [s.name, s]));
 
 /**
- * Fields added to the event after sensors first shipped, with the value an event without one
- * means (policy/event.py ADDED_FIELDS): an older sensor's event is not refused for leaving them out.
+ * `data` with every added field it leaves out set to the value its absence means (ADDED_FIELDS:
+ * fields added after sensors first shipped; an older sensor's event is not refused for lacking them).
  */
-export const ADDED_FIELDS = Object.freeze({ held: false });
-
-/** `data` with every added field it leaves out set to the value its absence means. */
 export function withAddedFields(data) {
   return { ...ADDED_FIELDS, ...data };
 }
