@@ -11,13 +11,14 @@
 // minutes. Continue grants the platform's allowance, the act rules are recomputed without that
 // platform's, and the page's next attempt goes through.
 
-import { heldByRules, ACTS_KEY } from "./act-rules.js";
-import { stopping } from "./navigation-rules.js";
+import { heldByRules } from "./act-rules.js";
+import { stopping } from "./allowances.js";
 import { REQUEST_HEADERS } from "./navigation.js";
 import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
+import { ACTS_KEY } from "./session-rules.js";
 import { forgetStale } from "./session-expiry.js";
 
 export const BLOCKED = "net::ERR_BLOCKED_BY_CLIENT";

@@ -3,16 +3,15 @@
 //
 // For every platform whose navigation, right now, gets a warning or is blocked (and has no
 // allowance), a declarativeNetRequest session rule sends it to the warning page before any
-// request leaves; `RedirectRules` keeps those rules in step with the time, cookies and allowances.
+// request leaves; js/session-rules.js keeps those rules in step with the time, cookies and
+// allowances.
 
-import { endpointUrlRegex } from "./act-rules.js";
+import { stopping } from "./allowances.js";
+import { endpointUrlRegex } from "./dnr-regex.js";
 import { QUIET_RULES, decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
-import { WARNING_OUTCOMES, continueOffered } from "./policy/warning.js";
 
 export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
-export const PLATFORMS_KEY = "dnr.platforms";
-export const ACTS_KEY = "dnr.acts"; // the act rules in force (js/act-rules.js)
 
 /** The host of `url` as the core reads it (Facts.from_url); throws when it has none. */
 const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
@@ -55,13 +54,6 @@ export async function accountCookies(policy, cookiesNamed) {
     }
   }
   return byPlatform;
-}
-
-/** The warn-or-block outcome of `decision` that no allowance lets through, else null. */
-export async function stopping(decision, at, allowances) {
-  if (decision === null || !WARNING_OUTCOMES.includes(decision.outcome)) return null;
-  const allowed = continueOffered(decision) && (await allowances.has(decision.platform, at));
-  return allowed ? null : decision.outcome;
 }
 
 /** A platform's parts opened without a warning (config.Area: reading, short links, work tools). */
@@ -124,47 +116,4 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
     }
   }
   return rules;
-}
-
-/** The redirect rules in force: recomputed on demand, never two refreshes at once. */
-export class RedirectRules {
-  /** `compute()` gives redirectRules(...) for now; `ext` gives session storage and the DNR call. */
-  constructor(ext, compute) {
-    this._ext = ext;
-    this._compute = compute;
-    this._run = Promise.resolve();
-  }
-
-  /**
-   * Replace the session rules (serialised: calls never interleave): the redirect rules, and the
-   * act rules (js/act-rules.js) whose regex the browser takes (one it refused would fail them all).
-   */
-  refresh() {
-    this._run = this._run
-      .catch(() => {})
-      .then(async () => {
-        const rules = await this._compute();
-        const redirects = rules.filter((r) => r.action.type === "redirect");
-        const acts = [];
-        const passes = []; // quiet parts of a redirected platform (`allow`, higher priority)
-        for (const r of rules.filter((r) => r.action.type !== "redirect")) {
-          if (!this._ext.regexSupported || (await this._ext.regexSupported(r.condition.regexFilter))) {
-            (r.action.type === "allow" ? passes : acts).push(r);
-          }
-        }
-        await this._ext.session.set({
-          [PLATFORMS_KEY]: redirects.map((r) => r.platform),
-          [ACTS_KEY]: acts.map(({ platform, index, navigation }) => ({ platform, index, navigation })),
-        });
-        await this._ext.replaceSessionRules(
-          [...redirects, ...passes, ...acts].map(({ platform, index, navigation, ...rule }) => rule),
-        );
-      });
-    return this._run;
-  }
-
-  /** The platforms the rules redirect, as last refreshed. */
-  async platforms() {
-    return (await this._ext.session.get([PLATFORMS_KEY]))[PLATFORMS_KEY] ?? [];
-  }
 }

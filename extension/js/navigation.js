@@ -3,7 +3,8 @@
 // and connecting (decided and recorded; those the act rules hold are recorded when
 // onErrorOccurred says so, js/held-acts.js).
 
-import { NAVIGATION, decideNavigation, stopping } from "./navigation-rules.js";
+import { stopping } from "./allowances.js";
+import { NAVIGATION, decideNavigation } from "./navigation-rules.js";
 import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { WARNING_OUTCOMES } from "./policy/warning.js";

@@ -9,7 +9,8 @@
 // nothing. Tickets and nonces (which hold the warned URL) live in chrome.storage.session, are
 // removed when the warning is answered, and any left unanswered go after 30 minutes.
 
-import { NAVIGATION, decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
+import { stopping } from "./allowances.js";
+import { NAVIGATION, decideNavigation, signedInAccount } from "./navigation-rules.js";
 import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { WARNING_OUTCOMES, continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";

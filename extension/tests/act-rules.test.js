@@ -5,12 +5,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { ACTS_KEY, actDecision, actRules, catalogueActs, endpointUrlRegex, heldByRules } from "../js/act-rules.js";
+import { actDecision, actRules, catalogueActs, heldByRules } from "../js/act-rules.js";
 import { Allowances } from "../js/allowances.js";
+import { endpointUrlRegex } from "../js/dnr-regex.js";
 import { EVENTS_KEY } from "../js/outbox.js";
 import { Policy } from "../js/policy/engine.js";
 import { decide } from "../js/policy/decide.js";
 import { Facts } from "../js/policy/facts.js";
+import { ACTS_KEY } from "../js/session-rules.js";
 import { createWorker } from "../js/worker.js";
 import { FileStorage, fakeExt } from "./helpers.js";
 
@@ -60,7 +62,12 @@ test("an endpoint's path and query become one URL regex that matches as the core
   // `.` and negated classes never run from the path into the query.
   const dot = asJs(endpointUrlRegex({ path: "^/a.b$" }));
   assert.ok(!dot.test("https://x.example/a?b"));
+  const notDigit = asJs(endpointUrlRegex({ path: "^/a\\Db$" }));
+  assert.ok(notDigit.test("https://x.example/axb") && !notDigit.test("https://x.example/a?b"));
+  const notSlash = asJs(endpointUrlRegex({ path: "^/u/[^/]+/x$" }));
+  assert.ok(notSlash.test("https://x.example/u/me/x") && !notSlash.test("https://x.example/u/m?/x"));
   assert.equal(endpointUrlRegex({ path: "^/(?=x)y" }), null); // lookahead: RE2 has none
+  assert.equal(endpointUrlRegex({ path: "^/(a)\\1" }), null); // a backreference: RE2 has none
   assert.equal(endpointUrlRegex({ path: "^/a$|^/b$" }), null); // a $ that isn't the end
 });
 
