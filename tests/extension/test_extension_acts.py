@@ -110,6 +110,14 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     assert any(n.startswith("held-") for n in tab_notifications)
     # The site never received it.
     assert len(posted(site)) == before
+    # No reason is chosen for them: Continue first asks for one, and nothing is opened.
+    assert page.locator("#clausewarden-held-act input[name='cw-reason']").count() > 1
+    assert page.locator("#clausewarden-held-act input[name='cw-reason']:checked").count() == 0
+    page.locator("#clausewarden-held-act #cw-continue").click()
+    page.locator("#clausewarden-held-act .error", has_text="Choose one of the reasons").wait_for()
+    assert act_rule_for_friend_requests(worker)
+    assert str(page.evaluate(SEND)).startswith("failed")
+    assert len(posted(site)) == before
     # Continue with a reason: the repeated request goes through.
     page.locator("#clausewarden-held-act input[value='report-contact']").check()
     page.locator("#clausewarden-held-act #cw-continue").click()
