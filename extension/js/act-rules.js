@@ -10,7 +10,6 @@
 // api.php, Flickr's REST methods, ...) can't be: it is decided from the body webRequest shows the
 // worker and recorded, as before. Pure: no browser APIs, no clock.
 
-import { stopping } from "./allowances.js";
 import { endpointUrlRegex } from "./dnr-regex.js";
 import { accountKey } from "./policy/engine.js";
 import { Decision } from "./policy/facts.js";
@@ -20,6 +19,8 @@ import { normaliseHost } from "./policy/hosts.js";
 export const ACT_TYPES = ["xmlhttprequest", "ping", "other", "sub_frame"];
 /** Acts rules start at this id; redirect rules count from 1 (fewer than this many platforms). */
 export const FIRST_ACT_RULE = 10_000;
+/** An act sent by the platform's own page script: what respond() is asked about for a rule. */
+const SCRIPT_ACT = { navigation: false, method: "POST", sec_fetch_site: "same-origin", prefetch: false };
 
 /** The literal starts of a path pattern (through one leading group's alternatives), [""] when
  * it can't tell: enough to see that `^/api/graphql` and `^/(ajax/add_friend|a/friends)` differ. */
@@ -126,8 +127,8 @@ export function catalogueActs(policy) {
 }
 
 /**
- * The session rules that hold acts at `at`: for each endpoint MV3 can hold whose act would be
- * warned or blocked now and has no allowance, a `block` rule for its methods and URL on the
+ * The session rules that hold acts at `at`: for each endpoint MV3 can hold whose act respond()
+ * would not send on now, a `block` rule for its methods and URL on the
  * platform's hosts. An endpoint is held only if every earlier endpoint of the platform that may
  * match the same request (decide() takes the first) is stopped too, so a request the policy lets
  * through is never blocked. Returns [{id, priority, action, condition, platform, index, navigation}].
@@ -148,8 +149,12 @@ export async function actRules({ policy, at, jars, allowances, firstId = FIRST_A
       .filter(([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)))
       .map(([d]) => d);
     const jar = jars.get(platform.id) ?? {};
+    // Held while respond() would not send it on (hold it, or refuse it): an allowance from
+    // Continue on a page's warning does not open acts, only one from Continue on a held act.
     const stopped = await Promise.all(
-      endpoints.map(async (e) => (await stopping(actDecision(policy, platform.id, e.action, at, jar), at, allowances)) !== null),
+      endpoints.map(
+        async (e) => (await allowances.respond(actDecision(policy, platform.id, e.action, at, jar), SCRIPT_ACT, at)).request !== "forward",
+      ),
     );
     const shape = (e) => ({ methods: e.methods, hosts: e.hosts ?? [], path: e.path });
     for (const [index, e] of endpoints.entries()) {

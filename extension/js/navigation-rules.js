@@ -6,10 +6,10 @@
 // request leaves; js/session-rules.js keeps those rules in step with the time, cookies and
 // allowances.
 
-import { stopping } from "./allowances.js";
 import { endpointUrlRegex } from "./dnr-regex.js";
-import { QUIET_RULES, decide } from "./policy/decide.js";
+import { QUIET_RULES } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
+import { decideRequest } from "./policy/respond.js";
 
 export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
 
@@ -19,13 +19,16 @@ const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
 /** The names of a platform's account cookies. */
 const cookieNames = (policy, platformId) => policy.platforms.get(platformId).accountCookies.map(([name]) => name);
 
-/** A top-level GET of `url` at `at`, with the browser's account cookies; null when not a platform. */
-export async function decideNavigation(url, policy, at, cookiesFor) {
-  const facts = Facts.fromUrl(url, { method: "GET", headers: NAVIGATION, at });
+/**
+ * A top-level navigation to `url` (a GET, or the method of a form posted as a page) at `at`, with
+ * the browser's account cookies: [Decision, Request] for respond(), or null when not a platform.
+ */
+export async function decideNavigation(url, policy, at, cookiesFor, method = "GET") {
+  const facts = Facts.fromUrl(url, { method, headers: NAVIGATION, at });
   const platformId = policy.classifier.platformFor(facts.host);
   if (platformId === null) return null;
   const cookies = await cookiesFor(url, cookieNames(policy, platformId));
-  return decide(new Facts({ ...facts, cookies }), policy);
+  return decideRequest(new Facts({ ...facts, cookies }), policy);
 }
 
 /** The account id the browser is signed in with on `url`'s platform (stays on the device). */
@@ -61,7 +64,7 @@ const quietAreas = (platform) => (platform.areas ?? []).filter((a) => Object.has
 
 /**
  * The session rules for `at`: [{id, priority, action, condition, platform}], one per platform
- * whose top-level navigation gets a warning or is blocked and has no allowance. A part of such a
+ * whose top-level navigation gets a page (the warning or blocked page) by respond() right now. A part of such a
  * platform that is opened without a warning (a short link, its CDN, LinkedIn Learning, a sign-in
  * dialog) never goes to the warning page: its hosts are left out of the redirect, or an `allow`
  * rule of higher priority lets its paths through. (Were it sent to the warning page, the page
@@ -80,7 +83,8 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
     if (!domains.length) continue;
     const host = platform.domains[0] ?? platform.hosts[0] ?? `x.${platform.tlds[0]}`;
     const facts = new Facts({ host, method: "GET", headers: NAVIGATION, cookies: jars.get(platform.id) ?? {}, at });
-    if ((await stopping(decide(facts, policy), at, allowances)) === null) continue;
+    const [decision, request] = decideRequest(facts, policy);
+    if ((await allowances.respond(decision, request, at)).page === "none") continue; // it opens
     const excluded = [...ownDomains]
       .filter(([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)))
       .map(([d]) => d);

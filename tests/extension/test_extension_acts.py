@@ -128,6 +128,33 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     page.close()
 
 
+def test_continue_on_a_page_warning_opens_its_pages_but_never_its_acts(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    # As the proxy: Continue on Facebook's own warning lets its pages open; a friend request the
+    # page then sends is still held (only Continue on a held act opens acts).
+    context, worker = browser
+    shared.reset(context, worker)
+    wait_until(lambda: facebook_redirected(worker), "the facebook redirect rule")
+    wait_until(lambda: act_rule_for_friend_requests(worker), "the act rule for friend requests")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#continue")
+    page.check("input[value='teaching-resource']")
+    page.click("#continue")
+    page.wait_for_url("https://www.facebook.com/")
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
+    assert act_rule_for_friend_requests(worker)
+    before = len(posted(site))
+    assert str(page.evaluate(SEND)).startswith("failed")
+    heading = page.locator("#clausewarden-held-act #cw-heading")
+    heading.wait_for()
+    assert heading.inner_text() == "Your friend request or invitation on Facebook was not sent"
+    assert len(posted(site)) == before
+    page.close()
+
+
 def test_go_back_on_the_notice_keeps_the_act_unsent(browser: tuple[Any, Any], site: Site) -> None:
     context, worker = browser
     signed_in_with_the_school_account(context, worker)
