@@ -4,7 +4,6 @@
 // onErrorOccurred says so, js/held-acts.js).
 
 import { NAVIGATION, decideNavigation } from "./navigation-rules.js";
-import { decide } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
 import { decideRequest } from "./policy/respond.js";
 
@@ -121,7 +120,7 @@ export async function onRequest(ctx, details) {
   const platformId = policy.classifier.platformFor(url.host);
   if (platformId === null) return;
   const facts = new Facts({ ...url, method: details.method, headers: requestHeaders(details, policy), body: bodyOf(details.requestBody) });
-  const first = decide(facts, policy);
+  const [first] = decideRequest(facts, policy); // (account cookies are read only for an act)
   if (first.action === "browse" || first.action === "subresource") return;
   const names = policy.platforms.get(platformId).accountCookies.map(([name]) => name);
   const [decision, request] = decideRequest(new Facts({ ...facts, cookies: await ctx.ext.cookiesFor(details.url, names) }), policy);

@@ -13,8 +13,8 @@
 
 import { decideNavigation, signedInAccount } from "./navigation-rules.js";
 import { Facts } from "./policy/facts.js";
-import { TICKET_SECONDS, answerBack, answerContinue } from "./policy/respond.js";
-import { WARNING_OUTCOMES, warningContent } from "./policy/warning.js";
+import { TICKET_SECONDS, answerBack, answerContinue, respond } from "./policy/respond.js";
+import { warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
 import { forgetStale } from "./session-expiry.js";
 
@@ -94,8 +94,9 @@ export class WarningFlow {
     const response = decision === null ? null : await allowances.respond(decision, request, at);
     if (response === null || response.page === "none") {
       // Nothing to warn about (any more), or an allowance runs: let the page through, and keep
-      // the rules from looping (a page not warned at all passes its platform's rule a moment).
-      if (decision !== null && !WARNING_OUTCOMES.includes(decision.outcome)) {
+      // the rules from looping (a page that passes with no allowance at all, such as a quiet
+      // part of a warned platform, passes its platform's rule a moment).
+      if (decision !== null && respond(decision, request, {}, at / 1000).page === "none") {
         await allowances.grant(decision.platform, { pages_allowed_until: at / 1000 + PASS_THROUGH_SECONDS });
       }
       await rules.refresh();

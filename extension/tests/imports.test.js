@@ -97,3 +97,43 @@ test("the pure core, js/policy/, imports only js/policy/", () => {
     }
   }
 });
+
+// The worker only carries out what js/policy/respond.js decides: from the core it takes the
+// Response (respond.js), the facts and the page's content, never the rules of what staff see.
+const WORKER = [
+  "worker.js",
+  "warning-flow.js",
+  "held-acts.js",
+  "navigation.js",
+  "navigation-rules.js",
+  "act-rules.js",
+  "recorder.js",
+  "allowances.js",
+  "session-rules.js",
+];
+const DECIDING = ["decide", "WARNING_OUTCOMES", "continueOffered", "continueAccepted", "goingBackRecorded", "actHeld", "whatStaffSee", "SEEN", "isTopLevelNavigation", "isPrefetch"];
+
+/** The names `name` imports from `module` (both relative to js/) with `import { … } from`. */
+function namesImported(name, module) {
+  const text = readFileSync(join(JS, name), "utf-8");
+  const out = [];
+  for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*["']([^"']+)["']/g)) {
+    if (relative(JS, resolve(JS, dirname(name), m[2])).split("\\").join("/") !== module) continue;
+    out.push(...m[1].split(",").map((n) => n.trim().split(/\s+as\s+/)[0]).filter(Boolean));
+  }
+  return out;
+}
+
+test("the worker's modules carry out Responses and never import the rules of what staff see", () => {
+  assert.deepEqual(namesImported("warning-flow.js", "policy/respond.js").includes("answerContinue"), true);
+  for (const name of WORKER) {
+    assert.ok(GRAPH.has(name), name);
+    for (const module of ["policy/decide.js", "policy/warning.js", "policy/respond.js"]) {
+      const reached = namesImported(name, module).filter((n) => DECIDING.includes(n));
+      assert.deepEqual(reached, [], `${name} imports ${reached.join(", ")} from ${module}`);
+    }
+    for (const target of GRAPH.get(name)) {
+      assert.ok(!target.startsWith("policy/") || namesImported(name, target).length, `${name}: import * from ${target}`);
+    }
+  }
+});
