@@ -31,7 +31,7 @@ const CANDIDATE_MS = 60_000;
 const holdKey = (tabId) => `held.${tabId}`;
 
 /** The facts of a request as webRequest shows it (no body after the fact). */
-export function requestFacts(details, policy, at, body = null) {
+function requestFacts(details, policy, at, body = null) {
   const url = Facts.fromUrl(details.url, { at });
   return new Facts({ ...url, method: details.method, headers: requestHeaders(details, policy), body });
 }
