@@ -4,9 +4,9 @@
 // MV3 gives a normal extension no blocking webRequest: a request can only be cancelled by a
 // declarativeNetRequest rule written in advance, which sees the method, the URL, the resource type
 // and the initiator, never the body. So an endpoint the catalogue recognises by method, path and
-// query is held: while its act would be warned or blocked right now (time, the platform's account
-// cookies, any allowance) a session rule blocks requests of that method to that URL on the
-// platform's hosts. An endpoint recognised only by its body (GraphQL operation names, MediaWiki's
+// query is held: while respond() (js/policy/respond.js) would not send its act on right now
+// (time, the platform's account cookies, acts opened by Continue on a held act) a session rule
+// blocks requests of that method to that URL on the platform's hosts. An endpoint recognised only by its body (GraphQL operation names, MediaWiki's
 // api.php, Flickr's REST methods, ...) can't be: it is decided from the body webRequest shows the
 // worker and recorded, as before. Pure: no browser APIs, no clock.
 
