@@ -26,10 +26,6 @@ ACT_NOUNS = {
 }
 """What the warning calls each act: "Your message on LinkedIn was not sent"."""
 
-HELD_NOTICE_SECONDS = 300
-"""How long a held act's warning waits for the member of staff's next page of that platform
-(when the act was sent by the page's own script, not a navigation)."""
-
 Seen = Literal[
     "nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"
 ]

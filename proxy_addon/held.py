@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from policy.facts import Decision
-from policy.warning import HELD_NOTICE_SECONDS
+from policy.respond import HELD_NOTICE_SECONDS
 
 MAX_ENTRIES = 10_000
 """At most this many held acts and as many act allowances (the oldest go first)."""

@@ -95,11 +95,12 @@
       box.append(el("h2", "Is this school business?"));
       const fieldset = el("fieldset");
       fieldset.append(el("legend", `Why do you need ${name} now?`));
-      let reason = state.reasons[0]?.id ?? null;
-      state.reasons.forEach((r, i) => {
+      // No reason is chosen for them (a preselected one would bias what is recorded): Continue
+      // asks for a choice first, as the warning page and the proxy's page do.
+      let reason = null;
+      state.reasons.forEach((r) => {
         const label = el("label");
-        const input = el("input", null, { type: "radio", name: "cw-reason", value: r.id });
-        if (i === 0) input.checked = true;
+        const input = el("input", null, { type: "radio", name: "cw-reason", value: r.id, required: "" });
         // Only the member of staff's own choice counts (a page's script can't fire a trusted change).
         input.addEventListener("change", (event) => {
           if (event.isTrusted && input.checked) reason = r.id;
@@ -122,6 +123,12 @@
       box.append(more);
       go.addEventListener("click", async (event) => {
         if (!event.isTrusted) return;
+        if (reason === null) {
+          error.textContent = "Choose one of the reasons above first.";
+          error.hidden = false;
+          fieldset.querySelector("input")?.focus();
+          return;
+        }
         const answer = await ask({ what: "held-continue", ticket, reason }).catch((err) => ({ error: String(err) }));
         if (answer && answer.continued) {
           box.replaceChildren(

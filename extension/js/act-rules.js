@@ -4,142 +4,23 @@
 // MV3 gives a normal extension no blocking webRequest: a request can only be cancelled by a
 // declarativeNetRequest rule written in advance, which sees the method, the URL, the resource type
 // and the initiator, never the body. So an endpoint the catalogue recognises by method, path and
-// query is held: while its act would be warned or blocked right now (time, the platform's account
-// cookies, any allowance) a session rule blocks requests of that method to that URL on the
-// platform's hosts. An endpoint recognised only by its body (GraphQL operation names, MediaWiki's
+// query is held: while respond() (js/policy/respond.js) would not send its act on right now
+// (time, the platform's account cookies, acts opened by Continue on a held act) a session rule
+// blocks requests of that method to that URL on the platform's hosts. An endpoint recognised only by its body (GraphQL operation names, MediaWiki's
 // api.php, Flickr's REST methods, ...) can't be: it is decided from the body webRequest shows the
 // worker and recorded, as before. Pure: no browser APIs, no clock.
 
-import { ACTS_KEY, stopping } from "./navigation-rules.js";
+import { endpointUrlRegex } from "./dnr-regex.js";
 import { accountKey } from "./policy/engine.js";
 import { Decision } from "./policy/facts.js";
 import { normaliseHost } from "./policy/hosts.js";
 
-export { ACTS_KEY };
 /** What a page's scripts send: fetch/XHR, sendBeacon, others (`other` covers some beacons). */
 export const ACT_TYPES = ["xmlhttprequest", "ping", "other", "sub_frame"];
 /** Acts rules start at this id; redirect rules count from 1 (fewer than this many platforms). */
 export const FIRST_ACT_RULE = 10_000;
-const WORD = "A-Za-z0-9_";
-const SPACE = " \\t\\n\\r\\f\\v";
-
-/** A Python pattern (the bundle's, re.ASCII) as RE2 for one part of a URL, or null. */
-function translatePart(pattern, part) {
-  const inPath = part === "path";
-  let out = "";
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i];
-    if (c === "\\") {
-      const e = pattern[i + 1];
-      if (e === undefined || /[0-9AZbBgpPNuUxc]/.test(e)) return null; // backrefs, \A, \Z, ...: not held
-      if (inPath && e === "D") out += "[^0-9?]";
-      else if (inPath && e === "W") out += `[^${WORD}?]`;
-      else if (inPath && e === "S") out += `[^${SPACE}?]`;
-      else if (/[dwsDWSntrfv]/.test(e)) out += `\\${e}`;
-      else if (/[A-Za-z]/.test(e)) return null;
-      else out += `\\${e}`;
-      i += 2;
-    } else if (c === "[") {
-      let j = i + 1;
-      let negated = false;
-      if (pattern[j] === "^") {
-        negated = true;
-        j += 1;
-      }
-      let body = "";
-      if (pattern[j] === "]") {
-        body += "\\]";
-        j += 1;
-      }
-      while (j < pattern.length && pattern[j] !== "]") {
-        if (pattern[j] === "\\") {
-          const e = pattern[j + 1];
-          if (e === undefined || /[0-9A-Za-z]/.test(e) && !/[dwsntrfv]/.test(e)) return null;
-          body += `\\${e}`;
-          j += 2;
-        } else if (pattern[j] === "[") {
-          body += "\\[";
-          j += 1;
-        } else {
-          body += pattern[j];
-          j += 1;
-        }
-      }
-      if (j >= pattern.length) return null;
-      out += negated ? `[^${body}${inPath ? "?" : ""}]` : `[${body}]`;
-      i = j + 1;
-    } else if (c === ".") {
-      out += inPath ? "[^?]" : ".";
-      i += 1;
-    } else if (c === "^") {
-      return null; // only where the caller takes it (the start of the path or the query)
-    } else if (c === "$") {
-      if (inPath) return null; // only at the very end of a path (taken by the caller)
-      out += "$";
-      i += 1;
-    } else if (c === "(") {
-      if (pattern[i + 1] === "?") {
-        if (pattern[i + 2] !== ":") return null; // lookahead and the like: RE2 has none
-        out += "(?:";
-        i += 3;
-      } else {
-        out += "(";
-        i += 1;
-      }
-    } else if (c === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
-      if (m) {
-        out += m[0];
-        i += m[0].length;
-      } else if (/^\{,\d*\}/.test(pattern.slice(i))) {
-        return null;
-      } else {
-        out += "\\{";
-        i += 1;
-      }
-    } else if (c === "}") {
-      out += "\\}";
-      i += 1;
-    } else {
-      out += c;
-      i += 1;
-    }
-  }
-  return out;
-}
-
-const escapeHost = (host) => host.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
-
-/**
- * The RE2 regexFilter (matched against the whole request URL, case-sensitively) of an endpoint's
- * path and query patterns, or null when they can't be written so. `hosts`: the endpoint's own
- * hosts (exact names), else any host (the rule's requestDomains say which).
- */
-export function endpointUrlRegex({ path, query = null, hosts = [] }) {
-  let start = hosts.length ? `^https?://(?:${hosts.map(escapeHost).join("|")})(?::\\d+)?` : "^https?://[^/?#]+";
-  let pathPattern = path;
-  if (pathPattern.startsWith("^")) pathPattern = pathPattern.slice(1);
-  else start += "/[^?]*"; // searched anywhere in the path (which starts with "/")
-  const ends = pathPattern.endsWith("$") && !pathPattern.endsWith("\\$");
-  if (ends) pathPattern = pathPattern.slice(0, -1);
-  const pathRe = translatePart(pathPattern, "path");
-  if (pathRe === null) return null;
-  let regex = `${start}(?:${pathRe})${ends ? "" : "[^?]*"}`;
-  if (query === null || query === undefined) return ends ? `${regex}(?:\\?.*)?$` : regex;
-  let q = query;
-  let queryStart = "\\?.*";
-  if (q.startsWith("(^|&)")) {
-    q = q.slice(5);
-    queryStart = "\\?(?:.*&)?";
-  } else if (q.startsWith("^")) {
-    q = q.slice(1);
-    queryStart = "\\?";
-  }
-  const queryRe = translatePart(q, "query");
-  if (queryRe === null) return null;
-  return `${regex}${queryStart}(?:${queryRe})`;
-}
+/** An act sent by the platform's own page script: what respond() is asked about for a rule. */
+const SCRIPT_ACT = { navigation: false, method: "POST", sec_fetch_site: "same-origin", prefetch: false };
 
 /** The literal starts of a path pattern (through one leading group's alternatives), [""] when
  * it can't tell: enough to see that `^/api/graphql` and `^/(ajax/add_friend|a/friends)` differ. */
@@ -246,8 +127,8 @@ export function catalogueActs(policy) {
 }
 
 /**
- * The session rules that hold acts at `at`: for each endpoint MV3 can hold whose act would be
- * warned or blocked now and has no allowance, a `block` rule for its methods and URL on the
+ * The session rules that hold acts at `at`: for each endpoint MV3 can hold whose act respond()
+ * would not send on now, a `block` rule for its methods and URL on the
  * platform's hosts. An endpoint is held only if every earlier endpoint of the platform that may
  * match the same request (decide() takes the first) is stopped too, so a request the policy lets
  * through is never blocked. Returns [{id, priority, action, condition, platform, index, navigation}].
@@ -268,8 +149,12 @@ export async function actRules({ policy, at, jars, allowances, firstId = FIRST_A
       .filter(([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)))
       .map(([d]) => d);
     const jar = jars.get(platform.id) ?? {};
+    // Held while respond() would not send it on (hold it, or refuse it): an allowance from
+    // Continue on a page's warning does not open acts, only one from Continue on a held act.
     const stopped = await Promise.all(
-      endpoints.map(async (e) => (await stopping(actDecision(policy, platform.id, e.action, at, jar), at, allowances)) !== null),
+      endpoints.map(
+        async (e) => (await allowances.respond(actDecision(policy, platform.id, e.action, at, jar), SCRIPT_ACT, at)).request !== "forward",
+      ),
     );
     const shape = (e) => ({ methods: e.methods, hosts: e.hosts ?? [], path: e.path });
     for (const [index, e] of endpoints.entries()) {
@@ -310,7 +195,7 @@ export async function actRules({ policy, at, jars, allowances, firstId = FIRST_A
 
 /**
  * Whether the act rules in force (`held`: [{platform, index, navigation}], as stored under
- * ACTS_KEY) block this request: the JS twin of their regexFilter, with the core's patterns.
+ * ACTS_KEY of js/session-rules.js) block this request: the JS twin of their regexFilter, with the core's patterns.
  */
 export function heldByRules(policy, held, { platform, host, method, path, query, type }) {
   const spec = policy.platforms.get(platform);

@@ -3,16 +3,15 @@
 //
 // For every platform whose navigation, right now, gets a warning or is blocked (and has no
 // allowance), a declarativeNetRequest session rule sends it to the warning page before any
-// request leaves; `RedirectRules` keeps those rules in step with the time, cookies and allowances.
+// request leaves; js/session-rules.js keeps those rules in step with the time, cookies and
+// allowances.
 
-import { endpointUrlRegex } from "./act-rules.js";
-import { QUIET_RULES, decide } from "./policy/decide.js";
+import { endpointUrlRegex } from "./dnr-regex.js";
+import { QUIET_RULES } from "./policy/decide.js";
 import { Facts } from "./policy/facts.js";
-import { WARNING_OUTCOMES, continueOffered } from "./policy/warning.js";
+import { decideRequest } from "./policy/respond.js";
 
 export const NAVIGATION = { "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" };
-export const PLATFORMS_KEY = "dnr.platforms";
-export const ACTS_KEY = "dnr.acts"; // the act rules in force (js/act-rules.js)
 
 /** The host of `url` as the core reads it (Facts.from_url); throws when it has none. */
 const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
@@ -20,13 +19,16 @@ const hostOf = (url) => Facts.fromUrl(url, { at: 0 }).host;
 /** The names of a platform's account cookies. */
 const cookieNames = (policy, platformId) => policy.platforms.get(platformId).accountCookies.map(([name]) => name);
 
-/** A top-level GET of `url` at `at`, with the browser's account cookies; null when not a platform. */
-export async function decideNavigation(url, policy, at, cookiesFor) {
-  const facts = Facts.fromUrl(url, { method: "GET", headers: NAVIGATION, at });
+/**
+ * A top-level navigation to `url` (a GET, or the method of a form posted as a page) at `at`, with
+ * the browser's account cookies: [Decision, Request] for respond(), or null when not a platform.
+ */
+export async function decideNavigation(url, policy, at, cookiesFor, method = "GET") {
+  const facts = Facts.fromUrl(url, { method, headers: NAVIGATION, at });
   const platformId = policy.classifier.platformFor(facts.host);
   if (platformId === null) return null;
   const cookies = await cookiesFor(url, cookieNames(policy, platformId));
-  return decide(new Facts({ ...facts, cookies }), policy);
+  return decideRequest(new Facts({ ...facts, cookies }), policy);
 }
 
 /** The account id the browser is signed in with on `url`'s platform (stays on the device). */
@@ -57,19 +59,12 @@ export async function accountCookies(policy, cookiesNamed) {
   return byPlatform;
 }
 
-/** The warn-or-block outcome of `decision` that no allowance lets through, else null. */
-export async function stopping(decision, at, allowances) {
-  if (decision === null || !WARNING_OUTCOMES.includes(decision.outcome)) return null;
-  const allowed = continueOffered(decision) && (await allowances.has(decision.platform, at));
-  return allowed ? null : decision.outcome;
-}
-
 /** A platform's parts opened without a warning (config.Area: reading, short links, work tools). */
 const quietAreas = (platform) => (platform.areas ?? []).filter((a) => Object.hasOwn(QUIET_RULES, a.use ?? "app"));
 
 /**
  * The session rules for `at`: [{id, priority, action, condition, platform}], one per platform
- * whose top-level navigation gets a warning or is blocked and has no allowance. A part of such a
+ * whose top-level navigation gets a page (the warning or blocked page) by respond() right now. A part of such a
  * platform that is opened without a warning (a short link, its CDN, LinkedIn Learning, a sign-in
  * dialog) never goes to the warning page: its hosts are left out of the redirect, or an `allow`
  * rule of higher priority lets its paths through. (Were it sent to the warning page, the page
@@ -88,7 +83,8 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
     if (!domains.length) continue;
     const host = platform.domains[0] ?? platform.hosts[0] ?? `x.${platform.tlds[0]}`;
     const facts = new Facts({ host, method: "GET", headers: NAVIGATION, cookies: jars.get(platform.id) ?? {}, at });
-    if ((await stopping(decide(facts, policy), at, allowances)) === null) continue;
+    const [decision, request] = decideRequest(facts, policy);
+    if ((await allowances.respond(decision, request, at)).page === "none") continue; // it opens
     const excluded = [...ownDomains]
       .filter(([d, owner]) => owner !== platform.id && domains.some((mine) => d.endsWith(`.${mine}`)))
       .map(([d]) => d);
@@ -124,47 +120,4 @@ export async function redirectRules({ policy, at, jars, allowances, warningPage 
     }
   }
   return rules;
-}
-
-/** The redirect rules in force: recomputed on demand, never two refreshes at once. */
-export class RedirectRules {
-  /** `compute()` gives redirectRules(...) for now; `ext` gives session storage and the DNR call. */
-  constructor(ext, compute) {
-    this._ext = ext;
-    this._compute = compute;
-    this._run = Promise.resolve();
-  }
-
-  /**
-   * Replace the session rules (serialised: calls never interleave): the redirect rules, and the
-   * act rules (js/act-rules.js) whose regex the browser takes (one it refused would fail them all).
-   */
-  refresh() {
-    this._run = this._run
-      .catch(() => {})
-      .then(async () => {
-        const rules = await this._compute();
-        const redirects = rules.filter((r) => r.action.type === "redirect");
-        const acts = [];
-        const passes = []; // quiet parts of a redirected platform (`allow`, higher priority)
-        for (const r of rules.filter((r) => r.action.type !== "redirect")) {
-          if (!this._ext.regexSupported || (await this._ext.regexSupported(r.condition.regexFilter))) {
-            (r.action.type === "allow" ? passes : acts).push(r);
-          }
-        }
-        await this._ext.session.set({
-          [PLATFORMS_KEY]: redirects.map((r) => r.platform),
-          [ACTS_KEY]: acts.map(({ platform, index, navigation }) => ({ platform, index, navigation })),
-        });
-        await this._ext.replaceSessionRules(
-          [...redirects, ...passes, ...acts].map(({ platform, index, navigation, ...rule }) => rule),
-        );
-      });
-    return this._run;
-  }
-
-  /** The platforms the rules redirect, as last refreshed. */
-  async platforms() {
-    return (await this._ext.session.get([PLATFORMS_KEY]))[PLATFORMS_KEY] ?? [];
-  }
 }

@@ -22,7 +22,14 @@ export function randomHex(bytes) {
   return hex(globalThis.crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
-/** The level in force: the service's (bundle.privacy) or the school's setting, whichever is stricter. */
+/**
+ * The level in force: the bundle's (bundle.privacy.level, else settings.privacy_level), as the
+ * proxy takes it. A level the school deliberately set in managed storage (`privacy_level`) counts
+ * only where it is stricter: a fleet of laptops may be made more private than the rest (say
+ * `none` for laptops taken home), but never less than the level the service publishes, which is
+ * what the privacy notice, the DPIA and the warning page tell staff. With no managed level (the
+ * usual case) the twins agree.
+ */
 export function privacyLevel(bundle, managedLevel) {
   const service = (bundle.privacy && bundle.privacy.level) || bundle.settings.privacy_level || "daily";
   const candidates = [service, managedLevel].filter((l) => l in STRICTNESS);

@@ -1,23 +1,25 @@
 // The warning page's side of the worker: what the page shows for a URL, and what Continue, Go
-// back and "Register this as a school account" do. Each step decides the URL afresh, so a page
-// can never continue to something the policy no longer lets it.
+// back and "Register this as a school account" do, carried out as js/policy/respond.js says. The
+// page's opening decides the URL afresh; its ticket then carries that Decision, so Continue and Go
+// back never decide again from a URL.
 //
 // The warning is recorded by the worker when it sends a tab's navigation to the warning page
 // (`expect`), with a one-time nonce kept for that tab. The warning page, in that tab's top frame
 // only, takes the nonce once (`open`) as its ticket, and reports the choice with it: a page
 // loaded any other way (a frame, another site's window, a reload) records nothing and gets
 // nothing. Tickets and nonces (which hold the warned URL) live in chrome.storage.session, are
-// removed when the warning is answered, and any left unanswered go after 30 minutes.
+// removed when the warning is answered, and any left unanswered go with the ticket's lifetime
+// (TICKET_SECONDS, the proxy's too).
 
-import { NAVIGATION, decideNavigation, signedInAccount, stopping } from "./navigation-rules.js";
-import { decide } from "./policy/decide.js";
+import { decideNavigation, signedInAccount } from "./navigation-rules.js";
 import { Facts } from "./policy/facts.js";
-import { WARNING_OUTCOMES, continueAccepted, goingBackRecorded, warningContent } from "./policy/warning.js";
+import { TICKET_SECONDS, answerBack, answerContinue, respond } from "./policy/respond.js";
+import { warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
 import { forgetStale } from "./session-expiry.js";
 
-const TICKET_MS = 30 * 60_000;
-const PASS_THROUGH_MS = 10_000;
+const TICKET_MS = TICKET_SECONDS * 1000;
+const PASS_THROUGH_SECONDS = 10;
 const PENDING_MS = 30_000; // a navigation seen twice (before it starts, when it commits) is one
 const pendingKey = (tabId) => `pending.${tabId}`;
 /** The same page (a redirect rule's URL carries no #fragment; webNavigation's may). */
@@ -36,7 +38,7 @@ export class WarningFlow {
     if (typeof id !== "string" || !/^[0-9a-f]{32}$/.test(id)) return null;
     const key = `ticket.${id}`;
     const ticket = (await this._ctx.ext.session.get([key]))[key];
-    if (!ticket || ticket.tab !== tabId || (await this._ctx.settings.now()) - ticket.at > TICKET_MS) return null;
+    if (!ticket || ticket.tab !== tabId || !((await this._ctx.settings.now()) / 1000 < ticket.expires)) return null;
     return { key, ...ticket };
   }
 
@@ -46,16 +48,17 @@ export class WarningFlow {
   }
 
   /**
-   * The worker is sending tab `tabId`'s navigation to `url` to the warning page: record the
-   * warning now (once per navigation) and keep a one-time nonce for the page that tab will show.
+   * The worker is sending tab `tabId`'s navigation to `url` to the warning page (`response`, of
+   * respond(), shows a page): record the warning now (once per navigation) as it says, and keep a
+   * one-time nonce for the page that tab will show.
    */
-  async expect(tabId, url, decision, at) {
+  async expect(tabId, url, decision, response, at) {
     const { ext, recorder } = this._ctx;
     const key = pendingKey(tabId);
     const old = (await ext.session.get([key]))[key];
     if (old && samePage(old.url, url) && at - old.at >= 0 && at - old.at < PENDING_MS) return;
     await ext.session.set({ [key]: { url, at, nonce: randomHex(16) } });
-    if (decision.record) await recorder.record(decision, at);
+    if (response.record) await recorder.record(decision, at, "none", null, { held: response.request === "hold" });
   }
 
   /**
@@ -64,16 +67,6 @@ export class WarningFlow {
    */
   async expectHeld(tabId, url, method, decision, at) {
     await this._ctx.ext.session.set({ [pendingKey(tabId)]: { url, method, at, nonce: randomHex(16) } });
-  }
-
-  /** The navigation to `url` (a GET, or the method of a held form post) decided afresh. */
-  async _decide(url, policy, at, method = "GET") {
-    if (method === "GET") return decideNavigation(url, policy, at, this._ctx.ext.cookiesFor);
-    const facts = Facts.fromUrl(url, { method, headers: NAVIGATION, at });
-    const platformId = policy.classifier.platformFor(facts.host);
-    if (platformId === null) return null;
-    const names = policy.platforms.get(platformId).accountCookies.map(([name]) => name);
-    return decide(new Facts({ ...facts, cookies: await this._ctx.ext.cookiesFor(url, names) }), policy);
   }
 
   /**
@@ -91,19 +84,21 @@ export class WarningFlow {
     const pending = (await ext.session.get([key]))[key];
     if (pending) await ext.session.remove(key); // one time only
     const method = pending && samePage(pending.url, url) ? (pending.method ?? "GET") : "GET";
-    let decision = null;
+    let decided = null;
     try {
-      decision = await this._decide(url, policy, at, method);
+      decided = await decideNavigation(url, policy, at, ext.cookiesFor, method);
     } catch {
-      decision = null;
+      decided = null;
     }
-    if (decision === null || !WARNING_OUTCOMES.includes(decision.outcome)) {
-      // Nothing to warn about (any more): let the page through, and keep the rules from looping.
-      if (decision !== null) await allowances.grant(decision.platform, at + PASS_THROUGH_MS);
-      await rules.refresh();
-      return { proceed: true, school: policy.schoolName };
-    }
-    if ((await stopping(decision, at, allowances)) === null) {
+    const [decision, request] = decided ?? [null, null];
+    const response = decision === null ? null : await allowances.respond(decision, request, at);
+    if (response === null || response.page === "none") {
+      // Nothing to warn about (any more), or an allowance runs: let the page through, and keep
+      // the rules from looping (a page that passes with no allowance at all, such as a quiet
+      // part of a warned platform, passes its platform's rule a moment).
+      if (decision !== null && respond(decision, request, {}, at / 1000).page === "none") {
+        await allowances.grant(decision.platform, { pages_allowed_until: at / 1000 + PASS_THROUGH_SECONDS });
+      }
       await rules.refresh();
       return { proceed: true, school: policy.schoolName };
     }
@@ -111,7 +106,9 @@ export class WarningFlow {
       return { expired: true, school: policy.schoolName };
     }
     const ticket = pending.nonce;
-    await ext.session.set({ [`ticket.${ticket}`]: { url, method, at, tab: tabId } });
+    const held = response.request === "hold";
+    // The ticket carries the Decision: Continue and Go back carry it out, never deciding again.
+    await ext.session.set({ [`ticket.${ticket}`]: { url, at, tab: tabId, decision, held, expires: response.ticket_expires } });
     const { path, query } = Facts.fromUrl(url, { at });
     const seen = await signedInAccount(url, policy, ext.cookiesFor);
     return {
@@ -119,45 +116,44 @@ export class WarningFlow {
       ...warningContent(bundle, decision, {
         returnTo: query ? `${path}?${query}` : path,
         accountSeen: Boolean(seen?.accountId),
-        held: method !== "GET",
+        held,
       }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
       tell: Boolean(config.serviceUrl && config.token), // "Tell the Headteacher" can send
     };
   }
 
-  /** Continue with a reason: an allowance for the platform, and the event says why. */
+  /**
+   * Continue with a reason: what answerContinue() opens (the platform's pages; its acts too on a
+   * held act's warning), and the event says why.
+   */
   async continueTo({ ticket: id, reason }, tabId) {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
     const ticket = await this._ticket(id, tabId);
     if (!ticket) return { error: "This warning has expired. Reload the page you wanted to see." };
-    const { policy, bundle } = await policies.current();
+    const { bundle } = await policies.current();
     const at = await settings.now();
-    const decision = await this._decide(ticket.url, policy, at, ticket.method ?? "GET");
-    if (!decision || !continueAccepted(bundle, decision, reason)) {
-      return { error: "Continue is not available. Choose one of the reasons offered." };
-    }
-    const minutes = Number(policy.settings.allowance_minutes);
-    await allowances.grant(decision.platform, at + minutes * 60_000);
+    const { decision, held } = ticket;
+    const answer = answerContinue(bundle, decision, reason, { held, now: at / 1000 });
+    if (!answer.accepted) return { error: "Continue is not available. Choose one of the reasons offered." };
+    await allowances.grant(decision.platform, answer);
     await ext.session.remove(ticket.key);
     await rules.refresh();
-    const held = (ticket.method ?? "GET") !== "GET";
-    if (decision.record) await recorder.record(decision, at, "continued", reason, { held });
+    if (answer.record) await recorder.record(decision, at, "continued", reason, { held });
+    // (A held form's Response says back to the page it was posted from; the extension does not
+    // know that page, only its origin, so Continue leads to the address asked for, as before.)
     return { url: ticket.url };
   }
 
-  /** Go back: the warning was heeded, and the event says so. */
+  /** Go back: the warning was heeded, and the event says so where answerBack() records it. */
   async goBack({ ticket: id }, tabId) {
-    const { ext, settings, policies, recorder } = this._ctx;
+    const { ext, settings, recorder } = this._ctx;
     const ticket = await this._ticket(id, tabId);
     if (!ticket) return {};
-    const { policy } = await policies.current();
     const at = await settings.now();
-    const method = ticket.method ?? "GET";
-    const decision = await this._decide(ticket.url, policy, at, method);
     await ext.session.remove(ticket.key);
-    if (decision && goingBackRecorded(decision)) {
-      await recorder.record(decision, at, "went_back", null, { held: method !== "GET" });
+    if (answerBack(ticket.decision).record) {
+      await recorder.record(ticket.decision, at, "went_back", null, { held: ticket.held });
     }
     return {};
   }

@@ -59,7 +59,8 @@ async function show() {
   document.body.className = state.blocked ? "block" : "warn";
   $("heading").textContent = heading;
   if (state.held) {
-    // A held form post: what to do now first, then why (as the proxy's page has it).
+    // A held act (a form it posted, or a link that is an act): what to do now first, then why
+    // (as the proxy's page has it).
     $("reason").textContent = state.next_step;
     $("next-step").textContent = state.reason;
     $("next-step").hidden = false;

@@ -8,12 +8,13 @@ import { SYNC_KEY, refreshBundle } from "./bundle-source.js";
 import { actRules } from "./act-rules.js";
 import { Allowances } from "./allowances.js";
 import { HeldActs } from "./held-acts.js";
-import { accountCookies, redirectRules, RedirectRules } from "./navigation-rules.js";
+import { accountCookies, redirectRules } from "./navigation-rules.js";
 import { onNavigate, onRequest } from "./navigation.js";
 import { Outbox, SHIP_KEY, resetBackoff } from "./outbox.js";
 import { PolicyCache } from "./policy-cache.js";
 import { Recorder } from "./recorder.js";
 import { privacyLevel } from "./sensor-event.js";
+import { SessionRules } from "./session-rules.js";
 import { Settings } from "./settings.js";
 import { connected, sendReport, tellForm } from "./tell.js";
 import { WarningFlow } from "./warning-flow.js";
@@ -29,7 +30,7 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
   const allowances = new Allowances(ext.session);
   const outbox = new Outbox(ext.local);
   const recorder = new Recorder({ outbox, local: ext.local, settings, policies, fetch, clock });
-  const rules = new RedirectRules(ext, async () => {
+  const rules = new SessionRules(ext, async () => {
     const at = await settings.now();
     const { policy } = await policies.current();
     const jars = await accountCookies(policy, ext.cookiesNamed);

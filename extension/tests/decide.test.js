@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { decide, isTopLevelNavigation } from "../js/policy/decide.js";
 import { BundleError, Policy } from "../js/policy/engine.js";
 import { Facts } from "../js/policy/facts.js";
-import { unquote } from "../js/py-url.js";
+import { unquote } from "../js/policy/py-url.js";
 
 const root = new URL("../../", import.meta.url);
 const BUNDLE = JSON.parse(readFileSync(new URL("extension/default-bundle.json", root), "utf-8"));

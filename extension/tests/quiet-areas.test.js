@@ -8,9 +8,10 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { Allowances } from "../js/allowances.js";
-import { RedirectRules, redirectRules } from "../js/navigation-rules.js";
+import { redirectRules } from "../js/navigation-rules.js";
 import { decide } from "../js/policy/decide.js";
 import { Policy } from "../js/policy/engine.js";
+import { SessionRules } from "../js/session-rules.js";
 import { FileStorage, fakeExt } from "./helpers.js";
 
 const BUNDLE = JSON.parse(readFileSync(new URL("../default-bundle.json", import.meta.url), "utf-8"));
@@ -85,7 +86,7 @@ test("the allow rules are installed with the redirects, each regex checked by th
     checked.push(regex);
     return true;
   };
-  const rules = new RedirectRules(ext, rulesNow);
+  const rules = new SessionRules(ext, rulesNow);
   await rules.refresh();
   const passes = ext.sessionRules.filter((r) => r.action.type === "allow");
   assert.ok(passes.length >= 3);

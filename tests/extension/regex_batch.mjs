@@ -2,7 +2,7 @@
 // Usage: node regex_batch.mjs IN.json OUT.json, IN = {"patterns": [...], "strings": [...]}
 import { readFileSync, writeFileSync } from "node:fs";
 
-import { pyRegex } from "../../extension/js/py-regex.js";
+import { pyRegex } from "../../extension/js/policy/py-regex.js";
 
 const [input, output] = process.argv.slice(2);
 const { patterns, strings } = JSON.parse(readFileSync(input, "utf-8"));

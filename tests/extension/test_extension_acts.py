@@ -110,6 +110,14 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     assert any(n.startswith("held-") for n in tab_notifications)
     # The site never received it.
     assert len(posted(site)) == before
+    # No reason is chosen for them: Continue first asks for one, and nothing is opened.
+    assert page.locator("#clausewarden-held-act input[name='cw-reason']").count() > 1
+    assert page.locator("#clausewarden-held-act input[name='cw-reason']:checked").count() == 0
+    page.locator("#clausewarden-held-act #cw-continue").click()
+    page.locator("#clausewarden-held-act .error", has_text="Choose one of the reasons").wait_for()
+    assert act_rule_for_friend_requests(worker)
+    assert str(page.evaluate(SEND)).startswith("failed")
+    assert len(posted(site)) == before
     # Continue with a reason: the repeated request goes through.
     page.locator("#clausewarden-held-act input[value='report-contact']").check()
     page.locator("#clausewarden-held-act #cw-continue").click()
@@ -117,6 +125,33 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     wait_until(lambda: not act_rule_for_friend_requests(worker), "the act rule to go")
     assert page.evaluate(SEND) == 200
     assert len(posted(site)) == before + 1
+    page.close()
+
+
+def test_continue_on_a_page_warning_opens_its_pages_but_never_its_acts(
+    browser: tuple[Any, Any], site: Site
+) -> None:
+    # As the proxy: Continue on Facebook's own warning lets its pages open; a friend request the
+    # page then sends is still held (only Continue on a held act opens acts).
+    context, worker = browser
+    shared.reset(context, worker)
+    wait_until(lambda: facebook_redirected(worker), "the facebook redirect rule")
+    wait_until(lambda: act_rule_for_friend_requests(worker), "the act rule for friend requests")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#continue")
+    page.check("input[value='teaching-resource']")
+    page.click("#continue")
+    page.wait_for_url("https://www.facebook.com/")
+    assert page.locator("h1").inner_text() == "LOCAL www.facebook.com"
+    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
+    assert act_rule_for_friend_requests(worker)
+    before = len(posted(site))
+    assert str(page.evaluate(SEND)).startswith("failed")
+    heading = page.locator("#clausewarden-held-act #cw-heading")
+    heading.wait_for()
+    assert heading.inner_text() == "Your friend request or invitation on Facebook was not sent"
+    assert len(posted(site)) == before
     page.close()
 
 

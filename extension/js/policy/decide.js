@@ -6,7 +6,7 @@ import { Decision, Facts } from "./facts.js";
 import { untranslated } from "./hosts.js";
 import { ACTION_LABELS, CATEGORY_LABELS } from "./vocabulary.js";
 import { accountKey } from "./engine.js";
-import { PY_SPACE } from "../py-regex.js";
+import { PY_SPACE } from "./py-regex.js";
 
 export const NOT_SOCIAL = "not-social-media";
 export const OUTSIDE_GROUPS = "outside-device-groups";

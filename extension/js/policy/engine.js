@@ -1,9 +1,9 @@
 // policy/engine.py: the bundle, loaded into indexes that make each decision a handful of map
 // lookups. Build with `new Policy(bundle)`; a bundle it cannot use throws BundleError.
 
-import { networkContains, parseAddress, parseNetwork, unmapped } from "../ip.js";
-import { pyRegex } from "../py-regex.js";
-import { unquote } from "../py-url.js";
+import { networkContains, parseAddress, parseNetwork, unmapped } from "./ip.js";
+import { pyRegex } from "./py-regex.js";
+import { unquote } from "./py-url.js";
 import { HostClassifier } from "./hosts.js";
 import { WorkingTime, daysBetween, parseHhmm } from "./schedule.js";
 

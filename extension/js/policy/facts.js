@@ -4,7 +4,7 @@
 // the shared vectors hold. A time is epoch milliseconds (given as a number, a Date, or an ISO
 // string that carries its UTC offset).
 
-import { urlsplit } from "../py-url.js";
+import { urlsplit } from "./py-url.js";
 
 /** One request as a sensor saw it. Header names are lower case. Nothing here leaves a sensor. */
 export class Facts {

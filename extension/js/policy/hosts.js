@@ -5,7 +5,7 @@
 // while no catalogue domain is a public suffix, which tests/extension/test_cross_check.py checks.
 // `facebook.com.example.org` and `notfacebook.com` never match.
 
-import { PY_SPACE } from "../py-regex.js";
+import { PY_SPACE } from "./py-regex.js";
 
 export const HOST_CACHE_SIZE = 8192;
 /** Google Translate's web proxy: `www-facebook-com.translate.goog` serves www.facebook.com. */

@@ -17,9 +17,6 @@ export const ACT_NOUNS = {
   connect: "friend request or invitation",
 };
 
-/** How long a held act's warning waits for the next page of that platform (the proxy's). */
-export const HELD_NOTICE_SECONDS = 300;
-
 export const SEEN = ["nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"];
 
 /** A warned or blocked act is held: it is not sent, and the member of staff sees the clause. */
