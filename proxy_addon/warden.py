@@ -148,10 +148,10 @@ class Warden:
         response = respond(decision, asked, device, visit.now)
         if response.page == "held_notice" and pending is not None:
             self.held.show(pending)
-            decision, shown = pending.decision, pending  # the page is about the held act
+            decision, act = pending.decision, pending  # the page is about the held act
         else:
-            shown = None
-        self._carry_out(flow, policy, platform, decision, response, visit, shown)
+            act = None
+        self._carry_out(flow, policy, platform, decision, response, visit, act)
 
     def _carry_out(
         self,
@@ -161,9 +161,10 @@ class Warden:
         decision: Decision,
         response: Response,
         visit: Visit,
-        shown: HeldAct | None,
+        act: HeldAct | None,
     ) -> None:
-        """Do what `response` says: the event first, kept before the page is answered."""
+        """Do what `response` says (`act`: the held act a held notice is about): the event
+        first, kept before the page is answered."""
         if response.record:
             self.recorder.record(policy, decision, visit, held=response.held)
         if response.request == "forward":
@@ -174,12 +175,12 @@ class Warden:
             flow.metadata["clausewarden"] = "prefetch-declined"
             return
         if response.notice in ("now", "next_page"):
-            shown = self.held.hold(visit.tag, platform.id, decision, visit.now)
+            act = self.held.hold(visit.tag, platform.id, decision, visit.now)
             if response.notice == "now":
-                self.held.show(shown)  # a form posted by the page itself: the warning at once
+                self.held.show(act)  # a form posted by the page itself: the warning at once
         if response.page != "none":
             flow.response = self._warning_page(
-                flow, policy, platform, decision, visit, response, shown
+                flow, policy, platform, decision, visit, response, act
             )
             flow.metadata["clausewarden"] = (
                 "held" if response.page == "held_notice" else decision.outcome
