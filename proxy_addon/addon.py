@@ -9,6 +9,7 @@ so the sensor's settings are read before the policy, and the proxy's own pages a
 before the warden decides.
 """
 
+from policy.respond import TICKET_SECONDS
 from proxy_addon.ca_page import CaPage
 from proxy_addon.held import HeldActs
 from proxy_addon.own_host_guard import OwnHostGuard
@@ -18,7 +19,7 @@ from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings
 from proxy_addon.shared import Shared
-from proxy_addon.warden import TICKET_SECONDS, Warden
+from proxy_addon.warden import Warden
 
 
 def make_addons() -> list[object]:

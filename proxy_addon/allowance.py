@@ -3,13 +3,21 @@
 A token is `<payload>.<hmac>` where the payload is `kind|platform|device|expiry` (URL-safe text)
 and the HMAC-SHA256 uses the proxy-local secret. `device` is itself an HMAC of the client address,
 so a token says nothing readable about who holds it.
+
+The warning page's ticket carries, signed, the Decision the page is about, so that its Continue
+and Go back answer that decision and decide nothing again from an address.
 """
 
 import base64
+import dataclasses
 import hashlib
 import hmac
+import json
+
+from policy.facts import Decision
 
 COOKIE = "__clausewarden_allow"
+TICKET = "ticket"
 
 
 def device_tag(secret: bytes, client: str) -> str:
@@ -28,6 +36,13 @@ def sign(secret: bytes, kind: str, platform: str, device: str, expires: int) -> 
 
 def verify(secret: bytes, token: str, kind: str, device: str, now: float) -> str | None:
     """The token's platform if it is genuine, of this kind, for this device and unexpired."""
+    found = verified(secret, token, kind, device)
+    return found[0] if found is not None and now < found[1] else None
+
+
+def verified(secret: bytes, token: str, kind: str, device: str) -> tuple[str, int] | None:
+    """The token's platform and expiry (epoch seconds) if it is genuine, of this kind and for
+    this device; expired or not."""
     payload, sep, mac = token.rpartition(".")
     if not sep or not hmac.compare_digest(_mac(secret, payload), mac):
         return None
@@ -35,7 +50,34 @@ def verify(secret: bytes, token: str, kind: str, device: str, now: float) -> str
     if len(parts) != 4 or parts[0] != kind or parts[2] != device:
         return None
     try:
-        expires = int(parts[3])
+        return parts[1], int(parts[3])
     except ValueError:
         return None
-    return parts[1] if now < expires else None
+
+
+def sign_ticket(secret: bytes, decision: Decision, device: str, expires: int) -> str:
+    """The warning page's ticket: for this device and the decision's platform, until `expires`,
+    carrying the decision (a ticket is `<ticket token>~<decision>`, both under one HMAC)."""
+    fields = json.dumps(dataclasses.asdict(decision), separators=(",", ":"), sort_keys=True)
+    carried = base64.urlsafe_b64encode(fields.encode()).decode().rstrip("=")
+    payload = f"{TICKET}|{decision.platform}|{device}|{expires}~{carried}"
+    return f"{payload}.{_mac(secret, payload)}"
+
+
+def read_ticket(secret: bytes, token: str, device: str, now: float) -> Decision | None:
+    """The decision a genuine, unexpired ticket of this device carries; else None."""
+    payload, sep, mac = token.rpartition(".")
+    if not sep or not hmac.compare_digest(_mac(secret, payload), mac):
+        return None
+    head, tilde, carried = payload.partition("~")
+    parts = head.split("|")
+    if not tilde or len(parts) != 4 or parts[0] != TICKET or parts[2] != device:
+        return None
+    try:
+        if not now < int(parts[3]):
+            return None
+        fields = json.loads(base64.urlsafe_b64decode(carried + "=" * (-len(carried) % 4)))
+        decision = Decision(**{**fields, "clauses": tuple(fields["clauses"])})
+    except (ValueError, TypeError, KeyError):
+        return None  # signed by this proxy, so only one of an older version's shape
+    return decision if decision.platform == parts[1] else None

@@ -53,16 +53,18 @@ class HeldActs:
                 del self._latest[(oldest.tag, oldest.platform)]
         return act
 
-    def take_pending(self, tag: str, platform: str, now: float) -> HeldAct | None:
-        """The held act whose warning this device has not seen yet (held within the last few
-        minutes), marked shown: each held act's warning is shown once."""
+    def pending(self, tag: str, platform: str, now: float) -> HeldAct | None:
+        """The latest held act of this device and platform whose warning it has not seen yet
+        (policy.respond says whether it is still shown; `show` marks it shown)."""
         self._tidy(now)
         ident = self._latest.get((tag, platform))
         act = self._acts.get(ident) if ident is not None else None
-        if act is None or act.shown or now - act.held_at > HELD_NOTICE_SECONDS:
-            return None
+        return None if act is None or act.shown else act
+
+    @staticmethod
+    def show(act: HeldAct) -> None:
+        """Each held act's warning is shown once."""
         act.shown = True
-        return act
 
     def answered(self, ident: str, tag: str, platform: str, now: float) -> HeldAct | None:
         """The shown held act `ident` of this device and platform, taken away: it is answered
@@ -88,14 +90,14 @@ class HeldActs:
         while len(self._allowed) > self.max_entries:
             self._allowed.popitem(last=False)
 
-    def acts_allowed(self, tag: str, platform: str, now: float) -> bool:
+    def acts_allowed_until(self, tag: str, platform: str, now: float) -> float | None:
+        """Until when Continue opened acts on this platform from this device (None: never, or
+        no longer)."""
         until = self._allowed.get((tag, platform))
-        if until is None:
-            return False
-        if now >= until:
+        if until is not None and now >= until:
             del self._allowed[(tag, platform)]
-            return False
-        return True
+            return None
+        return until
 
     def __len__(self) -> int:
         return len(self._acts)

@@ -7,8 +7,10 @@ Two places, so that no web page can read what the proxy shows a member of staff:
   lets it read them; under /.clausewarden/ on a social host these only redirect there.
 - under /.clausewarden/ on a social host: the warning page's Continue, Go back and Register, which
   need the platform's own cookies (the allowance, the signed-in account). Each needs the warning
-  page's ticket (signed for this device and platform, an hour long) and a top-level navigation
-  from the page itself (Sec-Fetch-*): a page's fetch(), an iframe or another site's form is refused.
+  page's ticket (signed for this device and platform, policy.respond.TICKET_SECONDS long, and
+  carrying the decision the page is about: Continue and Go back answer that decision and decide
+  nothing again) and a top-level navigation from the page itself (Sec-Fetch-*): a page's fetch(),
+  an iframe or another site's form is refused.
 
 Each handler is async: Register posts to the service.
 """
@@ -16,23 +18,23 @@ Each handler is async: Register posts to the service.
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from mitmproxy import http
 
-from policy.decide import decide
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
 from policy.pages_host import PAGES_HOST
-from policy.warning import continue_accepted, going_back_recorded, safe_return_path
+from policy.respond import allowance_seconds, answer_back, answer_continue
+from policy.warning import safe_return_path
 from proxy_addon import allowance, page
-from proxy_addon.facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.recorder import Recorder
 from proxy_addon.service_client import ServiceError, post_account_request
 from proxy_addon.shared import Shared
 from proxy_addon.tell import PATH as TELL_PATH
 from proxy_addon.tell import serve as tell_page
+from proxy_addon.visit import Visit, platform_of, visit_of
 from proxy_addon.warden import PREFIX
 
 log = logging.getLogger("clausewarden")
@@ -40,29 +42,18 @@ log = logging.getLogger("clausewarden")
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """One request for a page, with what every handler needs."""
+    """One request for a page behind the warning page's ticket, with what every handler needs."""
 
     flow: http.HTTPFlow
     policy: Policy
     platform: PlatformSpec
-    client: str
-    at: datetime
-    tag: str  # this device's tag (an HMAC of its address)
+    visit: Visit
     form: Mapping[str, str]  # the POST form, or the query of a GET
+    decision: Decision  # what the warning page was about, carried signed by its ticket
 
     @property
     def school(self) -> str:
         return self.policy.school_name
-
-    def decision(self) -> Decision:
-        """The decision, now, for the page the warning was about (the form's `return_to`)."""
-        return decide(
-            facts_from_flow(
-                self.flow, self.platform, self.at, self.client, 0,
-                path=self.return_to, method="GET", navigation=True,
-            ),
-            self.policy,
-        )  # fmt: skip
 
     @property
     def return_to(self) -> str:
@@ -79,7 +70,7 @@ class OwnPages:
         self.shared = shared
         self.recorder = recorder
         self.held = held
-        self.host_pages: dict[tuple[str, str], Callable[[Policy, str], Awaitable[http.Response]]]
+        self.host_pages: dict[tuple[str, str], Callable[[Policy, Visit], Awaitable[http.Response]]]
         self.host_pages = {("mine", "GET"): self.mine, ("privacy", "GET"): self.privacy}
         self.host_names = {name for name, _ in self.host_pages}
         self.ticket_pages: dict[tuple[str, str], Handler] = {
@@ -103,7 +94,7 @@ class OwnPages:
             return  # the Warden answers whatever is left: nothing here goes upstream
         if policy is None or not flow.request.path.startswith(PREFIX):
             return
-        platform_id = policy.classifier.platform_for(flow.request.host)
+        platform_id = platform_of(flow, policy)
         if platform_id is None:
             return  # not a social host: an ordinary path of an ordinary site
         try:
@@ -122,8 +113,7 @@ class OwnPages:
             return page.notice(404, school, "Not found", "There is no such page.")
         if not _navigation(request.headers):
             return page.notice(403, school, "Not allowed", "Open this page from its link.")
-        client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
-        return await handler(policy, client)
+        return await handler(policy, visit_of(flow, self.shared, policy))
 
     async def _serve(
         self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec
@@ -146,15 +136,11 @@ class OwnPages:
             return page.notice(404, school, "Not found", "There is no such page.")
         if not _navigation(request.headers, same_origin=True):
             return page.notice(403, school, "Not allowed", "Use the buttons on the warning page.")
-        at = self.shared.now()
-        client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
+        visit = visit_of(flow, self.shared, policy)
         form = request.urlencoded_form if method == "POST" else request.query
-        tag = allowance.device_tag(self.shared.secret, client)
-        asked = Asked(flow, policy, platform, client, at, tag, form)
         ticket = form.get("ticket", "")
-        if allowance.verify(self.shared.secret, ticket, "ticket", tag, at.timestamp()) != (
-            platform.id
-        ):
+        decision = allowance.read_ticket(self.shared.secret, ticket, visit.tag, visit.now)
+        if decision is None or decision.platform != platform.id:
             return page.notice(
                 403,
                 school,
@@ -164,17 +150,14 @@ class OwnPages:
         handler = self.ticket_pages.get((name, method))
         if handler is None:
             return page.notice(405, school, "Not allowed", "Use the buttons on the page.")
-        return await handler(asked)
+        return await handler(Asked(flow, policy, platform, visit, form, decision))
 
     # --- pages on the proxy's own host ------------------------------------------------------
 
-    async def mine(self, policy: Policy, client: str) -> http.Response:
+    async def mine(self, policy: Policy, visit: Visit) -> http.Response:
         working_time = policy.working_time
         outbox = self.shared.outbox
-        at = self.shared.now()
-        tag = allowance.device_tag(self.shared.secret, client)
-        day = working_time.local(at).date().isoformat()
-        rows = outbox.for_self(tag, day) if outbox else []
+        rows = outbox.for_self(visit.tag, visit.day) if outbox else []
         names = {p["id"]: p["name"] for p in policy.bundle.get("platforms", ())}
         labels = {r["id"]: r["label"] for r in policy.settings.get("continue_reasons", ())}
         for row in rows:  # shown in the school's time, from the coarsened UTC time
@@ -193,7 +176,7 @@ class OwnPages:
             rows=rows,
         )
 
-    async def privacy(self, policy: Policy, client: str) -> http.Response:
+    async def privacy(self, policy: Policy, visit: Visit) -> http.Response:
         level = policy.privacy_level
         return page.notice(
             200,
@@ -217,37 +200,40 @@ class OwnPages:
         ident = asked.form.get("held", "")
         if not ident:
             return None
-        return self.held.answered(ident, asked.tag, asked.platform.id, asked.at.timestamp())
+        visit = asked.visit
+        return self.held.answered(ident, visit.tag, asked.platform.id, visit.now)
 
     async def continue_(self, asked: Asked) -> http.Response:
-        policy = asked.policy
+        policy, visit = asked.policy, asked.visit
         reason = asked.form.get("reason", "")
         held = self._held_act(asked)
         if asked.form.get("held") and held is None:
             return _held_gone(asked)
-        decision = held.decision if held is not None else asked.decision()
-        if not continue_accepted(policy.bundle, decision, reason):
+        decision = held.decision if held is not None else asked.decision
+        answer = answer_continue(
+            policy.bundle, decision, reason, held=held is not None, now=visit.now
+        )
+        if not answer.accepted or answer.pages_allowed_until is None:
             if held is not None:  # not answered after all: the page can still be answered
                 self.held.hold_again(held)
             return page.notice(
                 403, asked.school, "Continue is not available", "Choose one of the reasons offered."
             )
-        self.recorder.record(
-            policy, decision, asked.at, asked.client, "continued", reason, held=held is not None
+        self.recorder.record(policy, decision, visit, "continued", reason, held=held is not None)
+        if answer.acts_allowed_until is not None:  # on any of the platform's hosts
+            self.held.allow_acts(visit.tag, asked.platform.id, answer.acts_allowed_until)
+        token = allowance.sign(
+            self.shared.secret, "allow", asked.platform.id, visit.tag, answer.pages_allowed_until
         )
-        minutes = int(policy.settings["allowance_minutes"])
-        expires = int((asked.at + timedelta(minutes=minutes)).timestamp())
-        if held is not None:  # acts on this platform from this device, on any of its hosts
-            self.held.allow_acts(asked.tag, asked.platform.id, expires)
-        token = allowance.sign(self.shared.secret, "allow", asked.platform.id, asked.tag, expires)
         secure = "; Secure" if asked.flow.request.scheme == "https" else ""
+        seconds = allowance_seconds(policy.settings)
         return http.Response.make(
             303,
             b"",
             {
                 "Location": asked.return_to,
                 "Cache-Control": "no-store",
-                "Set-Cookie": f"{allowance.COOKIE}={token}; Path=/; Max-Age={minutes * 60}; "
+                "Set-Cookie": f"{allowance.COOKIE}={token}; Path=/; Max-Age={seconds}; "
                 f"HttpOnly; SameSite=Lax{secure}",
             },
         )
@@ -256,10 +242,10 @@ class OwnPages:
         held = self._held_act(asked)
         if asked.form.get("held") and held is None:
             return _held_gone(asked)
-        decision = held.decision if held is not None else asked.decision()
-        if going_back_recorded(decision):
+        decision = held.decision if held is not None else asked.decision
+        if answer_back(decision).record:
             self.recorder.record(
-                asked.policy, decision, asked.at, asked.client, "went_back", held=held is not None
+                asked.policy, decision, asked.visit, "went_back", held=held is not None
             )
         return page.notice(
             200, asked.school, "You went back", "Thank you. Nothing else is recorded.", go_back=True

@@ -23,13 +23,13 @@ from policy.engine import Policy
 from policy.event import event_from_decision, pseudonym
 from policy.facts import Decision
 from policy.ids import SENSOR_NAME
-from proxy_addon import allowance
 from proxy_addon.outbox import Outbox
 from proxy_addon.paths import DEVICE_KEY_FILE, OUTBOX_FILE, SALT_FILE
 from proxy_addon.secrets import DailySalt, read_key, write_private
 from proxy_addon.service_client import ServiceError, answer_check, fetch_checks
 from proxy_addon.shared import Shared, parse_seconds, refuse
 from proxy_addon.shipper import Shipper
+from proxy_addon.visit import Visit
 
 log = logging.getLogger("clausewarden")
 
@@ -276,7 +276,7 @@ class Recorder:
     def level(policy: Policy) -> str:
         return policy.privacy_level
 
-    def device_pseudonym(self, policy: Policy, client: str, at: datetime) -> str | None:
+    def device_pseudonym(self, policy: Policy, client: str, day: str) -> str | None:
         """The event's device: one pseudonym per device per local day (the event's day decides
         the salt); None at level none, or for a day whose salt is already destroyed."""
         level = self.level(policy)
@@ -284,7 +284,6 @@ class Recorder:
             return None
         if level == "stable":
             return pseudonym(self._device_key(), client)
-        day = policy.working_time.local(at).date().isoformat()
         salt = self.salt.for_day(day)
         self._salt_saved_soon()
         return None if salt is None else pseudonym(salt, client)
@@ -293,8 +292,7 @@ class Recorder:
         self,
         policy: Policy,
         decision: Decision,
-        at: datetime,
-        client: str,
+        visit: Visit,
         response: str = "none",
         reason: str | None = None,
         *,
@@ -307,17 +305,16 @@ class Recorder:
         event = event_from_decision(
             decision,
             event_id=uuid.uuid4().hex,
-            at=at,
+            at=visit.at,
             sensor=ctx.options.clausewarden_sensor,
-            device=self.device_pseudonym(policy, client, at),
+            device=self.device_pseudonym(policy, visit.client, visit.day),
             policy_version=policy.policy_version,
             granularity_minutes=int(policy.settings["event_time_granularity_minutes"]),
             response=response,
             reason_category=reason,
             held=held,
         )
-        day = policy.working_time.local(at).date().isoformat()
-        kept = outbox.add(event, day, allowance.device_tag(self.shared.secret, client))
+        kept = outbox.add(event, visit.day, visit.tag)
         self._salt_saved_soon()
         if not kept:
             self.dropped_logged += 1

@@ -9,7 +9,9 @@ warning on their next page of that platform within a few minutes (proxy_addon.he
 there opens acts on that platform from that device for the allowance period: the act, sent again,
 then goes through (the `continued` event stands for it).
 
-Every rule is in policy/ (decide, and policy.warning for Continue); this acts on the Decision.
+Every rule is in policy/: `decide_request` and `respond` (policy/respond.py) say what becomes of
+the request; this carries that Response out. Per flow the host is classified, the device's tag
+computed and the local day found once (proxy_addon.visit).
 
 Bodies the proxy never reads are streamed, not buffered: every response from upstream, and the
 requests it does not hold (neither a catalogue host, a header-injection host nor its own pages
@@ -17,35 +19,27 @@ host). A catalogue request is held whole until it is decided, and only its first
 at (proxy_addon.facts).
 """
 
-import dataclasses
 import json
 import logging
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, http, tls
 
-from policy.decide import PREFETCH, decide, is_top_level_navigation
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
 from policy.pages_host import PAGES_HOST
-from policy.warning import (
-    ACT_NOUNS,
-    WARNING_OUTCOMES,
-    act_held,
-    continue_offered,
-    warning_content,
-)
+from policy.respond import Device, Response, decide_request, respond
+from policy.warning import ACT_NOUNS, warning_content
 from proxy_addon import allowance, page
 from proxy_addon.facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared
+from proxy_addon.visit import Visit, platform_of, visit_of
 
 log = logging.getLogger("clausewarden")
 
 PREFIX = "/.clausewarden/"  # the proxy's own pages (own_pages.py), never sent upstream
-TICKET_SECONDS = 3600
 
 
 class Warden:
@@ -95,18 +89,18 @@ class Warden:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Stream the body of a request the proxy will not hold (it is never read)."""
         try:
-            if not self._holds(flow.request.host):
+            if not self._holds(flow):
                 flow.request.stream = True
         except Exception:
             self.shared.failed("requestheaders")
 
-    def _holds(self, host: str) -> bool:
-        policy = self.shared.policy
+    def _holds(self, flow: http.HTTPFlow) -> bool:
+        policy, host = self.shared.policy, flow.request.host
         return (
             policy is None  # not yet known: held until the policy is in force
             or host == PAGES_HOST
             or host in self.shared.injections
-            or policy.classifier.platform_for(host) is not None
+            or platform_of(flow, policy) is not None
         )
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
@@ -134,72 +128,67 @@ class Warden:
 
     def _request(self, flow: http.HTTPFlow, policy: Policy) -> None:
         request = flow.request
-        host = request.host
-        platform_id = policy.classifier.platform_for(host)
+        platform_id = platform_of(flow, policy)
         if platform_id is None:
-            self._inject(flow, host)
+            self._inject(flow)
             return
         if request.path.startswith(PREFIX):
             return  # the proxy's own pages (or one that failed): never decided, never upstream
         platform = policy.platforms[platform_id]
-        client = flow.client_conn.peername[0] if flow.client_conn.peername else ""
-        at = self.shared.now()
-        now = at.timestamp()
-        tag = allowance.device_tag(self.shared.secret, client)
-        allowed = self._take_allowance(flow, platform_id, client, at)
-        facts = facts_from_flow(flow, platform, at, client, policy.body_peek_bytes)
-        decision = decide(facts, policy)
-        if decision.rule == PREFETCH:
-            # A prefetch or prerender gets no warning and no event; one of a page whose opening
-            # would be warned is declined, so that the page is asked for again when it is
-            # opened (a prerendered page is shown without a new request) and warned then.
-            headers = {k: v for k, v in facts.headers.items() if k != "sec-purpose"}
-            opened = decide(dataclasses.replace(facts, headers=headers), policy)
-            if opened.outcome in WARNING_OUTCOMES and not (allowed and continue_offered(opened)):
-                flow.response = http.Response.make(503, b"", {"Cache-Control": "no-store"})
-                flow.metadata["clausewarden"] = "prefetch-declined"
-                return
-            self._inject(flow, host)
+        visit = visit_of(flow, self.shared, policy)
+        pages_until = self._take_allowance(flow, platform_id, visit)
+        facts = facts_from_flow(flow, platform, visit.at, visit.client, policy.body_peek_bytes)
+        decision, asked = decide_request(facts, policy)
+        pending = self.held.pending(visit.tag, platform_id, visit.now)
+        device = Device(
+            pages_allowed_until=pages_until,
+            acts_allowed_until=self.held.acts_allowed_until(visit.tag, platform_id, visit.now),
+            pending_held_at=pending.held_at if pending is not None else None,
+        )
+        response = respond(decision, asked, device, visit.now)
+        if response.page == "held_notice" and pending is not None:
+            self.held.show(pending)
+            decision, act = pending.decision, pending  # the page is about the held act
+        else:
+            act = None
+        self._carry_out(flow, policy, platform, decision, response, visit, act)
+
+    def _carry_out(
+        self,
+        flow: http.HTTPFlow,
+        policy: Policy,
+        platform: PlatformSpec,
+        decision: Decision,
+        response: Response,
+        visit: Visit,
+        act: HeldAct | None,
+    ) -> None:
+        """Do what `response` says (`act`: the held act a held notice is about): the event
+        first, kept before the page is answered."""
+        if response.record:
+            self.recorder.record(policy, decision, visit, held=response.held)
+        if response.request == "forward":
+            self._inject(flow)
             return
-        outcome = decision.outcome
-        navigation = is_top_level_navigation(facts.method, facts.headers)
-        held = act_held(decision)
-        if held and continue_offered(decision) and self.held.acts_allowed(tag, platform_id, now):
-            self._inject(flow, host)  # Continue opened acts here: the `continued` event stands
+        if response.request == "decline_prefetch":
+            flow.response = http.Response.make(503, b"", {"Cache-Control": "no-store"})
+            flow.metadata["clausewarden"] = "prefetch-declined"
             return
-        if navigation and not held:
-            pending = self.held.take_pending(tag, platform_id, now)
-            if pending is not None:  # a held act's warning, on this next page (recorded already)
-                flow.response = self._warning_page(
-                    flow, policy, platform, pending.decision, client, at, pending, next_page=True
-                )
-                flow.metadata["clausewarden"] = "held"
-                return
-        if outcome in WARNING_OUTCOMES and navigation:
-            if not held and allowed and continue_offered(decision):
-                self._inject(flow, host)
-                return
-            if decision.record:
-                self.recorder.record(policy, decision, at, client, held=held)
-            act = self.held.hold(tag, platform_id, decision, now) if held else None
-            if act is not None:
-                act.shown = True  # a form posted by the page itself: the warning at once
+        if response.notice in ("now", "next_page"):
+            act = self.held.hold(visit.tag, platform.id, decision, visit.now)
+            if response.notice == "now":
+                self.held.show(act)  # a form posted by the page itself: the warning at once
+        if response.page != "none":
             flow.response = self._warning_page(
-                flow, policy, platform, decision, client, at, held=act
+                flow, policy, platform, decision, visit, response, act
             )
-            flow.metadata["clausewarden"] = outcome
-            return
-        if held:  # sent by the page's own script: refused here, the warning on the next page
-            if decision.record:
-                self.recorder.record(policy, decision, at, client, held=True)
-            if request.headers.get("sec-fetch-site", "same-origin") in _OWN_SITE:
-                self.held.hold(tag, platform_id, decision, now)  # not another site's forgery
+            flow.metadata["clausewarden"] = (
+                "held" if response.page == "held_notice" else decision.outcome
+            )
+        elif response.held:  # sent by the page's script: the warning on the next page
             flow.response = self._held_answer(flow, policy, platform, decision)
             flow.metadata["clausewarden"] = "held"
-            return
-        if decision.record:
-            self.recorder.record(policy, decision, at, client)
-        if outcome == "block":
+        else:
             clauses = ", ".join(decision.clauses) or "-"
             flow.response = http.Response.make(
                 403,
@@ -207,8 +196,6 @@ class Warden:
                 {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
             )
             flow.metadata["clausewarden"] = "block"
-            return
-        self._inject(flow, host)
 
     def _held_answer(
         self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec, decision: Decision
@@ -237,27 +224,25 @@ class Warden:
             headers["Content-Type"] = "text/plain; charset=utf-8"
         return http.Response.make(403, body, headers)
 
-    def _inject(self, flow: http.HTTPFlow, host: str) -> None:
-        extra = self.shared.injections.get(host)
+    def _inject(self, flow: http.HTTPFlow) -> None:
+        extra = self.shared.injections.get(flow.request.host)
         if extra:
             for name, value in extra:
                 flow.request.headers[name] = value
 
-    def _take_allowance(
-        self, flow: http.HTTPFlow, platform_id: str, client: str, at: datetime
-    ) -> bool:
-        """A valid allowance for this platform? (The cookie never goes upstream.)"""
+    def _take_allowance(self, flow: http.HTTPFlow, platform_id: str, visit: Visit) -> int | None:
+        """Until when this device's allowance for this platform runs, if it has one (the cookie
+        is taken off: it never goes upstream)."""
         cookie_header = flow.request.headers.get("cookie", "")
         if allowance.COOKIE not in cookie_header:
-            return False
+            return None
         cookies = flow.request.cookies
         token = cookies.get(allowance.COOKIE, "")
         del cookies[allowance.COOKIE]
         if not cookies:
             del flow.request.headers["cookie"]
-        secret = self.shared.secret
-        tag = allowance.device_tag(secret, client)
-        return allowance.verify(secret, token, "allow", tag, at.timestamp()) == platform_id
+        found = allowance.verified(self.shared.secret, token, "allow", visit.tag)
+        return found[1] if found is not None and found[0] == platform_id else None
 
     def _warning_page(
         self,
@@ -265,19 +250,18 @@ class Warden:
         policy: Policy,
         platform: PlatformSpec,
         decision: Decision,
-        client: str,
-        at: datetime,
-        held: HeldAct | None = None,
-        *,
-        next_page: bool = False,
+        visit: Visit,
+        response: Response,
+        held: HeldAct | None,
     ) -> http.Response:
-        """The warning page; for a held act, shown at once (`held`, the act is this request) or
-        on the next page of the platform (`next_page`)."""
+        """The warning page about `decision`: this request's, or (held_notice) the device's held
+        act's, shown on this next page of the platform."""
         account_seen = bool(platform.account_cookies) and (
             policy.account_id(platform, flow.request.cookies) is not None
         )
+        next_page = response.page == "held_notice"
         return_to = flow.request.path
-        if held is not None and not next_page and flow.request.method not in ("GET", "HEAD"):
+        if response.return_to == "referrer":
             return_to = _referring_path(flow)  # a form the page posted: back to that page
         content = warning_content(
             policy.bundle,
@@ -286,27 +270,17 @@ class Warden:
             account_seen=account_seen,
             held=held is not None,
         )
-        pages = f"{flow.request.scheme}://{PAGES_HOST}"
-        secret = self.shared.secret
-        expires = int(at.timestamp()) + TICKET_SECONDS
-        ticket = allowance.sign(
-            secret, "ticket", platform.id, allowance.device_tag(secret, client), expires
-        )
+        expires = response.ticket_expires or int(visit.now)
         return page.html_response(
             403 if content["blocked"] else 200,
             "warning.html",
             **content,
-            ticket=ticket,
+            ticket=allowance.sign_ticket(self.shared.secret, decision, visit.tag, expires),
             held_id=held.id if held is not None else "",
             next_page=next_page,
             injection=bool(self.shared.injections),
-            pages=pages,
+            pages=f"{flow.request.scheme}://{PAGES_HOST}",
         )
-
-
-_OWN_SITE = ("same-origin", "same-site", "none")
-"""Sec-Fetch-Site of a script's act that may bring its warning up on the next page: another
-site's script forging an act (held all the same) must not tell staff they sent something."""
 
 
 def _referring_path(flow: http.HTTPFlow) -> str:

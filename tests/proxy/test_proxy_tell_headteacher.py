@@ -192,9 +192,12 @@ def test_chromium_goes_from_the_warning_page_to_the_form_fills_it_by_label_and_g
             args=chromium_args(),
             proxy={"server": f"http://127.0.0.1:{connected.port}"},
         )
-        page = browser.new_context(ignore_https_errors=True).new_page()
-        page.goto("http://www.instagram.com/")
-        page.get_by_role("link", name="Tell the Headteacher").click()
+        context = browser.new_context(ignore_https_errors=True)
+        warning = context.new_page()
+        warning.goto("http://www.instagram.com/")
+        with context.expect_page() as opened:  # a new tab: the warning can still be answered
+            warning.get_by_role("link", name="Tell the Headteacher").click()
+        page = opened.value
         page.wait_for_load_state()
         assert page.url.split("://", 1)[1].startswith("clausewarden.internal/tell")
         assert page.get_by_role("heading", name="Tell the Headteacher", level=1).is_visible()
