@@ -1,7 +1,8 @@
 """Writes the JavaScript that mirrors Python data, so the extension never retypes a contract:
 the id patterns (policy/ids.py), the closed vocabularies (policy/vocabulary.py), the event's field
-specs (policy/event.py) and the bundle's JSON Schema (policy/bundle.py), each into
-extension/js/policy/generated/ with a first line saying where it comes from.
+specs (policy/event.py), the bundle's JSON Schema (policy/bundle.py) and the Response's timings
+and value lists (policy/respond.py), each into extension/js/policy/generated/ with a first line
+saying where it comes from.
 
 Usage: .venv/bin/python scripts/generate_js.py [--check] [--dir DIR]
   --check  write nothing; exit 1 with one line naming the stale files (scripts/test runs this)
@@ -15,9 +16,10 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import get_args
 
 try:
-    from policy import bundle, event, ids, vocabulary
+    from policy import bundle, event, ids, respond, vocabulary
 except ModuleNotFoundError as exc:  # run by a Python without ClauseWarden installed
     sys.exit(f"{exc}: run it with the project's Python, .venv/bin/python {sys.argv[0]}")
 
@@ -128,11 +130,38 @@ def bundle_schema_js() -> str:
     return "\n".join(lines) + "\n"
 
 
+def respond_timings_js() -> str:
+    lines = [
+        _head(respond, "The Response's timings, in seconds, the same for both sensors."),
+        f"export const TICKET_SECONDS = {int(respond.TICKET_SECONDS)};",
+        f"export const HELD_NOTICE_SECONDS = {int(respond.HELD_NOTICE_SECONDS)};",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def respond_vocabulary_js() -> str:
+    """The Response's value lists (its Literal types) and OWN_SITE, in Python's order."""
+    lists = {
+        "FATES": respond.FATES,
+        "PAGES": respond.PAGES,
+        "NOTICES": respond.NOTICES,
+        "RETURN_TO": get_args(respond.ReturnTo),
+        "OWN_SITE": respond.OWN_SITE,
+    }
+    lines = [_head(respond, "The Response's value lists (its Literal types), in Python's order.")]
+    lines += [
+        f"export const {name} = Object.freeze({_json(list(v))});" for name, v in lists.items()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 FILES: dict[str, Callable[[], str]] = {
     "ids.js": ids_js,
     "vocabulary.js": vocabulary_js,
     "event-specs.js": event_specs_js,
     "bundle-schema.js": bundle_schema_js,
+    "respond-timings.js": respond_timings_js,
+    "respond-vocabulary.js": respond_vocabulary_js,
 }
 
 

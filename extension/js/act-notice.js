@@ -155,7 +155,7 @@
       tell.addEventListener("click", (event) => {
         if (event.isTrusted) ask({ what: "open-tell", platform: state.platform }).catch(() => {});
       });
-      p.append(tell, ": the one form where you give your name, by your choice, and it goes to the Headteacher alone.");
+      p.append(tell, " (opens in a new tab, so that this notice can still be answered): the one form where you give your name, by your choice, and it goes to the Headteacher alone.");
       box.append(p);
     }
     box.append(el("h2", "What is recorded"));

@@ -22,8 +22,23 @@ const TICKET_MS = TICKET_SECONDS * 1000;
 const PASS_THROUGH_SECONDS = 10;
 const PENDING_MS = 30_000; // a navigation seen twice (before it starts, when it commits) is one
 const pendingKey = (tabId) => `pending.${tabId}`;
-/** The same page (a redirect rule's URL carries no #fragment; webNavigation's may). */
-const samePage = (a, b) => String(a).split("#")[0] === String(b).split("#")[0];
+/**
+ * The same page: a redirect rule's URL carries no #fragment (webNavigation's may), and a plain
+ * http:// link is seen before the browser upgrades it to https:// (HSTS, or the site's own
+ * redirect), so the warning opens for the https:// address of the page the worker was told of.
+ */
+const samePage = (a, b) => pageOf(a) === pageOf(b);
+
+function pageOf(address) {
+  try {
+    const url = new URL(String(address));
+    url.hash = "";
+    if (url.protocol === "http:") url.protocol = "https:";
+    return url.href;
+  } catch {
+    return String(address).split("#")[0];
+  }
+}
 
 export class WarningFlow {
   /**

@@ -50,6 +50,8 @@ def test_each_generated_file_says_in_its_first_line_where_it_comes_from() -> Non
         "bundle-schema.js",
         "event-specs.js",
         "ids.js",
+        "respond-timings.js",
+        "respond-vocabulary.js",
         "vocabulary.js",
     ]
     for path in files:

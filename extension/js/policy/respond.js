@@ -21,30 +21,27 @@
 
 import { PREFETCH, decide, isPrefetch, isTopLevelNavigation } from "./decide.js";
 import { Facts } from "./facts.js";
+import { HELD_NOTICE_SECONDS, TICKET_SECONDS } from "./generated/respond-timings.js";
+import { OWN_SITE } from "./generated/respond-vocabulary.js";
 import { WARNING_OUTCOMES, actHeld, continueAccepted, continueOffered, goingBackRecorded } from "./warning.js";
 
-/** How long the warning page's ticket (its Continue, Go back and Register) can be used. */
-export const TICKET_SECONDS = 1800;
-
-/** How long a held act's warning waits for the member of staff's next page of that platform. */
-export const HELD_NOTICE_SECONDS = 300;
+// The timings and value lists are Python's (policy/respond.py), written by scripts/generate_js.py
+// (never retyped): TICKET_SECONDS, how long the warning page's ticket (its Continue, Go back and
+// Register) can be used; HELD_NOTICE_SECONDS, how long a held act's warning waits for the member
+// of staff's next page of that platform.
+export { HELD_NOTICE_SECONDS, TICKET_SECONDS };
+// FATES (forward: sent on; hold: a held act, never sent; refuse: not sent, answered by the
+// sensor; decline_prefetch: the browser's own prefetch turned down, so the page is asked for
+// again), PAGES (warning / block: the page about this request; held_notice: the page about the
+// device's pending held act; none: no page), NOTICES (for a held act, when its warning is shown:
+// now, on the next page, never; none: not held), RETURN_TO, and OWN_SITE (Sec-Fetch-Site of a
+// script's act whose warning may come up on the next page).
+export { FATES, NOTICES, OWN_SITE, PAGES, RETURN_TO } from "./generated/respond-vocabulary.js";
 
 /** How long Continue lets a platform open (pages; acts too after a held act's Continue). */
 export function allowanceSeconds(settings) {
   return Math.trunc(Number(settings.allowance_minutes)) * 60;
 }
-
-/** forward: sent on; hold: a held act, never sent; refuse: not sent, answered by the sensor;
- * decline_prefetch: the browser's own prefetch turned down, so the page is asked for again. */
-export const FATES = ["forward", "hold", "refuse", "decline_prefetch"];
-/** warning / block: the page about this request; held_notice: the page about the device's
- * pending held act; none: no page. */
-export const PAGES = ["warning", "block", "held_notice", "none"];
-/** For a held act, when its warning is shown: now, on the next page, never; none: not held. */
-export const NOTICES = ["now", "next_page", "never", "none"];
-
-/** Sec-Fetch-Site of a script's act whose warning may come up on the next page. */
-export const OWN_SITE = ["same-origin", "same-site", "none"];
 
 /** A Response: what the sensor does with one request (the same JSON as Python's contract()). */
 function response({ request, page = "none", record = false, notice = "none", return_to = "request", ticket_expires = null }) {
