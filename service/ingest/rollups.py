@@ -65,7 +65,7 @@ class Rollup:
         ]
         if row["outcome"] == "warn":
             keys.append((day, "response", row["response"]))
-        for clause in row["clauses"].strip(",").split(","):
+        for clause in row["clauses"]:
             if clause:
                 keys.append((day, "clause", clause))
         return keys
