@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 from service import store, user_store
 from service.cli_support import open_store
 from service.config import Config
+from tests.support.events import an_event
 from tests.support.net import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,29 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     finally:
         stop(process)
         log.close()
+
+
+def test_the_answers_generated_requests_rarely_reach_are_as_the_document_says(live: Live) -> None:
+    # A batch whose event is two days ahead (deferred, with the service's time and the skew), an
+    # account request taken and one refused: answers a generated request seldom gets.
+    import requests
+    import schemathesis
+
+    schema = schemathesis.openapi.from_url(f"{live.url}/api/v1/openapi.json")
+    sensor = {"Authorization": f"Bearer {live.sensor_token}"}
+    ahead = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:00:00Z")
+    batch = {"events": [an_event(time=ahead).to_json()], "sensor_status": {"sent_at": ahead}}
+    answer = requests.post(f"{live.url}/api/v1/events", json=batch, headers=sensor, timeout=10)
+    assert answer.status_code == 202 and answer.json()["deferred"] == [0], answer.text
+    assert answer.json()["clock_ahead_seconds"] > 86400
+    schema["/api/v1/events"]["POST"].validate_response(answer)
+    asked = {"platform": "facebook", "account_id": "1000123", "label": " Year 6 "}
+    for body, status in ((asked, 202), ({**asked, "platform": "myspace", "label": " "}, 400)):
+        url = f"{live.url}/api/v1/account-requests"
+        answer = requests.post(url, json=body, headers=sensor, timeout=10)
+        assert answer.status_code == status, answer.text
+        schema["/api/v1/account-requests"]["POST"].validate_response(answer)
+    assert {p["field"] for p in answer.json()["problems"]} == {"platform", "label"}
 
 
 def test_the_live_service_answers_as_its_openapi_document_says(live: Live) -> None:
