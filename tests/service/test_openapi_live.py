@@ -23,7 +23,8 @@ from tests.support.events import an_event
 from tests.support.net import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
-ST = Path(sys.executable).with_name("st")
+ST = [sys.executable, "-m", "schemathesis.cli"]
+"""schemathesis' `st`, from the interpreter running the tests."""
 
 SCHEMATHESIS_TOML = """
 seed = 20261207
@@ -137,7 +138,7 @@ def test_the_live_service_answers_as_its_openapi_document_says(live: Live) -> No
         "NO_COLOR": "1",
     }
     result = subprocess.run(
-        [str(ST), "--config-file", str(config), "run", f"{live.url}/api/v1/openapi.json"]
+        [*ST, "--config-file", str(config), "run", f"{live.url}/api/v1/openapi.json"]
         + ["--checks", "all", "--no-color"],
         cwd=live.folder,
         env=env,
