@@ -215,5 +215,8 @@ def problems_of(exc: ValidationError, messages: dict[str, str]) -> list[tuple[st
         if error["type"] == "extra_forbidden":
             unknown.add(path)
         else:
-            wrong.setdefault(path, messages[path])
+            known = path
+            while known and known not in messages:  # a part of a known one: named as that one
+                known = known.rpartition(".")[0]
+            wrong.setdefault(known, messages.get(known, "not valid"))
     return [(path, "unknown field") for path in sorted(unknown)] + list(wrong.items())
