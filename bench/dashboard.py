@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from service import reports  # noqa: E402
 from service.db import make_engine, migrate  # noqa: E402
-from service.ingest import Rollup, check_batch, store_rows  # noqa: E402
+from service.ingest import Rollup, check_batch, store_events  # noqa: E402
 from service.queries import EventFilter, page, parse_cursor  # noqa: E402
 
 PLATFORMS = [
@@ -92,7 +92,7 @@ async def fill(engine: Any, total: int, days: int, now: datetime) -> float:
         remaining = per_day
         while remaining > 0:
             n = min(1000, remaining)
-            rows, _s, problems = check_batch(
+            checked, _s, problems = check_batch(
                 {"events": events_for_day(day, n, devices)},
                 sensor="bench",
                 now=now,
@@ -100,7 +100,7 @@ async def fill(engine: Any, total: int, days: int, now: datetime) -> float:
             )
             assert not problems, problems[:2]
             async with engine.begin() as conn:
-                _stored, _dup, device_rows = await store_rows(conn, rows, rollup)
+                _stored, _dup, device_rows = await store_events(conn, checked, rollup)
             rollup.remember(device_rows)
             remaining -= n
         if d % 10 == 9:

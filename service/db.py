@@ -5,23 +5,29 @@ as ISO-8601 UTC text (`YYYY-MM-DDTHH:MM:SSZ`, which sorts like time) and days as
 """
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    TypeDecorator,
     event,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.types import TypeEngine
 
 from policy.event import EVENT_SPECS
 
@@ -36,12 +42,47 @@ metadata = MetaData(
 )
 
 
+class ClauseIds(TypeDecorator[tuple[str, ...]]):
+    """An event's clause ids, in order, read back as a tuple: an array of text on PostgreSQL; on
+    SQLite (which has no arrays) a JSON array, written by `clause_json` alone, so that equal
+    lists are equal text (the event log groups by them)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(Text()))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return list(value) if dialect.name == "postgresql" else clause_json(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        return tuple(value if dialect.name == "postgresql" else orjson.loads(value))
+
+
+def clause_json(clauses: Sequence[str]) -> str:
+    """Clause ids as SQLite stores them: a compact JSON array, `["6.2","7"]`."""
+    return orjson.dumps(list(clauses)).decode()
+
+
 def event_columns() -> list[Column[Any]]:
     """The events table's columns, one per field of policy.event.Event, in its order: a field's
     spec gives the width and whether it may be null. A test checks the migrations agree."""
     columns: list[Column[Any]] = []
     for spec in EVENT_SPECS:
-        kind = Boolean if spec.json_type == "boolean" else String(spec.max_length)
+        kind: TypeEngine[Any]
+        if spec.json_type == "boolean":
+            kind = Boolean()
+        elif spec.json_type == "array":
+            kind = ClauseIds()
+        else:
+            kind = String(spec.max_length)
         columns.append(
             Column(spec.name, kind, primary_key=spec.name == "id", nullable=spec.nullable)
         )
@@ -52,7 +93,7 @@ events = Table(
     "events",
     metadata,
     *event_columns(),
-    # `clauses` holds the clause ids as one compact string with commas around each: `,6.2,7,`.
+    # `clauses` holds the clause ids as a list (ClauseIds): nothing splits a string.
     Index("ix_events_time_id", "time", "id"),
     Index("ix_events_platform_time", "platform", "time"),
     Index("ix_events_outcome_time", "outcome", "time"),
@@ -266,15 +307,21 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10)
 
 
-def _upgrade(connection: Connection) -> None:
-    from alembic import command
+def alembic_config(connection: Connection) -> Any:
+    """Alembic's configuration of the migrations here, run on `connection`."""
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     before = _revision(connection)
-    command.upgrade(cfg, "head")
+    command.upgrade(alembic_config(connection), "head")
     after = _revision(connection)
     if before is None:
         log.info("database created at schema revision %s (migrations run at every start)", after)

@@ -65,8 +65,10 @@ async def csrf_token(request: web.Request) -> str:
 
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every form post must carry the session's CSRF token (the JSON API uses bearer tokens)."""
-    if request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
+    """Every form post must carry the session's CSRF token (the JSON API uses bearer tokens).
+    A request no route takes (no such page, or not that method) is answered 404 or 405 first."""
+    routed = request.match_info.http_exception is None
+    if routed and request.method not in SAFE_METHODS and not request.path.startswith("/api/"):
         session = await aiohttp_session.get_session(request)
         expected = session.get("csrf")
         form = await request.post()

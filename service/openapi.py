@@ -1,20 +1,65 @@
-"""The OpenAPI description of the JSON API (a test checks it against the real routes)."""
+"""The OpenAPI description of the JSON API, generated from the specs the service checks and
+answers with: the Event from policy.event, the bodies around it from service.api_models, the
+staff report from policy.staff_report. Tests check it against the real routes, and run it
+(schemathesis) against a live service."""
 
 from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from policy import ids
 from policy.event import EVENT_SCHEMA
 from policy.staff_report import FIELDS as STAFF_REPORT_FIELDS
 from policy.staff_report import KINDS as REPORT_KINDS
+from policy.staff_report import MAX_BODY_BYTES as REPORT_MAX_BYTES
 from policy.staff_report import TEXT_LIMITS as REPORT_TEXT_LIMITS
 from policy.vocabulary import OUTCOMES
-from service.ingest import MAX_EVENTS
+from service.api_models import (
+    MAX_ACCOUNT_REQUEST_BYTES,
+    MAX_BYTES,
+    MAX_EVENTS,
+    AccountRequest,
+    Answered,
+    BatchAnswer,
+    CheckAnswer,
+    Checks,
+    EventBatch,
+    Failure,
+    FieldRefusal,
+    Pending,
+    Refusal,
+    StaffReportReceipt,
+)
+from service.ingest import CONTEXT_PROBLEMS
 
 _IDENT = {"type": "string", "pattern": ids.IDENTIFIER.pattern}
 _CLAUSE = {"type": "string", "pattern": ids.CLAUSE_ID.pattern}
-_TIME = {"type": "string", "pattern": ids.UTC_TIME.pattern}
 
-EVENT = EVENT_SCHEMA
+_MODELS: tuple[type[BaseModel], ...] = (
+    EventBatch,
+    BatchAnswer,
+    Refusal,
+    Failure,
+    FieldRefusal,
+    AccountRequest,
+    Pending,
+    Checks,
+    CheckAnswer,
+    Answered,
+    StaffReportReceipt,
+)
+
+
+def _model_schemas() -> dict[str, Any]:
+    """The models' JSON Schemas by name, the Event (policy.event) among them."""
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in _MODELS], ref_template="#/components/schemas/{model}"
+    )
+    defs: dict[str, Any] = schemas["$defs"]
+    return defs
+
+
 CELL = {
     "description": "One cell of the event log: the events of one local day that share every value "
     "below, shown only if they rest on at least k distinct devices (never a device, sensor, "
@@ -36,15 +81,20 @@ CELL = {
     ],
     "properties": {
         "day": {"type": "string", "format": "date"},
-        "platform": EVENT_SCHEMA["properties"]["platform"],
-        "category": EVENT_SCHEMA["properties"]["category"],
-        "action": EVENT_SCHEMA["properties"]["action"],
-        "outcome": EVENT_SCHEMA["properties"]["outcome"],
-        "clauses": EVENT_SCHEMA["properties"]["clauses"],
-        "working_time": EVENT_SCHEMA["properties"]["working_time"],
-        "device_group": EVENT_SCHEMA["properties"]["device_group"],
-        "account": EVENT_SCHEMA["properties"]["account"],
-        "response": EVENT_SCHEMA["properties"]["response"],
+        **{
+            name: EVENT_SCHEMA["properties"][name]
+            for name in (
+                "platform",
+                "category",
+                "action",
+                "outcome",
+                "clauses",
+                "working_time",
+                "device_group",
+                "account",
+                "response",
+            )
+        },
         "events": {"type": "integer", "minimum": 1},
     },
 }
@@ -60,42 +110,70 @@ SUMMARY = {
         "next_cursor": {"type": "string"},
     },
 }
-PROBLEMS = {
+STAFF_REPORT = {
     "type": "object",
+    "additionalProperties": False,
+    "required": sorted(STAFF_REPORT_FIELDS - {"platform"}),
     "properties": {
-        "error": {"type": "string"},
-        "problems": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "index": {"type": ["integer", "null"]},
-                    "field": {"type": "string"},
-                    "message": {"type": "string"},
-                },
-            },
+        "kind": {"type": "string", "enum": list(REPORT_KINDS)},
+        "platform": {"type": ["string", "null"], "maxLength": 64},
+        **{
+            name: {"type": "string", "minLength": 1, "maxLength": most}
+            for name, most in REPORT_TEXT_LIMITS.items()
         },
     },
 }
-ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
 
 
 _AUTH_ERRORS = {
-    "401": _json(ERROR, "no token, or an unknown one"),
-    "403": _json(ERROR, "the token was revoked"),
+    "401": _json("Failure", "no token, or an unknown one"),
+    "403": _json("Failure", "the token was revoked"),
 }
+
+
+def _too_many(what: str) -> dict[str, Any]:
+    return {
+        **_json("Failure", f"too many {what} from this sensor: retry after Retry-After seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    }
+
+
+def _unavailable() -> dict[str, Any]:
+    return {
+        "description": "the store cannot be written just now; nothing was kept (Retry-After)",
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+
+
+_CONTEXT = "; ".join(f"{field}: {message}" for field, message in sorted(CONTEXT_PROBLEMS))
+
+
+def _filter(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A filter of the event log: left out or empty, no filter."""
+    return {"name": name, "in": "query", "schema": {"anyOf": [schema, {"const": ""}]}}
+
+
 _FILTERS = [
-    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-    {"name": "platform", "in": "query", "schema": _IDENT},
-    {"name": "clause", "in": "query", "schema": _CLAUSE},
-    {"name": "outcome", "in": "query", "schema": {"enum": list(OUTCOMES)}},
-    {"name": "device_group", "in": "query", "schema": _IDENT},
-    {"name": "working_time", "in": "query", "schema": {"enum": ["yes", "no"]}},
+    _filter("from", {"type": "string", "format": "date"}),
+    _filter("to", {"type": "string", "format": "date"}),
+    _filter("platform", _IDENT),
+    _filter("clause", _CLAUSE),
+    _filter("outcome", {"enum": list(OUTCOMES)}),
+    _filter("device_group", _IDENT),
+    _filter("working_time", {"enum": ["yes", "no", "true", "false"]}),
     {
         "name": "cursor",
         "in": "query",
@@ -120,54 +198,33 @@ def document() -> dict[str, Any]:
                 "sensorToken": {"type": "http", "scheme": "bearer"},
                 "apiToken": {"type": "http", "scheme": "bearer"},
             },
-            "schemas": {"Event": EVENT, "EventCell": CELL, "Summary": SUMMARY},
+            "schemas": {
+                **_model_schemas(),
+                "StaffReport": STAFF_REPORT,
+                "EventCell": CELL,
+                "Summary": SUMMARY,
+            },
         },
         "paths": {
             "/api/v1/events": {
                 "post": {
                     "summary": "Store a batch of events (all or nothing, idempotent by id)",
                     "security": [{"sensorToken": []}],
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["events"],
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "events": {
-                                            "type": "array",
-                                            "maxItems": MAX_EVENTS,
-                                            "items": {"$ref": "#/components/schemas/Event"},
-                                        },
-                                        "sensor_status": {
-                                            "type": "object",
-                                            "properties": {
-                                                "outbox_pending": {"type": "integer"},
-                                                "outbox_dropped": {"type": "integer"},
-                                                "oldest_pending": {
-                                                    "oneOf": [_TIME, {"type": "null"}]
-                                                },
-                                            },
-                                        },
-                                    },
-                                }
-                            }
-                        }
-                    },
+                    "requestBody": _body("EventBatch"),
                     "responses": {
-                        "202": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "stored": {"type": "integer"},
-                                    "duplicates": {"type": "integer"},
-                                },
-                            },
-                            "stored",
+                        "202": _json("BatchAnswer", "stored (or deferred: the sensor's clock)"),
+                        "400": _json(
+                            "Refusal",
+                            "refused; nothing of the batch was stored. Besides what the schema "
+                            "says, ingest refuses what depends on the token, its clock, retention "
+                            f"period and catalogue ({_CONTEXT}), and an event whose clause ids, "
+                            "joined with a comma around each, pass 200 characters",
                         ),
-                        "400": _json(PROBLEMS, "refused; nothing of the batch was stored"),
-                        "413": _json(ERROR, "more than 1,000 events or 1 MiB"),
+                        "413": _json(
+                            "Failure", f"more than {MAX_EVENTS} events or {MAX_BYTES} bytes"
+                        ),
+                        "429": _too_many("batches"),
+                        "503": _unavailable(),
                         **_AUTH_ERRORS,
                     },
                 },
@@ -181,16 +238,11 @@ def document() -> dict[str, Any]:
                             "description": "one cell per line, then one Summary line",
                             "content": {
                                 "application/x-ndjson": {
-                                    "schema": {
-                                        "oneOf": [
-                                            {"$ref": "#/components/schemas/EventCell"},
-                                            {"$ref": "#/components/schemas/Summary"},
-                                        ]
-                                    }
+                                    "schema": {"oneOf": [_ref("EventCell"), _ref("Summary")]}
                                 }
                             },
                         },
-                        "400": _json(ERROR, "a bad filter"),
+                        "400": _json("Failure", "a bad filter"),
                         **_AUTH_ERRORS,
                     },
                 },
@@ -203,7 +255,10 @@ def document() -> dict[str, Any]:
                         {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}
                     ],
                     "responses": {
-                        "200": _json({"type": "object"}, "the bundle (ETag header)"),
+                        "200": {
+                            "description": "the bundle (ETag header)",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
                         "304": {"description": "unchanged"},
                         **_AUTH_ERRORS,
                     },
@@ -213,25 +268,16 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Ask for an account to be approved as a school account",
                     "security": [{"sensorToken": []}],
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "required": ["platform", "account_id", "label"],
-                                    "properties": {
-                                        "platform": _IDENT,
-                                        "account_id": {"type": "string", "maxLength": 200},
-                                        "label": {"type": "string", "maxLength": 200},
-                                    },
-                                }
-                            }
-                        }
-                    },
+                    "requestBody": _body("AccountRequest"),
                     "responses": {
-                        "202": _json({"type": "object"}, "pending"),
-                        "400": _json(PROBLEMS, "refused"),
+                        "202": _json("Pending", "waits for the headteacher's approval"),
+                        "400": _json(
+                            "FieldRefusal",
+                            "refused: besides what the schema says, a platform of the "
+                            "service's catalogue whose cookies carry that kind of account id",
+                        ),
+                        "413": _json("Failure", f"over {MAX_ACCOUNT_REQUEST_BYTES} bytes"),
+                        "429": _too_many("requests"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -242,13 +288,7 @@ def document() -> dict[str, Any]:
                     "not answered (level stable only; else an empty list)",
                     "security": [{"sensorToken": []}],
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {"checks": {"type": "array", "items": {}}},
-                            },
-                            "the open checks",
-                        ),
+                        "200": _json("Checks", "the open checks"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -266,25 +306,12 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "integer"},
                         }
                     ],
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "required": ["device"],
-                                    "properties": {
-                                        "device": {"type": "string", "pattern": "^[0-9a-f]{32}$"}
-                                    },
-                                }
-                            }
-                        }
-                    },
+                    "requestBody": _body("CheckAnswer"),
                     "responses": {
-                        "202": _json({"type": "object"}, "answered"),
-                        "400": _json(ERROR, "not a pseudonym"),
-                        "404": _json(ERROR, "no such open check"),
-                        "409": _json(ERROR, "answered already, or the level is not stable"),
+                        "202": _json("Answered", "answered"),
+                        "400": _json("Failure", "not a pseudonym"),
+                        "404": _json("Failure", "no such open check"),
+                        "409": _json("Failure", "answered already, or the level is not stable"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -294,43 +321,14 @@ def document() -> dict[str, Any]:
                     "summary": "A report a member of staff wrote for the headteacher (Tell the "
                     "Headteacher): kept apart from the events, read by the headteacher alone",
                     "security": [{"sensorToken": []}],
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "required": sorted(STAFF_REPORT_FIELDS - {"platform"}),
-                                    "properties": {
-                                        "kind": {"type": "string", "enum": list(REPORT_KINDS)},
-                                        "platform": {"type": ["string", "null"], "maxLength": 64},
-                                        **{
-                                            name: {
-                                                "type": "string",
-                                                "minLength": 1,
-                                                "maxLength": most,
-                                            }
-                                            for name, most in REPORT_TEXT_LIMITS.items()
-                                        },
-                                    },
-                                }
-                            }
-                        }
-                    },
+                    "requestBody": _body("StaffReport"),
                     "responses": {
                         "201": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "reference": {"type": "string"},
-                                    "received_at": {"type": "string"},
-                                },
-                            },
-                            "kept; the reference to show the member of staff",
+                            "StaffReportReceipt", "kept; the reference to show the member of staff"
                         ),
-                        "400": _json(PROBLEMS, "refused; nothing kept"),
-                        "413": _json(ERROR, "over 16 kB"),
-                        "429": _json(ERROR, "too many reports from this sensor (Retry-After)"),
+                        "400": _json("FieldRefusal", "refused; nothing kept"),
+                        "413": _json("Failure", f"over {REPORT_MAX_BYTES} bytes"),
+                        "429": _too_many("reports"),
                         **_AUTH_ERRORS,
                     },
                 }
@@ -338,15 +336,23 @@ def document() -> dict[str, Any]:
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 }
             },
             "/healthz": {
                 "get": {
                     "summary": "Liveness and database check",
                     "responses": {
-                        "200": _json({"type": "object"}, "ok"),
-                        "503": _json({"type": "object"}, "the database does not answer"),
+                        "200": {
+                            "description": "ok",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "503": _unavailable(),
                     },
                 }
             },
@@ -359,8 +365,8 @@ def document() -> dict[str, Any]:
                             "description": "text format",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
                         },
-                        "401": _json(ERROR, "no token, or an unknown one"),
-                        "403": _json(ERROR, "revoked, or not of the admin or headteacher role"),
+                        "401": _json("Failure", "no token, or an unknown one"),
+                        "403": _json("Failure", "revoked, or not of the admin or headteacher role"),
                     },
                 }
             },

@@ -267,7 +267,7 @@ def _wholes(key: tuple[Any, ...]) -> list[tuple[str, str]]:
     ]
     if row["outcome"] == "warn":
         out.append(("response", row["response"]))
-    out += [("clause", c) for c in row["clauses"].strip(",").split(",") if c]
+    out += [("clause", c) for c in row["clauses"]]
     return out
 
 
@@ -297,7 +297,7 @@ def release_day(cells: dict[tuple[Any, ...], _LogCell], k: int) -> tuple[list[An
 
 def log_row(day: str, key: tuple[Any, ...], n: int) -> dict[str, Any]:
     row: dict[str, Any] = {"day": day, **dict(zip(LOG_DIMS, key, strict=True)), "events": n}
-    row["clauses"] = [c for c in row["clauses"].strip(",").split(",") if c]
+    row["clauses"] = list(row["clauses"])
     row["working_time"] = bool(row["working_time"])
     return row
 

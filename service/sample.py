@@ -18,7 +18,7 @@ from policy import Facts, decide
 from policy.engine import Policy
 from policy.event import event_from_decision, pseudonym
 from policy.school import SchoolConfig
-from service.ingest import Rollup, check_batch, store_rows
+from service.ingest import Rollup, check_batch, store_events
 
 PLATFORM_WEIGHTS = {
     "facebook": 26,
@@ -141,7 +141,7 @@ async def load(
     rollup = Rollup(tz)
     stored = 0
     for i in range(0, len(events), 1000):
-        rows, _status, problems = check_batch(
+        checked, _status, problems = check_batch(
             {"events": events[i : i + 1000]},
             sensor=sensor,
             now=now.astimezone(UTC),
@@ -150,5 +150,5 @@ async def load(
         if problems:
             raise ValueError(f"sample data refused: {problems[:3]}")
         async with engine.begin() as conn:
-            stored += (await store_rows(conn, rows, rollup))[0]
+            stored += (await store_events(conn, checked, rollup))[0]
     return stored

@@ -1,5 +1,6 @@
-"""The event contract is policy.event: the shared vectors, the service's ingest, the OpenAPI
-schema, the store's table (and its migrations) and the docs' field table all agree with it.
+"""The event contract is policy.event: the shared vectors, the service's ingest, the store's table
+(and its migrations) and the docs' field table all agree with it (the OpenAPI document is run
+against a live service in tests/service/test_openapi_live.py).
 Also the sensor name (policy.ids) and the bundle's privacy part (policy.bundle)."""
 
 import json
@@ -69,7 +70,7 @@ def test_vectors_cover_every_field_valid_and_invalid():
 def test_an_older_sensors_event_is_stored_with_the_added_fields_default(case):
     assert set(case["event"]) == set(EVENT_FIELDS) - set(ADDED_FIELDS)
     rows, problems = _ingest(case["event"])
-    assert problems == [] and rows[0]["held"] is case["stored_held"]
+    assert problems == [] and rows[0].held is case["stored_held"]
     assert Event.from_json(case["event"]).held is case["stored_held"]
 
 
@@ -85,7 +86,9 @@ def test_every_closed_word_fits_its_column():
 
 
 def _column(spec: FieldSpec) -> tuple[str, str, bool, bool]:
-    kind = "BOOLEAN" if spec.json_type == "boolean" else f"VARCHAR({spec.max_length})"
+    # A list (the clause ids) is a JSON array in SQLite's TEXT (an array on PostgreSQL).
+    kinds = {"boolean": "BOOLEAN", "array": "TEXT"}
+    kind = kinds.get(spec.json_type, f"VARCHAR({spec.max_length})")
     return spec.name, kind, spec.nullable, spec.name == "id"
 
 

@@ -1,24 +1,27 @@
 """Checking and storing a batch of events: strict, all or nothing, idempotent by event id.
 
-`validate` checks a batch against the event contract (policy.event) and the service's context
-(the token's sensor, the retention window); `storage` inserts the rows in the caller's
+`validate` checks a batch against the event contract (policy.event), the batch's model
+(service.api_models) and the service's context (the token's sensor, the retention window), and
+gives the good events as policy.event.Event; `storage` inserts them in the caller's
 transaction; `rollups` turns the stored rows into the daily counts the dashboard reads.
 """
 
+from service.api_models import MAX_BYTES, MAX_EVENTS
 from service.ingest.guard import Catalogue, RateLimit, SensorLimits, retry_after
 from service.ingest.rollups import Rollup
-from service.ingest.storage import add_to_rollups, store_rows
+from service.ingest.storage import add_to_rollups, store_events
 from service.ingest.validate import (
+    CONTEXT_PROBLEMS,
     FIELDS,
-    MAX_BYTES,
-    MAX_EVENTS,
     Problems,
+    TooLarge,
     check_batch,
     check_event,
     policy_versions_named,
 )
 
 __all__ = [
+    "CONTEXT_PROBLEMS",
     "FIELDS",
     "Catalogue",
     "RateLimit",
@@ -29,8 +32,9 @@ __all__ = [
     "MAX_EVENTS",
     "Problems",
     "Rollup",
+    "TooLarge",
     "add_to_rollups",
     "check_batch",
     "check_event",
-    "store_rows",
+    "store_events",
 ]

@@ -84,22 +84,33 @@ def _clause_ids(document: str) -> frozenset[str]:
         return frozenset()
 
 
+UNKNOWN_ID_PROBLEMS = {
+    "policy_version": "not a policy version this service has published",
+    "platform": "not a platform of the service's catalogue",
+    "rule": "not a rule of the service's configuration",
+    "device_group": "not a device group of the service's configuration",
+    "reason_category": "not one of the configured continue reasons",
+    "clauses": "names a clause that this policy version does not have",
+}
+"""What ingest says of an id the catalogue does not know, by field."""
+
+
 def unknown_ids(ev: Mapping[str, Any], known: Known | None) -> list[tuple[str, str]]:
     """(field, message) for each id of a well-formed event that the catalogue does not know."""
     if known is None:
-        return [("policy_version", "not a policy version this service has published")]
-    problems = []
+        return [("policy_version", UNKNOWN_ID_PROBLEMS["policy_version"])]
+    unknown = []
     if ev["platform"] not in known.platforms:
-        problems.append(("platform", "not a platform of the service's catalogue"))
+        unknown.append("platform")
     if ev["rule"] not in known.rules:
-        problems.append(("rule", "not a rule of the service's configuration"))
+        unknown.append("rule")
     if ev["device_group"] not in known.device_groups:
-        problems.append(("device_group", "not a device group of the service's configuration"))
+        unknown.append("device_group")
     if ev.get("reason_category") is not None and ev["reason_category"] not in known.reasons:
-        problems.append(("reason_category", "not one of the configured continue reasons"))
+        unknown.append("reason_category")
     if any(c not in known.clauses for c in ev["clauses"]):
-        problems.append(("clauses", "names a clause that this policy version does not have"))
-    return problems
+        unknown.append("clauses")
+    return [(field, UNKNOWN_ID_PROBLEMS[field]) for field in unknown]
 
 
 @dataclass

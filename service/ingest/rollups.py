@@ -63,7 +63,7 @@ class Rollup:
             (day, "outcome", row["outcome"]),
             (day, "hour", hour),
         ]
-        for clause in row["clauses"].strip(",").split(","):
+        for clause in row["clauses"]:
             if clause:
                 keys.append((day, "clause", clause))
         return keys

@@ -1,16 +1,18 @@
-"""Stored rows: events inserted idempotently by id in the caller's transaction, and only the
-events stored added to the daily rollups. SQLite takes plain `executemany` statements (one
-writer); PostgreSQL takes `INSERT ... ON CONFLICT` (concurrent writers)."""
+"""Stored events: checked Events inserted idempotently by id in the caller's transaction, and
+only the events stored added to the daily rollups. SQLite takes plain `executemany` statements
+(one writer); PostgreSQL takes `INSERT ... ON CONFLICT` (concurrent writers)."""
 
 from collections import Counter
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.event import EVENT_FIELDS
-from service.db import daily_counts, daily_devices, events
+from policy.event import EVENT_FIELDS, Event
+from service.db import clause_json, daily_counts, daily_devices, events
 from service.ingest.rollups import Rollup
 
 _COLUMNS = ", ".join(EVENT_FIELDS)
@@ -28,10 +30,23 @@ _SQLITE_DEVICE_COUNTS = (
     "SET devices = coalesce(daily_counts.devices, 0) + excluded.devices"
 )
 _DEVICE_CHUNK = 2000  # rows per multi-row INSERT (4 bound values each; SQLite allows 32,766)
+_VALUES = attrgetter(*EVENT_FIELDS)
+_CLAUSES = EVENT_FIELDS.index("clauses")
 
 
-async def store_rows(
-    conn: AsyncConnection, rows: list[dict[str, Any]], rollup: Rollup
+def _row(event: Event) -> dict[str, Any]:
+    """An Event as the events table's row (the column names are its field names)."""
+    return dict(zip(EVENT_FIELDS, _VALUES(event), strict=True))
+
+
+def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = list(row.values())
+    values[_CLAUSES] = clause_json(values[_CLAUSES])  # bound by hand: no column type applies
+    return tuple(values)
+
+
+async def store_events(
+    conn: AsyncConnection, checked: Sequence[Event], rollup: Rollup
 ) -> tuple[int, int, list[dict[str, Any]]]:
     """Insert in the caller's transaction; returns (stored, duplicates, device rows written):
     pass the device rows to `rollup.remember` once the transaction has committed.
@@ -40,8 +55,9 @@ async def store_rows(
     statements: find the ids already stored, insert the rest. PostgreSQL, with concurrent
     writers, uses `INSERT ... ON CONFLICT DO NOTHING RETURNING id`: the ids returned are
     exactly the events this batch stored."""
-    if not rows:
+    if not checked:
         return 0, 0, []
+    rows = [_row(event) for event in checked]
     if conn.dialect.name == "sqlite":
         ids = tuple(r["id"] for r in rows)
         placeholders = ", ".join("?" * len(ids))  # values are bound, never formatted in
@@ -52,9 +68,7 @@ async def store_rows(
         existing = {r[0] for r in found}
         stored = [r for r in rows if r["id"] not in existing] if existing else rows
         if stored:
-            await conn.exec_driver_sql(
-                _SQLITE_EVENTS, [tuple(r[f] for f in EVENT_FIELDS) for r in stored]
-            )
+            await conn.exec_driver_sql(_SQLITE_EVENTS, [_sqlite_values(r) for r in stored])
     else:
         result = await conn.execute(
             postgresql.insert(events)

@@ -3,61 +3,39 @@ be approved. Each sensor authenticates with its bearer token."""
 
 import logging
 import secrets
-import time
 from datetime import datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
+from pydantic import ValidationError
 
 from policy.school import account_kinds, account_refusal
 from service import account_store, store
 from service.account_mail import kind_words, tell_headteacher
+from service.api_models import (
+    MAX_ACCOUNT_REQUEST_BYTES,
+    AccountRequest,
+    BatchAnswer,
+    FieldProblem,
+    Pending,
+    SensorStatus,
+    problems_of,
+)
 from service.db import is_sqlite
 from service.ingest import (
     MAX_BYTES,
     Catalogue,
-    RateLimit,
+    TooLarge,
     check_batch,
     policy_versions_named,
-    retry_after,
-    store_rows,
+    store_events,
 )
-from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES, Services
-from service.security import token_hash
-from service.views.jsonapi import bearer, json_error, json_response
+from service.keys import CONFIG, ENGINE, SERVICES, Services
+from service.views.jsonapi import json_error, json_response
+from service.views.sensor_auth import authenticate_sensor, hold_to
 
 log = logging.getLogger("clausewarden.service")
-
-
-async def authenticate_sensor(request: web.Request) -> Any:
-    token = bearer(request)
-    cache = request.app[SERVICES].sensor_cache
-    key = token_hash(token)
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now:
-        sensor = hit[1]
-    else:
-        async with request.app[ENGINE].connect() as conn:
-            sensor = await store.sensor_by_token(conn, token)
-        if len(cache) > 1000:
-            cache.clear()
-        cache[key] = (now + SENSOR_CACHE_SECONDS, sensor)
-    if sensor is None:
-        raise json_error(401, "unknown token")
-    if sensor.revoked_at is not None:
-        raise json_error(403, "this sensor has been revoked")
-    return sensor
-
-
-def limit(limiter: RateLimit, sensor: Any) -> None:
-    """429 with Retry-After when `sensor` is over `limiter`'s rate (never a 5xx)."""
-    wait = limiter.take(sensor.id, time.monotonic())
-    if wait > 0:
-        exc = json_error(429, "too many requests from this sensor; retry later")
-        exc.headers["Retry-After"] = retry_after(wait)
-        raise exc
 
 
 def catalogue(services: Services) -> Catalogue:
@@ -69,7 +47,7 @@ def catalogue(services: Services) -> Catalogue:
 async def post_events(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
     services = request.app[SERVICES]
-    limit(services.sensor_limits.events, sensor)
+    hold_to(services.sensor_limits.events, sensor)
     metrics = services.metrics
     if request.content_length is not None and request.content_length > MAX_BYTES:
         raise json_error(413, f"a batch is at most {MAX_BYTES} bytes")
@@ -81,23 +59,23 @@ async def post_events(request: web.Request) -> web.Response:
         raise json_error(400, "the body is not valid JSON", problems=[]) from None
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
-    if isinstance(body, dict) and isinstance(body.get("events"), list):
-        if len(body["events"]) > 1000:
-            raise json_error(413, "a batch is at most 1000 events")
     settings = services.bundles.fresh_settings()
     async with engine.connect() as conn:
         if settings is None:
             settings = await services.bundles.settings(conn)
         known = await catalogue(services).known(conn, policy_versions_named(body))
     deferred: list[int] = []
-    rows, status, problems = check_batch(
-        body,
-        sensor=sensor.name,
-        now=now,
-        retention_days=settings.retention_days,
-        known=known,
-        deferred=deferred,
-    )
+    try:
+        checked, status, problems = check_batch(
+            body,
+            sensor=sensor.name,
+            now=now,
+            retention_days=settings.retention_days,
+            known=known,
+            deferred=deferred,
+        )
+    except TooLarge as exc:
+        raise json_error(413, str(exc)) from None
     if problems:
         metrics.batches_rejected.inc()
         if isinstance(body, dict) and isinstance(body.get("events"), list):
@@ -118,7 +96,7 @@ async def post_events(request: web.Request) -> web.Response:
         await lock.acquire()
     try:
         async with engine.begin() as conn:
-            stored, duplicates, device_rows = await store_rows(conn, rows, services.rollup)
+            stored, duplicates, device_rows = await store_events(conn, checked, services.rollup)
             if values:
                 await store.note_sensor_status(conn, sensor.id, values)
         services.rollup.remember(device_rows)
@@ -130,40 +108,42 @@ async def post_events(request: web.Request) -> web.Response:
         if lock is not None:
             lock.release()
     # an event twice in one batch counts too
-    duplicates += len(body["events"]) - len(rows) - len(deferred)
+    duplicates += len(body["events"]) - len(checked) - len(deferred)
     metrics.events_stored.inc(stored)
     metrics.events_duplicate.inc(duplicates)
-    answer: dict[str, Any] = {"stored": stored, "duplicates": duplicates}
+    deferral: dict[str, Any] = {}
     if deferred:
         # Kept by the sensor and sent again: a clock ahead is a fault to fix, not bad events.
-        answer["deferred"] = deferred
-        answer["service_time"] = store.iso(now)
-        answer["clock_ahead_seconds"] = skew
-    return json_response(answer, status=202)
+        deferral = {
+            "deferred": deferred,
+            "service_time": store.iso(now),
+            "clock_ahead_seconds": skew,
+        }
+    answer = BatchAnswer(stored=stored, duplicates=duplicates, **deferral)
+    return json_response(answer.to_json(), status=202)
 
 
 def clock_skew(
-    status: dict[str, Any] | None, future: list[dict[str, Any]], now: datetime
+    status: SensorStatus | None, future: list[dict[str, Any]], now: datetime
 ) -> int | None:
     """How many seconds the sensor's clock is ahead of the service's (negative: behind): from
     the time it says it sent the batch, or at least as far as its latest event ahead of now."""
     skew: int | None = None
-    sent = (status or {}).get("sent_at")
-    if isinstance(sent, str):
-        skew = int((store.parse_iso(sent) - now).total_seconds())
+    if status is not None and status.sent_at is not None:
+        skew = int((store.parse_iso(status.sent_at) - now).total_seconds())
     for ev in future:
         ahead = int((store.parse_iso(ev["time"]) - now).total_seconds())
         skew = ahead if skew is None else max(skew, ahead)
     return skew
 
 
-def _status_key(status: dict[str, Any], skew: int | None) -> tuple[Any, ...]:
+def _status_key(status: SensorStatus, skew: int | None) -> tuple[Any, ...]:
     minutes = None if skew is None else round(skew / 60)
     return (
-        status.get("outbox_pending", 0),
-        status.get("outbox_dropped", 0),
-        status.get("outbox_rejected", 0),
-        status.get("oldest_pending"),
+        status.outbox_pending,
+        status.outbox_dropped,
+        status.outbox_rejected,
+        status.oldest_pending,
         minutes,
     )
 
@@ -171,7 +151,7 @@ def _status_key(status: dict[str, Any], skew: int | None) -> tuple[Any, ...]:
 def sensor_values(
     services: Services,
     sensor_id: int,
-    status: dict[str, Any] | None,
+    status: SensorStatus | None,
     skew: int | None,
     now: datetime,
 ) -> dict[str, Any]:
@@ -185,10 +165,10 @@ def sensor_values(
     if status is not None and (
         values or services.sensor_status.get(sensor_id) != _status_key(status, skew)
     ):
-        values["outbox_pending"] = status.get("outbox_pending", 0)
-        values["outbox_dropped"] = status.get("outbox_dropped", 0)
-        values["outbox_rejected"] = status.get("outbox_rejected", 0)
-        values["oldest_pending"] = status.get("oldest_pending")
+        values["outbox_pending"] = status.outbox_pending
+        values["outbox_dropped"] = status.outbox_dropped
+        values["outbox_rejected"] = status.outbox_rejected
+        values["oldest_pending"] = status.oldest_pending
         values["clock_skew_seconds"] = skew if skew is not None and abs(skew) >= 60 else 0
     return values
 
@@ -205,58 +185,66 @@ async def get_bundle(request: web.Request) -> web.Response:
     return json_response(bundle, headers=headers)
 
 
+ACCOUNT_REQUEST_PROBLEMS = {
+    "": "expected a JSON object",
+    "platform": "not a platform of the catalogue",
+    "account_id": "expected 1 to 200 characters",
+    "label": "expected 1 to 200 characters",
+    "kind": "expected account, profile or page",
+}
+"""What a sensor is told of each refused field of an account request."""
+
+
+def _refused(problems: dict[str, str]) -> web.HTTPException:
+    """400 FieldRefusal: each problem of an account request, by field."""
+    listed = [FieldProblem(field=field, message=text).to_json() for field, text in problems.items()]
+    return json_error(400, "the request was refused", problems=listed)
+
+
 async def post_account_request(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
     services = request.app[SERVICES]
-    limit(services.sensor_limits.account_requests, sensor)
-    if request.content_length is not None and request.content_length > 16 * 1024:
+    hold_to(services.sensor_limits.account_requests, sensor)
+    if request.content_length is not None and request.content_length > MAX_ACCOUNT_REQUEST_BYTES:
         raise json_error(413, "a request to register an account is at most 16 kB")
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
         raise json_error(400, "the body is not valid JSON") from None
-    problems = []
-    school = services.school
-    platforms = {p.id for p in school.platforms.platforms}
-    if not isinstance(body, dict):
-        raise json_error(400, "expected a JSON object")
-    for extra in sorted(body.keys() - {"platform", "account_id", "label", "kind"}):
-        problems.append({"field": str(extra)[:64], "message": "unknown field"})
-    platform = body.get("platform")
-    kind = body.get("kind")
-    if not isinstance(platform, str) or platform not in platforms:
-        problems.append({"field": "platform", "message": "not a platform of the catalogue"})
-    elif kind is not None and not isinstance(kind, str):
-        problems.append({"field": "kind", "message": "expected account, profile or page"})
-    else:
-        # Only what a sensor could ever recognise; a sensor that does not say the kind read the
-        # platform's own sign-in cookie (a person's profile on Facebook), never a Page's.
-        entry = next(p for p in school.platforms.platforms if p.id == platform)
-        kinds = account_kinds(entry)
-        if kind is None and kinds:
-            kind = next((k for k in kinds if k != "page"), kinds[0])
-        refusal = account_refusal(entry, kind)
-        if refusal is not None:
-            problems.append({"field": "kind" if kinds else "platform", "message": refusal})
-    for name in ("account_id", "label"):
-        value = body.get(name)
-        if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
-            problems.append({"field": name, "message": "expected 1 to 200 characters"})
-    if problems:
-        raise json_error(400, "the request was refused", problems=problems)
+    found: list[tuple[str, str]] = []
+    asked = None
+    try:
+        asked = AccountRequest.model_validate(body)
+    except ValidationError as exc:
+        found = problems_of(exc, ACCOUNT_REQUEST_PROBLEMS)
+    platforms = {p.id: p for p in services.school.platforms.platforms}
+    platform = body.get("platform") if isinstance(body, dict) else None
+    if isinstance(platform, str) and platform not in platforms:
+        found.append(("platform", ACCOUNT_REQUEST_PROBLEMS["platform"]))
+    if asked is None or found:
+        raise _refused(dict(found))
+    entry = platforms[asked.platform]
+    # Only what a sensor could ever recognise; a sensor that does not say the kind read the
+    # platform's own sign-in cookie (a person's profile on Facebook), never a Page's.
+    kinds = account_kinds(entry)
+    kind = asked.kind
+    if kind is None and kinds:
+        kind = next((k for k in kinds if k != "page"), kinds[0])
+    refusal = account_refusal(entry, kind)
+    if refusal is not None:
+        raise _refused({"kind" if kinds else "platform": refusal})
+    account_id, label = asked.account_id.strip(), asked.label.strip()
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
     async with engine.begin() as conn:
-        known = await account_store.open_account_exists(
-            conn, body["platform"], body["account_id"].strip()
-        )
+        known = await account_store.open_account_exists(conn, asked.platform, account_id)
         if not known:
             await account_store.add_account(
                 conn,
-                id=f"{body['platform']}-request-{secrets.token_hex(4)}",
-                platform=body["platform"],
-                account_id=body["account_id"].strip(),
-                label=body["label"].strip(),
+                id=f"{asked.platform}-request-{secrets.token_hex(4)}",
+                platform=asked.platform,
+                account_id=account_id,
+                label=label,
                 actions=["browse", "post"],
                 expires_on=None,
                 source="request",
@@ -269,8 +257,8 @@ async def post_account_request(request: web.Request) -> web.Response:
             request.app,
             platform=entry.name,
             kind=kind_words(entry, kind),
-            label=body["label"].strip(),
+            label=label,
             requested=f"from a warning page (sensor {sensor.name})",
             at=store.iso(now),
         )
-    return json_response({"status": "pending"}, status=202)
+    return json_response(Pending().to_json(), status=202)

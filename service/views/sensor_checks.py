@@ -12,29 +12,15 @@ device of a countersigned, open investigation, the request is published here for
   headteacher sees the count on the investigations page. The answer tells the sensor nothing.
 """
 
-import re
-
 import orjson
 from aiohttp import web
+from pydantic import ValidationError
 
 from service import investigation_store as cases
-from service import store
+from service.api_models import Answered, Check, CheckAnswer, Checks
 from service.keys import CONFIG, ENGINE, SERVICES
-from service.views.jsonapi import bearer, json_error, json_response
-
-PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
-
-
-async def _sensor(request: web.Request) -> str:
-    """The name of the sensor whose token this is (401 unknown, 403 revoked)."""
-    token = bearer(request)
-    async with request.app[ENGINE].connect() as conn:
-        sensor = await store.sensor_by_token(conn, token)
-    if sensor is None:
-        raise json_error(401, "unknown token")
-    if sensor.revoked_at is not None:
-        raise json_error(403, "this sensor has been revoked")
-    return str(sensor.name)
+from service.views.jsonapi import json_error, json_response
+from service.views.sensor_auth import authenticate_sensor
 
 
 async def _stable(request: web.Request) -> bool:
@@ -44,31 +30,31 @@ async def _stable(request: web.Request) -> bool:
 
 
 async def get_checks(request: web.Request) -> web.Response:
-    sensor = await _sensor(request)
+    sensor = await authenticate_sensor(request)
     headers = {"Cache-Control": "no-store"}
     if not await _stable(request):
-        return json_response({"checks": []}, headers=headers)
+        return json_response(Checks(checks=[]).to_json(), headers=headers)
     now = request.app[CONFIG].clock()
     async with request.app[ENGINE].connect() as conn:
-        rows = await cases.checks_for_sensor(conn, sensor, now)
+        rows = await cases.checks_for_sensor(conn, str(sensor.name), now)
     checks = [
-        {
-            "id": r.id,
-            "investigation": r.investigation_id,
-            "device": r.device,
-            "opened_by": r.opened_by,
-            "countersigned_by": r.countersigned_by,
-            "requested_by": r.requested_by,
-            "requested_at": r.requested_at,
-            "expires_at": r.expires_at,
-        }
+        Check(
+            id=r.id,
+            investigation=r.investigation_id,
+            device=r.device,
+            opened_by=r.opened_by,
+            countersigned_by=r.countersigned_by,
+            requested_by=r.requested_by,
+            requested_at=r.requested_at,
+            expires_at=r.expires_at,
+        )
         for r in rows
     ]
-    return json_response({"checks": checks}, headers=headers)
+    return json_response(Checks(checks=checks).to_json(), headers=headers)
 
 
 async def post_answer(request: web.Request) -> web.Response:
-    sensor = await _sensor(request)
+    sensor = str((await authenticate_sensor(request)).name)
     try:
         check_id = int(request.match_info["id"])
     except ValueError:
@@ -79,9 +65,10 @@ async def post_answer(request: web.Request) -> web.Response:
         raise json_error(400, "the body is not valid JSON") from None
     if not isinstance(body, dict) or body.keys() != {"device"}:
         raise json_error(400, 'expected {"device": "<the device\'s pseudonym>"}')
-    device = body["device"]
-    if not isinstance(device, str) or not PSEUDONYM.fullmatch(device):
-        raise json_error(400, "device: expected the pseudonym, 32 lowercase hex digits")
+    try:
+        device = CheckAnswer.model_validate(body).device
+    except ValidationError:
+        raise json_error(400, "device: expected the pseudonym, 32 lowercase hex digits") from None
     if not await _stable(request):
         raise json_error(409, "device tests need the 'stable' privacy level")
     now = request.app[CONFIG].clock()
@@ -95,4 +82,4 @@ async def post_answer(request: web.Request) -> web.Response:
         )
     if count is None:
         raise json_error(409, "this sensor has answered that check already")
-    return json_response({"status": "answered"}, status=202)
+    return json_response(Answered().to_json(), status=202)

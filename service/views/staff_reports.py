@@ -9,7 +9,6 @@
 """
 
 import re
-import time
 from typing import Any
 
 import aiohttp_jinja2
@@ -19,11 +18,12 @@ from aiohttp import web
 from policy.staff_report import KINDS, MAX_BODY_BYTES, check_report
 from service import staff_reports as reports
 from service import store
-from service.ingest import retry_after
+from service.api_models import StaffReportReceipt
 from service.keys import CONFIG, ENGINE, SERVICES
 from service.mailer import MAILER
 from service.views.common import now, posted, refuse, require
-from service.views.jsonapi import bearer, json_error, json_response
+from service.views.jsonapi import json_error, json_response
+from service.views.sensor_auth import authenticate_sensor, hold_to
 
 MAX_BODY = MAX_BODY_BYTES
 REFERENCE = re.compile(r"^CW-[A-Z0-9]{4}-[A-Z0-9]{4}$")
@@ -32,18 +32,8 @@ HEADTEACHER = "headteacher"
 
 async def _sensor(request: web.Request) -> Any:
     """The sensor whose token this is (401 unknown, 403 revoked), within its rate limit (429)."""
-    token = bearer(request)
-    async with request.app[ENGINE].connect() as conn:
-        sensor = await store.sensor_by_token(conn, token)
-    if sensor is None:
-        raise json_error(401, "unknown token")
-    if sensor.revoked_at is not None:
-        raise json_error(403, "this sensor has been revoked")
-    wait = request.app[SERVICES].sensor_limits.staff_reports.take(sensor.id, time.monotonic())
-    if wait > 0:
-        exc = json_error(429, "too many reports from this sensor; retry later")
-        exc.headers["Retry-After"] = retry_after(wait)
-        raise exc
+    sensor = await authenticate_sensor(request)
+    hold_to(request.app[SERVICES].sensor_limits.staff_reports, sensor, "reports")
     return sensor
 
 
@@ -83,7 +73,7 @@ async def post_report(request: web.Request) -> web.Response:
         app = request.app
         mailer.spawn(lambda: _email(app, reference, report, store.iso(at)))
     return json_response(
-        {"reference": reference, "received_at": store.iso(at)},
+        StaffReportReceipt(reference=reference, received_at=store.iso(at)).to_json(),
         status=201,
         headers={"Cache-Control": "no-store"},
     )

@@ -142,9 +142,10 @@ def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
 
     from svc_helpers import event
 
+    from policy.event import Event
     from service.cli_support import bundle_source, open_store
     from service.config import Config
-    from service.ingest import Rollup, store_rows
+    from service.ingest import Rollup, store_events
 
     config = Config(data_dir=tmp_path)
     _school, _bundles, tz = bundle_source(config)
@@ -153,10 +154,8 @@ def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
 
     async def seed() -> None:
         async with open_store(config) as engine, engine.begin() as conn:
-            rows = [event(time=old), event(time=old), event(time=new)]
-            for row in rows:
-                row["clauses"] = "," + ",".join(row["clauses"]) + ","
-            await store_rows(conn, rows, Rollup(tz))
+            checked = [Event.from_json(event(time=t)) for t in (old, old, new)]
+            await store_events(conn, checked, Rollup(tz))
 
     asyncio.run(seed())
     result = cw("retention", "run", data=tmp_path)
