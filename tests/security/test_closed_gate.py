@@ -400,3 +400,29 @@ def test_the_proxys_own_calls_to_the_service_carry_no_forwarded_header_a_client_
         stop(proxy.process)
         upstream.close()
         service.close()
+
+
+# --- with --upstream, the upstream filter is what the proxy connects to -------------------------
+
+
+def test_with_an_upstream_filter_the_filter_is_reached_and_loopback_names_refused(tmp_path):
+    from tests.deploy.deploy_helpers import ChainedProxy
+    from tests.deploy.deploy_helpers import start_proxy as start_cli_proxy
+
+    chained = ChainedProxy()  # the Local Authority's filter, here on this host's loopback
+    config = config_with_client(tmp_path, f"{SOURCE}/32")
+    proxy = start_cli_proxy(
+        tmp_path / "proxy", "--upstream", f"http://127.0.0.1:{chained.port}", config=config
+    )
+    try:
+        request = b"GET http://www.bbc.co.uk/news HTTP/1.1\r\nHost: www.bbc.co.uk\r\n\r\n"
+        answer = _answer(proxy.port, str(SOURCE), request)
+        assert answer.startswith(b"HTTP/1.1 200") and b"X-Chained: yes" in answer, answer[:300]
+        for target in ("127.0.0.1:8000", "localhost:8000"):
+            request = f"GET http://{target}/ HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+            refused = _answer(proxy.port, str(SOURCE), request)
+            assert refused.startswith(b"HTTP/1.1 403"), refused[:300]
+        assert chained.seen == ["GET http://www.bbc.co.uk/news HTTP/1.1"]
+    finally:
+        proxy.stop()
+        chained.close()
