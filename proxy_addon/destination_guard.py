@@ -13,6 +13,9 @@ address, fe80::/10), the cloud metadata addresses outside those, and every addre
 host itself (any address a socket can bind to here, so one added later counts at once). A client
 on the proxy host itself is already there, so it passes; a client behind a front never does.
 With --upstream every connection goes to the upstream filter: the name check is all there is.
+
+A name with several addresses is connected at its first (in getaddrinfo's order, as mitmproxy
+would try first); mitmproxy's fallback to the next address when that one fails is lost.
 """
 
 import asyncio
