@@ -11,6 +11,9 @@ before the warden decides.
 
 from policy.respond import TICKET_SECONDS
 from proxy_addon.ca_page import CaPage
+from proxy_addon.client_gate import ClientGate
+from proxy_addon.clients import Clients
+from proxy_addon.destination_guard import DestinationGuard
 from proxy_addon.held import HeldActs
 from proxy_addon.own_host_guard import OwnHostGuard
 from proxy_addon.own_pages import OwnPages
@@ -25,10 +28,13 @@ from proxy_addon.warden import Warden
 def make_addons() -> list[object]:
     """A fresh set of the proxy's addons, sharing one state (a test makes its own)."""
     shared = Shared()
+    clients = Clients()  # who a request's client really is (fronts set by ClientGate)
     recorder = Recorder(shared)
     held = HeldActs(answer_seconds=TICKET_SECONDS)  # held acts and the acts Continue opened
     return [
-        OwnHostGuard(shared),  # never the proxy host's loopback services, for other machines
+        ClientGate(shared, clients),  # only the school's clients are served
+        OwnHostGuard(shared, clients),  # never the proxy host's loopback names, for other machines
+        DestinationGuard(shared, clients),  # nor its addresses, judged where it connects
         Settings(shared),  # data folder, secret, service and token, the clock
         PolicySource(shared),  # bundle, last good copy, configuration folder, allow_hosts
         recorder,  # outbox, shipper, pseudonyms, salts

@@ -3,7 +3,10 @@
 On a server that runs both, the service listens on 127.0.0.1 and believes the forwarded headers
 of a reverse proxy there: a client on the school network must not reach it (or anything else
 bound to loopback) by asking the proxy for `http://127.0.0.1:8000/` or `CONNECT localhost:8000`.
-A client on the proxy host itself is already there, so it passes.
+A client on the proxy host itself is already there, so it passes; a client behind a front on the
+host does not (proxy_addon.clients). This judges the name asked for, with a page saying why;
+DestinationGuard judges the address actually connected to (every other spelling of loopback).
+With --upstream the upstream filter resolves the name, so this check is the one there is.
 """
 
 import ipaddress
@@ -11,6 +14,7 @@ import ipaddress
 from mitmproxy import http
 
 from proxy_addon import page
+from proxy_addon.clients import Clients
 from proxy_addon.shared import Shared
 
 REFUSED = (
@@ -33,20 +37,18 @@ def is_loopback_host(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def from_elsewhere(flow: http.HTTPFlow) -> bool:
-    peer = flow.client_conn.peername
-    return not (peer and is_loopback_host(str(peer[0])))
-
-
 class OwnHostGuard:
-    """First in the list: refuses loopback destinations asked for by other machines."""
+    """After the client gate: refuses loopback names asked for by other machines."""
 
-    def __init__(self, shared: Shared) -> None:
+    def __init__(self, shared: Shared, clients: Clients) -> None:
         self.shared = shared
+        self.clients = clients
 
     def _refuse(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return  # refused already (client_gate)
         try:
-            if is_loopback_host(flow.request.host) and from_elsewhere(flow):
+            if is_loopback_host(flow.request.host) and not self.clients.of_flow(flow).on_proxy_host:
                 flow.response = page.notice(403, "ClauseWarden", "Not available", REFUSED)
         except Exception:
             self.shared.failed("own host guard")

@@ -6,6 +6,7 @@ from pathlib import Path
 ADDON_SCRIPT = Path(__file__).with_name("addon.py")  # what `mitmdump -s` loads
 
 OUTBOX_FILE = "outbox.sqlite3"
+REFUSED_CLIENTS_FILE = "refused_clients.json"  # client_gate's counts, read by doctor
 BUNDLE_FILE = "bundle.json"  # the last good bundle from the service
 SALT_FILE = "salt.json"  # this proxy's salt of the day (0600), replaced at local midnight
 ALLOWANCE_KEY_FILE = "allowance.key"

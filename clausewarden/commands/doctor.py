@@ -1,7 +1,8 @@
 """`clausewarden doctor`: checks a site and prints one line per check, with what to do when it
 fails: the service (reachable, over TLS), the sensor token, the proxy, the PAC file (valid, sending
 the catalogue's hosts to the proxy), whether this device trusts the school's CA (through the CA
-page), the clock and time zone, free disk and the proxy's outbox backlog. Exit 1 if a check
+page), the clock and time zone, free disk, the proxy's outbox backlog and the clients it refused
+(devices in no device group). Exit 1 if a check
 failed. A check whose option is not given is skipped, and says which option it needs."""
 
 import argparse
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     check_clock(report, server_date, bundle)
     check_disk(report, [p for p in (args.data_dir, args.proxy_data_dir) if p is not None])
     check_outbox(report, args.proxy_data_dir)
+    check_refused_clients(report, args.proxy_data_dir)
     return 1 if report.failed else 0
 
 
@@ -339,3 +341,31 @@ def check_outbox(report: Report, proxy_data: Path | None) -> None:
                     "from the proxy?")  # fmt: skip
     else:
         report.line("ok", "outbox", text)
+
+
+def check_refused_clients(report: Report, proxy_data: Path | None) -> None:
+    """Clients in no device group the proxy refused in its last days (counted by kind only)."""
+    name = "refused clients"
+    if proxy_data is None:
+        report.line("skip", name, "give --proxy-data-dir to see clients the proxy refused")
+        return
+    from proxy_addon.paths import REFUSED_CLIENTS_FILE
+
+    try:
+        days = json.loads((proxy_data / REFUSED_CLIENTS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        days = {}
+    except (OSError, ValueError) as exc:
+        report.line("warn", name, f"{proxy_data / REFUSED_CLIENTS_FILE} cannot be read ({exc})")
+        return
+    kinds: dict[str, int] = {}
+    for counts in days.values():
+        for kind, count in counts.items():
+            kinds[kind] = kinds.get(kind, 0) + int(count)
+    if not kinds:
+        report.line("ok", name, "the proxy refused no client in the last 7 days")
+        return
+    seen = ", ".join(f"{count} from {kind} addresses" for kind, count in sorted(kinds.items()))
+    report.line("warn", name, f"the proxy refused clients in no device group in the last 7 "
+                f"days ({seen}): if they are school devices (for example with global IPv6 "
+                "addresses), add their networks to device_groups.yaml")  # fmt: skip
