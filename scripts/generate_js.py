@@ -1,8 +1,8 @@
 """Writes the JavaScript that mirrors Python data, so the extension never retypes a contract:
 the id patterns (policy/ids.py), the closed vocabularies (policy/vocabulary.py), the event's field
-specs (policy/event.py), the bundle's JSON Schema (policy/bundle.py) and the Response's timings
-and value lists (policy/respond.py), each into extension/js/policy/generated/ with a first line
-saying where it comes from.
+specs (policy/event.py), the bundle's JSON Schema (policy/bundle.py), the Response's timings
+and value lists (policy/respond.py) and the warning's (policy/warning.py), each into
+extension/js/policy/generated/ with a first line saying where it comes from.
 
 Usage: .venv/bin/python scripts/generate_js.py [--check] [--dir DIR]
   --check  write nothing; exit 1 with one line naming the stale files (scripts/test runs this)
@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import get_args
 
 try:
-    from policy import bundle, event, ids, respond, vocabulary
+    from policy import bundle, event, ids, respond, vocabulary, warning
 except ModuleNotFoundError as exc:  # run by a Python without ClauseWarden installed
     sys.exit(f"{exc}: run it with the project's Python, .venv/bin/python {sys.argv[0]}")
 
@@ -155,6 +155,18 @@ def respond_vocabulary_js() -> str:
     return "\n".join(lines) + "\n"
 
 
+def warning_vocabulary_js() -> str:
+    """The warning's value lists: which outcomes get the page, the acts and what each is called."""
+    lines = [_head(warning, "The warning's outcomes, acts, act nouns and what staff see.")]
+    lines += [
+        f"export const WARNING_OUTCOMES = Object.freeze({_json(list(warning.WARNING_OUTCOMES))});",
+        f"export const ACTS = Object.freeze({_json(list(warning.ACTS))});",
+        f"export const ACT_NOUNS = Object.freeze({_json(dict(warning.ACT_NOUNS))});",
+        f"export const SEEN = Object.freeze({_json(list(warning.SEEN))});",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 FILES: dict[str, Callable[[], str]] = {
     "ids.js": ids_js,
     "vocabulary.js": vocabulary_js,
@@ -162,6 +174,7 @@ FILES: dict[str, Callable[[], str]] = {
     "bundle-schema.js": bundle_schema_js,
     "respond-timings.js": respond_timings_js,
     "respond-vocabulary.js": respond_vocabulary_js,
+    "warning-vocabulary.js": warning_vocabulary_js,
 }
 
 

@@ -53,6 +53,7 @@ def test_each_generated_file_says_in_its_first_line_where_it_comes_from() -> Non
         "respond-timings.js",
         "respond-vocabulary.js",
         "vocabulary.js",
+        "warning-vocabulary.js",
     ]
     for path in files:
         first = path.read_text(encoding="utf-8").splitlines()[0]

@@ -3,21 +3,9 @@
 // Decision in, plain JSON out. What only the extension adds (its ticket, the privacy level) is
 // added by js/warning-flow.js, not here.
 
-/** The outcomes that get the warning page on a top-level navigation. */
-export const WARNING_OUTCOMES = ["warn", "block"];
+import { ACTS, ACT_NOUNS, SEEN, WARNING_OUTCOMES } from "./generated/warning-vocabulary.js";
 
-/** The acts: what a member of staff sends (a post, a message, a reference, a friend request). */
-export const ACTS = ["post", "message", "reference", "connect"];
-
-/** What the warning calls each act: "Your message on LinkedIn was not sent". */
-export const ACT_NOUNS = {
-  post: "post or comment",
-  message: "message",
-  reference: "recommendation or endorsement",
-  connect: "friend request or invitation",
-};
-
-export const SEEN = ["nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"];
+export { ACTS, ACT_NOUNS, SEEN, WARNING_OUTCOMES };
 
 /** A warned or blocked act is held: it is not sent, and the member of staff sees the clause. */
 export function actHeld(decision) {
