@@ -25,14 +25,20 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _JSON_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|[\s\S])")
-_BOUNDARY = re.compile(r"boundary=\"?([^\";,]+)", re.IGNORECASE)
-_PART_NAME = re.compile(r"\bname=\"([^\"]*)\"", re.IGNORECASE)
+_BOUNDARY = re.compile(r"boundary=\"?([^\";,]+)", re.ASCII | re.IGNORECASE)
+_PART_NAME = re.compile(r"\bname=\"([^\"]*)\"", re.ASCII | re.IGNORECASE)
 _UPPER = re.compile(r"[A-Z]+")
+_LOWER = re.compile(r"[a-z]+")
 
 
 def ascii_lower(text: str) -> str:
     """Lower case for ASCII letters only (as the twin's, whatever the locale's rules)."""
     return _UPPER.sub(lambda m: m.group().lower(), text)
+
+
+def ascii_upper(text: str) -> str:
+    """Upper case for ASCII letters only: a method that is not ASCII matches no endpoint."""
+    return _LOWER.sub(lambda m: m.group().upper(), text)
 
 
 def path(raw: str) -> str:
@@ -105,14 +111,14 @@ def query(raw: str) -> str:
 
 def methods(method: str, headers: Mapping[str, str], raw_query: str) -> frozenset[str]:
     """The method in upper case and any the request asks the site to take it as instead."""
-    found = {method.strip().upper()}
+    found = {ascii_upper(method.strip())}
     for name in OVERRIDE_HEADERS:
         value = headers.get(name)
         if value:
-            found.add(value.strip().upper())
+            found.add(ascii_upper(value.strip()))
     for name, value in pairs(raw_query):
         if ascii_lower(name) == OVERRIDE_PARAMETER and value:
-            found.add(value.strip().upper())
+            found.add(ascii_upper(value.strip()))
     return frozenset(found)
 
 
@@ -126,7 +132,7 @@ def accepts(endpoint_methods: frozenset[str], request_methods: frozenset[str]) -
 def body_views(text: str, content_type: str = "") -> tuple[str, ...]:
     """`text` and the decoded views of it a site may read; a pattern matching any one matches."""
     views: list[str] = []
-    boundary = _BOUNDARY.search(content_type) if "multipart/" in content_type.lower() else None
+    boundary = _BOUNDARY.search(content_type) if "multipart/" in ascii_lower(content_type) else None
     if boundary is not None:
         parts = list(_multipart(text, boundary.group(1)))
         views.append("&".join(f"{name}={value}" for name, value in parts))
