@@ -5,7 +5,8 @@ page's script chose (issue 16 §3). Pure; the JavaScript twin is extension/js/po
   case, other characters escaped), dot segments (escaped ones too) and repeated slashes removed;
   it is ASCII, so act paths can be matched without regard to case in both twins alike;
 - query: keys and values decoded, keys in lower case;
-- methods: the method in upper case and any override (headers, a `_method` parameter);
+- methods: the method in upper case and any override (headers, a `_method` parameter in the
+  query or a POST's form body);
 - body: the text, and beside it the views a site decodes: a form's fields, a multipart body's
   parts, JSON escapes, JSON strings that hold JSON (GraphQL variables, batches), a few levels deep.
 """
@@ -120,6 +121,17 @@ def methods(method: str, headers: Mapping[str, str], raw_query: str) -> frozense
         if ascii_lower(name) == OVERRIDE_PARAMETER and value:
             found.add(ascii_upper(value.strip()))
     return frozenset(found)
+
+
+def form_methods(text: str) -> frozenset[str]:
+    """Methods a form body's `_method` field asks for (as Rails and Laravel read a POST)."""
+    if OVERRIDE_PARAMETER not in ascii_lower(text):
+        return frozenset()
+    return frozenset(
+        ascii_upper(value.strip())
+        for name, value in pairs(text)
+        if ascii_lower(name) == OVERRIDE_PARAMETER and value
+    )
 
 
 def accepts(endpoint_methods: frozenset[str], request_methods: frozenset[str]) -> bool:

@@ -159,6 +159,10 @@ def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> End
     path = canonical.path(facts.path)
     query = canonical.query(facts.query)
     methods = canonical.methods(facts.method, facts.headers, facts.query)
+    text: str | None = None
+    if facts.body is not None and "POST" in methods:
+        text = facts.body[:peek].decode("utf-8", "replace")
+        methods |= canonical.form_methods(text)
     views: tuple[str, ...] | None = None
     cut = facts.body_cut or (facts.body is not None and len(facts.body) > peek)
     maybe: EndpointSpec | None = None
@@ -175,7 +179,8 @@ def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> End
             continue
         if endpoint.body is not None:
             if views is None:
-                text = (facts.body or b"")[:peek].decode("utf-8", "replace")
+                if text is None:
+                    text = (facts.body or b"")[:peek].decode("utf-8", "replace")
                 views = canonical.body_views(text, facts.headers.get("content-type", ""))
             if not any(endpoint.body.search(view) for view in views):
                 if cut and maybe is None:

@@ -64,9 +64,11 @@ def mutate_query(rng: random.Random, query: str) -> str:
 def mutate_body(rng: random.Random, body: str | None) -> str | None:
     if body is None:
         return rng.choice([None, "", "_method=POST", '{"a":"\\u0053"}'])
-    choice = rng.randrange(6)
+    choice = rng.randrange(7)
     if choice == 0:
         return escape_a_letter(rng, body)
+    if choice == 6:
+        return f"{body}&_method={rng.choice(['PUT', 'patch', 'GET'])}"
     if choice == 1:
         return body.replace("S", "\\u0053", 1)
     if choice == 2:

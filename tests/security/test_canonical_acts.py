@@ -275,6 +275,14 @@ VARIANTS = [
         b"fb_api_req_friendly_name%22%3A%22ComposerStoryCreateMutation%22%7D%7D%7D",
     ),
     Variant(
+        "a Mastodon edit as a POST with _method=PUT in its form body",
+        "mastodon.social",
+        "POST",
+        "/api/v1/statuses/123",
+        FORM_BODY,
+        b"status=edited&_method=PUT",
+    ),
+    Variant(
         "doubled trailing slash", FACEBOOK, "POST", "/messages/send//", FORM_BODY, b"body=hello"
     ),
 ]

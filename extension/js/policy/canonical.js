@@ -128,6 +128,16 @@ function _upper(text) {
   return text.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
+/** Methods a form body's `_method` field asks for (as Rails and Laravel read a POST). */
+export function formMethods(text) {
+  const found = new Set();
+  if (!asciiLower(text).includes(OVERRIDE_PARAMETER)) return found;
+  for (const [name, value] of pairs(text)) {
+    if (asciiLower(name) === OVERRIDE_PARAMETER && value) found.add(_upper(_strip(value)));
+  }
+  return found;
+}
+
 /** Whether an endpoint of `endpointMethods` (a Set) takes a request of `requestMethods`. */
 export function accepts(endpointMethods, requestMethods) {
   for (const m of requestMethods) if (endpointMethods.has(m)) return true;

@@ -170,6 +170,11 @@ function _endpoint(platform, facts, host, peek) {
   const path = canonical.path(facts.path);
   const query = canonical.query(facts.query);
   const methods = canonical.methods(facts.method, facts.headers, facts.query);
+  let text = null;
+  if (facts.body !== null && methods.has("POST")) {
+    text = _bodyText(facts.body, peek);
+    for (const m of canonical.formMethods(text)) methods.add(m);
+  }
   let views = null;
   const cut = facts.body_cut || (facts.body !== null && _byteLength(facts.body) > peek);
   let maybe = null;
@@ -179,7 +184,10 @@ function _endpoint(platform, facts, host, peek) {
     if (!(endpoint.pathAnyCase.test(path) || endpoint.path.test(facts.path))) continue;
     if (endpoint.query !== null && !(endpoint.query.test(query) || endpoint.query.test(facts.query))) continue;
     if (endpoint.body !== null) {
-      if (views === null) views = canonical.bodyViews(_bodyText(facts.body, peek), facts.headers["content-type"] ?? "");
+      if (views === null) {
+        if (text === null) text = _bodyText(facts.body, peek);
+        views = canonical.bodyViews(text, facts.headers["content-type"] ?? "");
+      }
       if (!views.some((view) => endpoint.body.test(view))) {
         if (cut && maybe === null) maybe = endpoint;
         continue;
