@@ -115,8 +115,8 @@ def methods(method: str, headers: Mapping[str, str], raw_query: str) -> frozense
     found = {ascii_upper(method.strip())}
     for name in OVERRIDE_HEADERS:
         value = headers.get(name)
-        if value:
-            found.add(ascii_upper(value.strip()))
+        if value:  # a header sent twice arrives joined with commas; a site may read either
+            found.update(ascii_upper(part.strip()) for part in value.split(","))
     for name, value in pairs(raw_query):
         if ascii_lower(name) == OVERRIDE_PARAMETER and value:
             found.add(ascii_upper(value.strip()))

@@ -167,6 +167,14 @@ VARIANTS = [
         None,
     ),
     Variant(
+        "GET with X-HTTP-Method-Override sent twice",
+        LINKEDIN,
+        "GET",
+        "/voyager/api/messaging/conversations?action=create",
+        {**SCRIPT, "X-HTTP-Method-Override": "GET", "x-http-method-override": "POST"},
+        None,
+    ),
+    Variant(
         "GET with a _method parameter",
         LINKEDIN,
         "GET",

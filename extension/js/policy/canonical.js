@@ -114,7 +114,8 @@ export function methods(method, headers, rawQuery) {
   const found = new Set([_upper(_strip(method))]);
   for (const name of OVERRIDE_HEADERS) {
     const value = headers[name];
-    if (value) found.add(_upper(_strip(value)));
+    // A header sent twice arrives joined with commas; a site may read either.
+    if (value) for (const part of value.split(",")) found.add(_upper(_strip(part)));
   }
   for (const [name, value] of pairs(rawQuery)) {
     if (asciiLower(name) === OVERRIDE_PARAMETER && value) found.add(_upper(_strip(value)));
