@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from policy import canonical
 from policy.engine import AreaSpec, EndpointSpec, PlatformSpec, Policy
 from policy.facts import Decision, Facts
 from policy.hosts import untranslated
@@ -149,25 +150,44 @@ def _area(platform: PlatformSpec, host: str, path: str, query: str) -> AreaSpec 
 
 
 def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> EndpointSpec | None:
+    """The act endpoint the request is, judged on its canonical form (policy.canonical) and on
+    the raw one. An endpoint that names its act in the body, where the body could not be read
+    whole (longer than the look, or an encoding the sensor could not undo), is the act it may be:
+    acts fail closed."""
     if not platform.endpoints:
         return None
-    body_text: str | None = None
+    path = canonical.path(facts.path)
+    query = canonical.query(facts.query)
+    methods = canonical.methods(facts.method, facts.headers, facts.query)
+    text: str | None = None
+    if facts.body is not None and "POST" in methods:
+        text = facts.body[:peek].decode("utf-8", "replace")
+        methods |= canonical.form_methods(text)
+    views: tuple[str, ...] | None = None
+    cut = facts.body_cut or (facts.body is not None and len(facts.body) > peek)
+    maybe: EndpointSpec | None = None
     for endpoint in platform.endpoints:
-        if facts.method not in endpoint.methods:
+        if not canonical.accepts(endpoint.methods, methods):
             continue
         if endpoint.hosts and host not in endpoint.hosts:
             continue
-        if not endpoint.path.search(facts.path):
+        if not (endpoint.path_any_case.search(path) or endpoint.path.search(facts.path)):
             continue
-        if endpoint.query is not None and not endpoint.query.search(facts.query):
+        if endpoint.query is not None and not (
+            endpoint.query.search(query) or endpoint.query.search(facts.query)
+        ):
             continue
         if endpoint.body is not None:
-            if body_text is None:
-                body_text = (facts.body or b"")[:peek].decode("utf-8", "replace")
-            if not endpoint.body.search(body_text):
+            if views is None:
+                if text is None:
+                    text = (facts.body or b"")[:peek].decode("utf-8", "replace")
+                views = canonical.body_views(text, facts.headers.get("content-type", ""))
+            if not any(endpoint.body.search(view) for view in views):
+                if cut and maybe is None:
+                    maybe = endpoint
                 continue
         return endpoint
-    return None
+    return maybe
 
 
 def _quiet(

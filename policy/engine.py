@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from policy.canonical import WRITE_METHODS
 from policy.hosts import HostClassifier
 from policy.privacy import privacy_level
 from policy.schedule import WorkingTime, days_between, parse_hhmm
@@ -34,6 +35,8 @@ class EndpointSpec:
     query: re.Pattern[str] | None
     body: re.Pattern[str] | None
     hosts: frozenset[str]
+    path_any_case: re.Pattern[str]
+    """`path` without regard to case, for the canonical path (ASCII: policy.canonical.path)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,7 @@ class Policy:
                     query=_regex(e.get("query")),
                     body=_regex(e.get("body")),
                     hosts=frozenset(e.get("hosts") or ()),
+                    path_any_case=re.compile(e["path"], re.ASCII | re.IGNORECASE),
                 )
                 for e in p.get("endpoints", ())
             )
@@ -181,7 +185,12 @@ class Policy:
                     for c in p.get("account_cookies", ())
                 ),
                 endpoints=endpoints,
-                body_methods=frozenset(m for e in endpoints if e.body for m in e.methods),
+                body_methods=frozenset(
+                    m
+                    for e in endpoints
+                    if e.body
+                    for m in (*e.methods, *(WRITE_METHODS if "POST" in e.methods else ()))
+                ),
                 areas=tuple(
                     AreaSpec(
                         name=a["name"],

@@ -22,6 +22,9 @@ class Facts:
     headers: Mapping[str, str] = field(default=_EMPTY)
     cookies: Mapping[str, str] = field(default=_EMPTY)
     body: bytes | None = None
+    body_cut: bool = False
+    """The sensor could not read all of the body: longer than its look, or in an encoding it
+    could not undo. `body` then holds what it could read."""
     at: datetime
     client: str | None = None
     device_group: str | None = None

@@ -1,10 +1,13 @@
 """Facts off a mitmproxy flow, read cheaply: only the headers the policy uses, the body only
-where the platform's catalogue entry has a body endpoint for the method, bounded.
+where the platform's catalogue entry has a body endpoint for the method (or a method the request
+asks to be taken as), bounded.
 
 The body look decodes at most the bytes it looks at: a compressed body is decompressed
-incrementally and stops at the peek, so a small "decompression bomb" (a 400 kB gzip body that
-expands to gigabytes) costs no more memory than the peek. An encoding it cannot decode in bounded
-steps (a chain of several, or an unknown one) is not looked into at all.
+incrementally and stops just past the peek, so a small "decompression bomb" (a 400 kB gzip body
+that expands to gigabytes) costs no more memory than the peek. A chain of encodings (`gzip,
+identity`, `gzip, gzip`) is undone step by step, each step bounded the same way. What cannot be
+read whole (more than the peek once decoded, an unknown encoding, a body that is not what it says)
+is marked cut, and the policy holds an act endpoint's cut body as the act it may be.
 """
 
 import zlib
@@ -13,6 +16,7 @@ from datetime import datetime
 import brotli  # type: ignore[import-untyped]
 from mitmproxy import http
 
+from policy import canonical
 from policy.engine import PlatformSpec
 from policy.facts import Facts
 
@@ -23,7 +27,10 @@ HEADERS = (
     "sec-purpose",
     "accept",
     "content-type",
+    *canonical.OVERRIDE_HEADERS,
 )
+MAX_ENCODINGS = 4
+"""Longer chains of content-codings are not undone (the body counts as cut)."""
 
 
 def facts_from_flow(
@@ -55,8 +62,13 @@ def facts_from_flow(
     full = path if path is not None else request.path
     p, _, query = full.partition("?")
     body = None
-    if path is None and method in platform.body_methods and peek > 0:
-        body = peek_body(request.raw_content or b"", request.headers.get("content-encoding"), peek)
+    cut = False
+    if path is None and peek > 0:
+        asked = canonical.methods(method, headers, query)
+        if asked & platform.body_methods:
+            body, cut = peek_body(
+                request.raw_content or b"", request.headers.get("content-encoding"), peek
+            )
     return Facts(
         host=request.host,
         path=p or "/",
@@ -65,47 +77,63 @@ def facts_from_flow(
         headers=headers,
         cookies=cookies,
         body=body,
+        body_cut=cut,
         at=at,
         client=client,
     )
 
 
-def peek_body(raw: bytes, encoding: str | None, peek: int) -> bytes | None:
-    """The first `peek` bytes of the decoded body, decoding no more than that; None if the
-    encoding cannot be decoded in bounded steps or the body is not what it says."""
-    coding = (encoding or "identity").strip().lower()
+def peek_body(raw: bytes, encoding: str | None, peek: int) -> tuple[bytes, bool]:
+    """The first `peek` bytes of the decoded body, decoding little more than that, and whether
+    the body was cut: longer than `peek` once decoded, or not decodable here (then b"")."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",")]
+    codings = [c for c in codings if c not in ("", "identity", "none")]
+    if len(codings) > MAX_ENCODINGS:
+        return b"", True
+    data, cut = raw, False
     try:
-        if coding in ("", "identity", "none"):
-            return raw[:peek]
-        if coding in ("gzip", "x-gzip"):
-            return _zlib(raw, 32 + zlib.MAX_WBITS, peek)  # gzip or zlib header
-        if coding == "deflate":
-            try:
-                return _zlib(raw, zlib.MAX_WBITS, peek)
-            except zlib.error:
-                return _zlib(raw, -zlib.MAX_WBITS, peek)  # raw deflate, as some clients send
-        if coding == "br":
-            return _brotli(raw, peek)
-        if coding == "zstd":
-            return _zstd(raw, peek)
-    except (zlib.error, brotli.error, ValueError, EOFError):
-        return None
-    return None  # several encodings, or one we do not know: not looked into
+        for coding in reversed(codings):  # the last coding applied is undone first
+            data, more = _decode(coding, data, peek + 1)
+            cut = cut or more
+    except (zlib.error, brotli.error, ValueError, EOFError, LookupError):
+        return b"", True
+    return data[:peek], cut or len(data) > peek
 
 
-def _zlib(raw: bytes, wbits: int, peek: int) -> bytes:
+def _decode(coding: str, data: bytes, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` bytes of `data` decoded, and whether anything was left undecoded."""
+    if coding in ("gzip", "x-gzip"):
+        return _zlib(data, 32 + zlib.MAX_WBITS, limit)  # gzip or zlib header
+    if coding == "deflate":
+        try:
+            return _zlib(data, zlib.MAX_WBITS, limit)
+        except zlib.error:
+            return _zlib(data, -zlib.MAX_WBITS, limit)  # raw deflate, as some clients send
+    if coding == "br":
+        return _brotli(data, limit)
+    if coding == "zstd":
+        return _zstd(data, limit)
+    raise LookupError(f"unknown content-coding {coding!r}")
+
+
+def _zlib(raw: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
     decoder = zlib.decompressobj(wbits)
-    return decoder.decompress(raw, peek)  # max_length: never more than `peek` bytes out
+    out = decoder.decompress(raw, limit)  # max_length: never more than `limit` bytes out
+    # Left over: output past the limit, or a second gzip member (which a site may well read).
+    return out, bool(decoder.unconsumed_tail or decoder.unused_data) or not decoder.eof
 
 
-def _brotli(raw: bytes, peek: int) -> bytes:
+def _brotli(raw: bytes, limit: int) -> tuple[bytes, bool]:
     decoder = brotli.Decompressor()
-    return bytes(decoder.process(raw, output_buffer_limit=peek)[:peek])
+    out = bytes(decoder.process(raw, output_buffer_limit=limit))
+    return out[:limit], len(out) >= limit or not decoder.is_finished()
 
 
-def _zstd(raw: bytes, peek: int) -> bytes:
+def _zstd(raw: bytes, limit: int) -> tuple[bytes, bool]:
     try:
         from compression import zstd  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         from backports import zstd  # type: ignore[import-not-found,no-redef,unused-ignore]
-    return bytes(zstd.ZstdDecompressor().decompress(raw, max_length=peek))
+    decoder = zstd.ZstdDecompressor()
+    out = bytes(decoder.decompress(raw, max_length=limit))
+    return out, not decoder.eof or bool(decoder.unused_data) or len(out) >= limit

@@ -194,6 +194,22 @@ export async function actRules({ policy, at, jars, allowances, firstId = FIRST_A
 }
 
 /**
+ * The acts respond() would not send on at `at` ([[platform, action], ...]), whatever their
+ * endpoint: what a blocking listener holds (js/blocking-acts.js), body-named endpoints included.
+ */
+export async function heldActs({ policy, at, jars, allowances }) {
+  const out = [];
+  for (const platform of policy.bundle.platforms) {
+    const jar = jars.get(platform.id) ?? {};
+    for (const action of new Set((platform.endpoints ?? []).map((e) => e.action))) {
+      const response = await allowances.respond(actDecision(policy, platform.id, action, at, jar), SCRIPT_ACT, at);
+      if (response.request !== "forward") out.push([platform.id, action]);
+    }
+  }
+  return out;
+}
+
+/**
  * Whether the act rules in force (`held`: [{platform, index, navigation}], as stored under
  * ACTS_KEY of js/session-rules.js) block this request: the JS twin of their regexFilter, with the core's patterns.
  */

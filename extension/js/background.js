@@ -13,6 +13,7 @@ function dispatch(name, payload) {
 
 ext.onBeforeNavigate((details) => dispatch("navigation", details));
 ext.onCommitted((details) => dispatch("committed", details));
+ext.onBeforeRequestBlocking((details) => worker.block(details));
 ext.onBeforeRequest((details) => dispatch("request", details));
 ext.onRequestError((details) => dispatch("requestError", details));
 ext.onNotificationClicked((id) => {

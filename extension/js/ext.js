@@ -102,6 +102,20 @@ export const onBeforeRequest = (fn) =>
     { urls: ["http://*/*", "https://*/*"], types: ["xmlhttprequest", "sub_frame", "main_frame", "ping", "other"] },
     ["requestBody"],
   );
+/** A blocking listener with the body: it blocks only where Chrome allows it (the extension
+ * force-installed by policy); elsewhere Chrome calls it without letting it cancel. */
+export function onBeforeRequestBlocking(fn) {
+  try {
+    api.webRequest.onBeforeRequest.addListener(
+      fn,
+      { urls: ["http://*/*", "https://*/*"], types: ["xmlhttprequest", "sub_frame", "ping", "other"] },
+      ["blocking", "requestBody"],
+    );
+    return true;
+  } catch {
+    return false; // not allowed here: the declarativeNetRequest rules hold what they can
+  }
+}
 export const onRequestError = (fn) =>
   api.webRequest.onErrorOccurred.addListener(fn, {
     urls: ["http://*/*", "https://*/*"],

@@ -31,9 +31,9 @@ const CANDIDATE_MS = 60_000;
 const holdKey = (tabId) => `held.${tabId}`;
 
 /** The facts of a request as webRequest shows it (no body after the fact). */
-function requestFacts(details, policy, at, body = null) {
+function requestFacts(details, policy, at, seen = null) {
   const url = Facts.fromUrl(details.url, { at });
-  return new Facts({ ...url, method: details.method, headers: requestHeaders(details, policy), body });
+  return new Facts({ ...url, method: details.method, headers: requestHeaders(details, policy), ...seen });
 }
 
 export class HeldActs {
@@ -45,8 +45,10 @@ export class HeldActs {
     this._candidates = new Map();
   }
 
-  /** The act rules in force block this request (it will be recorded as held, not here). */
-  async heldByRules(policy, decision, facts, type) {
+  /** The act rules in force, or the blocking listener (js/blocking-acts.js), block this request
+   * (it will be recorded as held, not here). */
+  async heldByRules(policy, decision, facts, type, requestId = null) {
+    if (requestId !== null && this._ctx.blocking?.cancelled(requestId)) return true;
     const held = (await this._ctx.ext.session.get([ACTS_KEY]))[ACTS_KEY] ?? [];
     return heldByRules(policy, held, { platform: decision.platform, ...facts, type });
   }
@@ -65,10 +67,10 @@ export class HeldActs {
   }
 
   /** The Decision and Request of a request webRequest shows, afresh (no body); null if not a platform. */
-  async _decide(details, policy, at) {
+  async _decide(details, policy, at, seen = null) {
     let facts;
     try {
-      facts = requestFacts(details, policy, at);
+      facts = requestFacts(details, policy, at, seen);
     } catch {
       return null;
     }
@@ -87,6 +89,7 @@ export class HeldActs {
   async onError(details) {
     const candidate = this._candidates.get(details.requestId);
     this._candidates.delete(details.requestId);
+    const seen = this._ctx.blocking?.take(details.requestId) ?? null; // the blocking listener's
     const { settings, policies, ext, allowances, recorder } = this._ctx;
     if (details.error !== BLOCKED) {
       if (candidate && candidate.response.record) await recorder.record(candidate.decision, candidate.at);
@@ -95,7 +98,7 @@ export class HeldActs {
     if ((details.initiator ?? "").startsWith("chrome-extension:")) return;
     const at = candidate?.at ?? (await settings.now());
     const { policy } = await policies.current();
-    const decided = candidate ? [candidate.decision, candidate.request] : await this._decide(details, policy, at);
+    const decided = candidate ? [candidate.decision, candidate.request] : await this._decide(details, policy, at, seen);
     if (decided === null) return;
     const [decision, request] = decided;
     const response = await allowances.respond(decision, request, at);

@@ -125,7 +125,7 @@ export async function onRequest(ctx, details) {
   const names = policy.platforms.get(platformId).accountCookies.map(([name]) => name);
   const [decision, request] = decideRequest(new Facts({ ...facts, cookies: await ctx.ext.cookiesFor(details.url, names) }), policy);
   const response = await ctx.allowances.respond(decision, request, at);
-  if (response.request !== "forward" && ctx.held && (await ctx.held.heldByRules(policy, decision, facts, details.type))) {
+  if (response.request !== "forward" && ctx.held && (await ctx.held.heldByRules(policy, decision, facts, details.type, details.requestId))) {
     ctx.held.candidate(details, decision, request, response, at);
     return;
   }

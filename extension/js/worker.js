@@ -5,8 +5,9 @@
 // `ext` is js/ext.js, or in Node's tests a stand-in with the same functions.
 
 import { SYNC_KEY, refreshBundle } from "./bundle-source.js";
-import { actRules } from "./act-rules.js";
+import { actRules, heldActs } from "./act-rules.js";
 import { Allowances } from "./allowances.js";
+import { BlockingActs } from "./blocking-acts.js";
 import { HeldActs } from "./held-acts.js";
 import { accountCookies, redirectRules } from "./navigation-rules.js";
 import { onNavigate, onRequest } from "./navigation.js";
@@ -28,18 +29,20 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     builtIn ?? (async () => (await fetch(ext.extensionUrl("default-bundle.json"))).json()),
   );
   const allowances = new Allowances(ext.session);
+  const blocking = new BlockingActs(clock);
   const outbox = new Outbox(ext.local);
   const recorder = new Recorder({ outbox, local: ext.local, settings, policies, fetch, clock });
   const rules = new SessionRules(ext, async () => {
     const at = await settings.now();
     const { policy } = await policies.current();
     const jars = await accountCookies(policy, ext.cookiesNamed);
+    blocking.update(policy, await heldActs({ policy, at, jars, allowances }));
     return [
       ...(await redirectRules({ policy, at, jars, allowances, warningPage: ext.extensionUrl("warning.html") })),
       ...(await actRules({ policy, at, jars, allowances })),
     ];
   });
-  const ctx = { ext, fetch, settings, policies, allowances, outbox, recorder, rules };
+  const ctx = { ext, fetch, settings, policies, allowances, outbox, recorder, rules, blocking };
   const flow = new WarningFlow(ctx);
   ctx.warnings = flow;
   const held = new HeldActs(ctx);
@@ -247,5 +250,12 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
     return messages[what](request);
   }
 
-  return { ctx, dispatch, answer, refreshRules: () => rules.refresh(), ship: () => recorder.ship() };
+  return {
+    ctx,
+    dispatch,
+    answer,
+    block: (details) => blocking.check(details), // at once: a blocking listener can't wait
+    refreshRules: () => rules.refresh(),
+    ship: () => recorder.ship(),
+  };
 }

@@ -2,6 +2,7 @@
 // same answer; no browser APIs, no clock, no network. The shared vectors
 // (tests/vectors/decisions.json) and the cross-check in tests/extension/ keep it equal to Python.
 
+import * as canonical from "./canonical.js";
 import { Decision, Facts } from "./facts.js";
 import { untranslated } from "./hosts.js";
 import { ACTION_LABELS, CATEGORY_LABELS } from "./vocabulary.js";
@@ -161,21 +162,45 @@ function _area(platform, host, path, query) {
   return null;
 }
 
+/** The act endpoint the request is, judged on its canonical form (canonical.js) and on the raw
+ * one. An endpoint that names its act in the body, where the body could not be read whole (longer
+ * than the look, or an encoding the sensor could not undo), is the act it may be: acts fail closed. */
 function _endpoint(platform, facts, host, peek) {
   if (!platform.endpoints.length) return null;
-  let bodyText = null;
+  const path = canonical.path(facts.path);
+  const query = canonical.query(facts.query);
+  const methods = canonical.methods(facts.method, facts.headers, facts.query);
+  let text = null;
+  if (facts.body !== null && methods.has("POST")) {
+    text = _bodyText(facts.body, peek);
+    for (const m of canonical.formMethods(text)) methods.add(m);
+  }
+  let views = null;
+  const cut = facts.body_cut || (facts.body !== null && _byteLength(facts.body) > peek);
+  let maybe = null;
   for (const endpoint of platform.endpoints) {
-    if (!endpoint.methods.has(facts.method)) continue;
+    if (!canonical.accepts(endpoint.methods, methods)) continue;
     if (endpoint.hosts.size && !endpoint.hosts.has(host)) continue;
-    if (!endpoint.path.test(facts.path)) continue;
-    if (endpoint.query !== null && !endpoint.query.test(facts.query)) continue;
+    if (!(endpoint.pathAnyCase.test(path) || endpoint.path.test(facts.path))) continue;
+    if (endpoint.query !== null && !(endpoint.query.test(query) || endpoint.query.test(facts.query))) continue;
     if (endpoint.body !== null) {
-      if (bodyText === null) bodyText = _bodyText(facts.body, peek);
-      if (!endpoint.body.test(bodyText)) continue;
+      if (views === null) {
+        if (text === null) text = _bodyText(facts.body, peek);
+        views = canonical.bodyViews(text, facts.headers["content-type"] ?? "");
+      }
+      if (!views.some((view) => endpoint.body.test(view))) {
+        if (cut && maybe === null) maybe = endpoint;
+        continue;
+      }
     }
     return endpoint;
   }
-  return null;
+  return maybe;
+}
+
+function _byteLength(body) {
+  if (typeof body !== "string") return body.length;
+  return /^[\x00-\x7f]*$/.test(body) ? body.length : ENCODER.encode(body).length;
 }
 
 /** A request of a platform that passes without a warning and is not recorded. */

@@ -13,10 +13,12 @@ export const ANY = null;
 export class BundleError extends Error {}
 
 export class EndpointSpec {
-  constructor({ action, methods, path, query, body, hosts, source = null, verifiedOn = null }) {
+  constructor({ action, methods, path, query, body, hosts, pathAnyCase = null, source = null, verifiedOn = null }) {
     this.action = action;
     this.methods = methods;
     this.path = path;
+    /** `path` without regard to case, for the canonical path (ASCII: canonical.js path()). */
+    this.pathAnyCase = pathAnyCase;
     this.query = query;
     this.body = body;
     this.hosts = hosts;
@@ -158,6 +160,7 @@ export class Policy {
                 query: _regex(e.query),
                 body: _regex(e.body),
                 hosts: new Set(e.hosts || []),
+                pathAnyCase: pyRegex(e.path, { ignoreCase: true }),
                 source: e.source ?? null,
                 verifiedOn: e.verified_on ?? null,
               }),

@@ -9,7 +9,7 @@ import { urlsplit } from "./py-url.js";
 /** One request as a sensor saw it. Header names are lower case. Nothing here leaves a sensor. */
 export class Facts {
   /** {host, path="/", query="", method="GET", headers={}, cookies={}, body=null (string or
-   * Uint8Array), at, client=null, device_group=null} */
+   * Uint8Array), body_cut=false, at, client=null, device_group=null} */
   constructor(fields) {
     this.host = fields.host;
     this.path = fields.path ?? "/";
@@ -18,6 +18,9 @@ export class Facts {
     this.headers = fields.headers ?? {};
     this.cookies = fields.cookies ?? {};
     this.body = fields.body ?? null;
+    /** The sensor could not read all of the body (longer than its look, or in an encoding it
+     * could not undo); `body` then holds what it could read. */
+    this.body_cut = fields.body_cut ?? false;
     this.at = _epochMs(fields.at);
     this.client = fields.client ?? null;
     this.device_group = fields.device_group ?? null;

@@ -28,11 +28,12 @@ const JS = { re2: false, path: false };
 const RE2_PATH = { re2: true, path: true };
 const RE2_QUERY = { re2: true, path: false };
 
-/** Compile a Python regular expression to an equivalent JS RegExp (unicode mode). */
-export function pyRegex(pattern) {
+/** Compile a Python regular expression to an equivalent JS RegExp (unicode mode); with
+ * `ignoreCase`, as re.IGNORECASE does on ASCII text (what policy/canonical.py gives it). */
+export function pyRegex(pattern, { ignoreCase = false } = {}) {
   const source = translate(pattern, JS);
   try {
-    return new RegExp(source, "u");
+    return new RegExp(source, ignoreCase ? "iu" : "u");
   } catch (err) {
     throw new PyRegexError(`cannot compile ${JSON.stringify(pattern)}: ${err.message}`);
   }
