@@ -323,7 +323,7 @@ def document() -> dict[str, Any]:
                                 "type": "object",
                                 "properties": {
                                     "reference": {"type": "string"},
-                                    "received_at": {"type": "string"},
+                                    "received_on": {"type": "string", "format": "date"},
                                 },
                             },
                             "kept; the reference to show the member of staff",
