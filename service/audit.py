@@ -13,6 +13,13 @@ data folder whose log already has entries, those entries are checked as they wer
 re-chained under the new key, and the re-chaining is itself an entry (with what the check found).
 A key file that already exists is never replaced, so a log a database writer later re-hashes with
 plain SHA-256 is not "upgraded": it fails.
+
+Users and roles are in the chain too: each entry that adds, changes or approves a user carries
+`user_state`, a keyed digest of what decides what that user may do (role, approval, who made and
+granted it, disabled, password hash), and `verify` checks every row of the users table against the
+last digest the chain holds for it. So a users table edited outside ClauseWarden (an admin made
+headteacher in a copy of the database, a password hash swapped) is reported, not "intact". A log
+from before user states were kept gets one `user.baseline` entry holding every user's state, once.
 """
 
 import hashlib
@@ -29,7 +36,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import audit_log
+from service.db import audit_log, users
 
 GENESIS = "0" * 64
 KEY_FILE = "audit.key"
@@ -88,12 +95,99 @@ def _key_of(conn: AsyncConnection) -> bytes:
 
 
 async def attach(engine: AsyncEngine, data_dir: Path) -> None:
-    """Load (or make) the data folder's key for this engine; re-chain a log from before keys."""
+    """Load (or make) the data folder's key for this engine; re-chain a log from before keys;
+    record the users' states once in a log from before they were kept."""
     key, created = load_key(data_dir)
     _keys[engine.sync_engine] = key
     if created:
         async with engine.begin() as conn:
             await _rechain(conn, key)
+    async with engine.begin() as conn:
+        await _baseline_users(conn, key)
+
+
+USER_STATE = "user_state"
+USER_BASELINE = "user.baseline"
+
+
+def _user_digest(key: bytes, row: Any) -> str:
+    """What decides what a user may do, under the audit key (so the log shows no password hash
+    and a database writer without the key cannot make a matching one)."""
+    fields = [
+        "cw-user-v1",
+        row.name,
+        row.role,
+        bool(row.disabled),
+        row.created_by,
+        row.granted_by,
+        row.approved_by,
+        row.password_hash,
+    ]
+    return hmac.new(key, orjson.dumps(fields), hashlib.sha256).hexdigest()[:32]
+
+
+async def user_state(conn: AsyncConnection, name: str) -> str:
+    """The digest of `name`'s row as it is now (for the entry recording a change to it)."""
+    row = (await conn.execute(select(users).where(users.c.name == name))).first()
+    return _user_digest(_key_of(conn), row) if row is not None else "(none)"
+
+
+async def _recorded_user_states(conn: AsyncConnection) -> dict[str, str] | None:
+    """Each user's last state in the chain (None: the log has never kept any)."""
+    rows = await conn.execute(
+        select(audit_log.c.action, audit_log.c.detail)
+        .where(audit_log.c.action.like("user.%"))
+        .order_by(audit_log.c.id)
+    )
+    states: dict[str, str] | None = None
+    for action, detail_text in rows:
+        try:
+            detail = orjson.loads(detail_text)
+        except orjson.JSONDecodeError:
+            continue
+        if action == USER_BASELINE:
+            states = {**(states or {}), **detail.get("users", {})}
+        elif isinstance(detail, dict) and USER_STATE in detail:
+            states = states or {}
+            states[str(detail.get("name"))] = str(detail[USER_STATE])
+    return states
+
+
+async def _baseline_users(conn: AsyncConnection, key: bytes) -> None:
+    if await _recorded_user_states(conn) is not None:
+        return
+    rows = list(await conn.execute(select(users).order_by(users.c.name)))
+    if not rows:
+        return  # the first user added records its own state
+    await record(
+        conn,
+        at=max(str(r.created_at) for r in rows),
+        actor="service",
+        action=USER_BASELINE,
+        detail={"users": {r.name: _user_digest(key, r) for r in rows}},
+    )
+
+
+async def _user_problems(conn: AsyncConnection, key: bytes) -> list[str]:
+    recorded = await _recorded_user_states(conn) or {}
+    problems: list[str] = []
+    present: set[str] = set()
+    for row in await conn.execute(select(users).order_by(users.c.name)):
+        present.add(row.name)
+        expected = recorded.get(row.name)
+        if expected is None:
+            problems.append(
+                f"user {row.name!r}: in the users table, but the audit log never recorded it "
+                "(added outside ClauseWarden)"
+            )
+        elif not hmac.compare_digest(expected, _user_digest(key, row)):
+            problems.append(
+                f"user {row.name!r}: their role, approval, password or state is not what the "
+                "audit log last recorded (changed outside ClauseWarden)"
+            )
+    for name in sorted(set(recorded) - present):
+        problems.append(f"user {name!r}: recorded in the audit log, gone from the users table")
+    return problems
 
 
 async def _rechain(conn: AsyncConnection, key: bytes) -> None:
@@ -172,7 +266,8 @@ def parse_anchor(value: str) -> tuple[int, str]:
 async def verify(
     conn: AsyncConnection, anchor: tuple[int, str] | None = None
 ) -> tuple[int, list[str]]:
-    """Walk the chain (and check it still holds `anchor`); return (entries, problems found)."""
+    """Walk the chain (and check it still holds `anchor`) and the users table against it; return
+    (entries, problems found)."""
     key = _key_of(conn)
     problems: list[str] = []
     prev_hash = GENESIS
@@ -199,6 +294,7 @@ async def verify(
             f"the log has {count} entries but the anchor was taken at {anchor[0]}: "
             "entries were cut off its end"
         )
+    problems += await _user_problems(conn, key)
     return count, problems
 
 

@@ -8,6 +8,9 @@ the account or gave it the role (nor someone that person made alone). Until then
 with `clausewarden user add` while no approved headteacher or governor exists; every account made
 from the command line is listed to every headteacher and governor (`announced`).
 
+Every change to a user is in the audit chain with a keyed digest of the user's resulting state
+(service.audit), so `clausewarden audit verify` finds a users table edited outside these functions.
+
 Sessions: each user has a session generation; a session carries the generation it was made
 with, and logging out, a password or role change and disabling raise it, ending every session of
 that user at once.
@@ -102,6 +105,7 @@ async def add_user(
         detail["state"] = (
             "first headteacher, made on the server" if approved_by else "waiting for approval"
         )
+    detail[audit.USER_STATE] = await audit.user_state(conn, name)
     await audit.record(conn, at=iso(now), actor=actor, action="user.add", detail=detail)
 
 
@@ -149,6 +153,7 @@ async def set_user(
         return
     values["session_gen"] = users.c.session_gen + 1  # every session of theirs ends
     await conn.execute(update(users).where(users.c.name == name).values(**values))
+    detail[audit.USER_STATE] = await audit.user_state(conn, name)
     await audit.record(conn, at=iso(now), actor=actor, action="user.change", detail=detail)
 
 
@@ -205,7 +210,11 @@ async def approve_user(conn: AsyncConnection, name: str, *, approver: str, now: 
         at=iso(now),
         actor=approver,
         action="user.approve",
-        detail={"name": name, "role": target.role},
+        detail={
+            "name": name,
+            "role": target.role,
+            audit.USER_STATE: await audit.user_state(conn, name),
+        },
     )
 
 
