@@ -144,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
         if args.include_ca_key and confdir is not None:
             for base in CA_FILES:
                 if (confdir / base).exists():
-                    digests[f"ca/{base}"] = _add(archive, f"ca/{base}", (confdir / base).read_bytes())
+                    digests[f"ca/{base}"] = _add(
+                        archive, f"ca/{base}", (confdir / base).read_bytes()
+                    )
         manifest = {
             "format": FORMAT,
             "made": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

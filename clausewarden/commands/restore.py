@@ -28,8 +28,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--data-dir", type=Path, required=True, help="the service's data folder")
     parser.add_argument("--confdir", type=Path, help="the proxy's mitmproxy folder (for the CA)")
     parser.add_argument(
-        "--config", type=Path, help="the configuration folder holding backup.key (default: "
-        "$CLAUSEWARDEN_CONFIG, else /etc/clausewarden)"
+        "--config",
+        type=Path,
+        help="the configuration folder holding backup.key (default: "
+        "$CLAUSEWARDEN_CONFIG, else /etc/clausewarden)",
     )
     parser.add_argument("--key", type=Path, help="the backup key file, if not in --config")
     parser.set_defaults(run=run)

@@ -22,7 +22,7 @@ from policy.staff_report import KINDS, MAX_BODY_BYTES, check_report
 from service import staff_reports as reports
 from service import store
 from service.ingest import retry_after
-from service.keys import CONFIG, ENGINE, SERVICES
+from service.keys import ENGINE, SERVICES
 from service.mailer import MAILER
 from service.views.common import now, posted, refuse, require, today
 from service.views.jsonapi import bearer, json_error, json_response
@@ -64,7 +64,7 @@ async def _body(request: web.Request) -> Any:
 
 
 async def post_report(request: web.Request) -> web.Response:
-    sensor = await _sensor(request)
+    await _sensor(request)  # a known sensor within its limit; which one is not kept
     services = request.app[SERVICES]
     body = await _body(request)
     platforms = {p.id for p in services.school.platforms.platforms}

@@ -12,6 +12,7 @@
 The Tell form's one-use token is the proxy's own (proxy_addon/tell.py): not here."""
 
 import gzip
+import hashlib
 import http.cookiejar
 import io
 import json
@@ -92,7 +93,7 @@ def sensor_token(data: Path, config: Path, name: str = "office") -> str:
 
 
 def api(base: str, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1
         base + path,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -199,12 +200,12 @@ def tamper(backup: Path, out: Path, work: Path) -> None:
     promote_in_sqlite(work / "service" / "clausewarden.db", "it-admin")
     (work / "service" / "session.key").write_bytes(os.urandom(32).hex().encode())
     manifest = json.loads((work / "MANIFEST.json").read_text())
-    if "sha256" in manifest:
-        import hashlib
-
-        for name in manifest["sha256"]:
-            manifest["sha256"][name] = hashlib.sha256((work / name).read_bytes()).hexdigest()
-        (work / "MANIFEST.json").write_text(json.dumps(manifest, indent=2))
+    if "service/session.key" not in manifest["files"]:
+        manifest["files"].append("service/session.key")
+    manifest["sha256"] = {
+        name: hashlib.sha256((work / name).read_bytes()).hexdigest() for name in manifest["files"]
+    }
+    (work / "MANIFEST.json").write_text(json.dumps(manifest, indent=2))
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as archive:
         for path in sorted(p for p in work.rglob("*") if p.is_file()):
@@ -239,7 +240,14 @@ def test_a_restore_without_the_backup_key_says_where_to_put_it(tmp_path):
     data = tmp_path / "data"
     make_users(data, config)
     backup = tmp_path / "cw.tar.gz"
-    ok("backup", "--data-dir", str(data), "-o", str(backup), env={"CLAUSEWARDEN_CONFIG": str(config)})
+    ok(
+        "backup",
+        "--data-dir",
+        str(data),
+        "-o",
+        str(backup),
+        env={"CLAUSEWARDEN_CONFIG": str(config)},
+    )
     assert oct((config / "backup.key").stat().st_mode & 0o777) == "0o600"
     elsewhere = config_folder(tmp_path / "new-machine")
     out = clausewarden(
