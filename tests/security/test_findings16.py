@@ -13,7 +13,6 @@ The Tell form's one-use token is the proxy's own (proxy_addon/tell.py): not here
 
 import gzip
 import hashlib
-import http.cookiejar
 import io
 import json
 import os
@@ -23,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from policy.configdir import DEFAULT_CONFIG_DIR  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
+from tests.support.admin_pages import AdminSession  # noqa: E402
 from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 PASSWORD = "a-long-password"
@@ -102,28 +100,6 @@ def api(base: str, path: str, token: str, body: dict[str, Any] | None = None) ->
         return json.load(response)
 
 
-class Browser:
-    """A logged-in admin-pages session, posting forms with their CSRF token."""
-
-    def __init__(self, base: str, name: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        page = self.get("/login")
-        landed = self.post("/login", page, {"name": name, "password": PASSWORD})
-        assert "Log out" in landed, f"{name} could not log in"
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=10) as response:
-            return str(response.read().decode())
-
-    def post(self, path: str, page: str, fields: dict[str, str]) -> str:
-        data = urllib.parse.urlencode({**fields, "csrf_token": csrf_from(page)}).encode()
-        with self.opener.open(self.base + path, data=data, timeout=10) as response:
-            return str(response.read().decode())
-
-
 # --- a staff report matched to one device ----------------------------------------------------
 
 REPORT = {
@@ -145,7 +121,9 @@ def test_a_staff_report_keeps_the_day_only_and_no_sensor_or_platform(tmp_path):
         answer = api(base, "/api/v1/staff-reports", token, REPORT)
         reference = answer["reference"]
         assert not any("T" in str(v) and ":" in str(v) for v in answer.values())  # no time
-        inbox = Browser(base, "head").get("/staff-reports")  # the headteacher's inbox works
+        inbox = AdminSession(base, "head", PASSWORD).get(
+            "/staff-reports"
+        )  # the headteacher's inbox works
         assert reference in inbox and "not yet" in inbox
 
     # what a copy of the database holds about the report, and the audit log's entry for it
@@ -333,11 +311,10 @@ def test_a_new_accounts_yaml_entry_waits_for_the_headteacher(tmp_path):
     (config / "accounts.yaml").write_text(ACCOUNTS_YAML)
     with serving(data, config) as base:
         assert api(base, "/api/v1/bundle", token)["accounts"] == []  # not approved by the file
-        head = Browser(base, "head")
-        page = head.get("/accounts")
-        pending = page.split('id="approved"', 1)[0]
+        head = AdminSession(base, "head", PASSWORD)
+        pending = head.get("/accounts").split('id="approved"', 1)[0]
         assert "wycliffe-x" in pending and "from accounts.yaml" in pending
-        head.post("/accounts/wycliffe-x/approve", page, {})
+        head.approve_school_account("wycliffe-x")
         [account] = api(base, "/api/v1/bundle", token)["accounts"]
         assert account["id"] == "wycliffe-x" and account["approved_by"] == "head"
         assert account["expires_on"] == "2099-08-31"  # the entry's own expiry
