@@ -272,7 +272,7 @@ async def add_api_token(
     conn: AsyncConnection, name: str, *, user_name: str, role: str, now: datetime
 ) -> str:
     token = new_token("cwa")
-    await conn.execute(
+    inserted = await conn.execute(
         api_tokens.insert().values(
             name=name[:64] or "token",
             user_name=user_name,
@@ -281,12 +281,18 @@ async def add_api_token(
             created_at=iso(now),
         )
     )
+    token_id = int(inserted.inserted_primary_key[0])
     await audit.record(
         conn,
         at=iso(now),
         actor=user_name,
         action="api_token.add",
-        detail={"name": name, "role": role},
+        detail={
+            "name": name,
+            "role": role,
+            "id": token_id,
+            audit.TOKEN_STATE: await audit.token_state(conn, token_id),
+        },
     )
     return token
 
@@ -313,7 +319,11 @@ async def revoke_api_token(
         .values(revoked_at=iso(now))
     )
     await audit.record(
-        conn, at=iso(now), actor=actor, action="api_token.revoke", detail={"id": token_id}
+        conn,
+        at=iso(now),
+        actor=actor,
+        action="api_token.revoke",
+        detail={"id": token_id, audit.TOKEN_STATE: await audit.token_state(conn, token_id)},
     )
 
 

@@ -251,6 +251,24 @@ def test_audit_verify_reports_a_users_table_edited_outside_clausewarden(tmp_path
     assert "user 'it-admin'" in out.stdout and "changed outside ClauseWarden" in out.stdout
 
 
+def test_audit_verify_reports_an_api_token_added_in_the_database(tmp_path):
+    config = config_folder(tmp_path)
+    data = tmp_path / "data"
+    make_users(data, config)
+    db = sqlite3.connect(data / "clausewarden.db")
+    try:  # a token for the headteacher's reporting access, its hash one the intruder knows
+        db.execute(
+            "INSERT INTO api_tokens (name, user_name, role, token_hash, created_at) "
+            "VALUES ('siem', 'head', 'headteacher', ?, '2026-12-07T09:00:00Z')",
+            (hashlib.sha256(b"cwa_known").hexdigest(),),
+        )
+        db.commit()
+    finally:
+        db.close()
+    out = clausewarden("audit", "verify", "--data-dir", str(data), "--config", str(config))
+    assert out.returncode == 1 and "API token 1 (head)" in out.stdout
+
+
 def test_a_user_changed_through_clausewarden_still_verifies(tmp_path):
     config = config_folder(tmp_path)
     data = tmp_path / "data"
