@@ -213,9 +213,12 @@ async def sync_accounts_file(
     conn: AsyncConnection, entries: list[dict[str, Any]], *, today: date, now: datetime
 ) -> list[str]:
     """Apply accounts.yaml at each start: an entry new or changed since it was last applied
-    becomes the store's approved account, one removed from the file is expired, each change
-    audited as from accounts.yaml. A change made in the admin pages stays until the file's entry
-    itself changes. Returns what could not be applied, one line each (also kept for the page)."""
+    becomes a school account waiting for the headteacher's approval (clause 10.1: whoever can
+    edit the file is not the headteacher, whatever its `approved_by` says), one removed from the
+    file is expired, each change audited as from accounts.yaml. An account already approved stays
+    approved while its entry is unchanged; a change made in the admin pages stays until the file's
+    entry itself changes. Returns what could not be applied, one line each (also kept for the
+    page)."""
     state = (await get_settings(conn)).get(FILE_STATE) or {}
     applied: dict[str, Any] = dict(state.get("applied") or {})
     problems: list[str] = []
@@ -237,16 +240,18 @@ async def sync_accounts_file(
         current = {k: getattr(row, k) for k in values} if row is not None else None
         if row is not None and current == values and row.status == "approved":
             continue  # the store already holds it (a store seeded by an older version)
+        # The file's approved_by/approved_on are what it claims; the store's approval is the
+        # headteacher's own, given in the Accounts page.
+        waiting = {**values, "approved_by": None, "approved_on": None, "approved_at": None}
         if row is None:
             await conn.execute(
                 school_accounts.insert().values(
                     id=account,
-                    status="approved",
+                    status="pending",
                     source="config",
                     requested_by=ACCOUNTS_FILE,
                     created_at=iso(now),
-                    approved_at=iso(now),
-                    **values,
+                    **waiting,
                 )
             )
             change = "added"
@@ -254,7 +259,7 @@ async def sync_accounts_file(
             await conn.execute(
                 update(school_accounts)
                 .where(school_accounts.c.id == account)
-                .values(status="approved", approved_at=iso(now), **values)
+                .values(status="pending", **waiting)
             )
             change = "changed"
         await audit.record(
@@ -262,7 +267,13 @@ async def sync_accounts_file(
             at=iso(now),
             actor=ACCOUNTS_FILE,
             action="account.sync",
-            detail={"id": account, "change": change, "from": ACCOUNTS_FILE, **values},
+            detail={
+                "id": account,
+                "change": change,
+                "from": ACCOUNTS_FILE,
+                "state": "waiting for the headteacher's approval",
+                **values,
+            },
         )
     for account in sorted(set(applied) - seen):
         del applied[account]

@@ -3,6 +3,7 @@ requests and build answers with these models, and service.openapi describes them
 models (the Event itself is policy.event's). A test runs the OpenAPI document against a live
 service, so a body changed here changes both, and a handler that strays fails that test."""
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -201,7 +202,7 @@ class Answered(Body):
 
 class StaffReportReceipt(Body):
     reference: str
-    received_at: UtcTime
+    received_on: date  # the school's day only: a time would narrow the report to a few events
 
 
 def problems_of(exc: ValidationError, messages: dict[str, str]) -> list[tuple[str, str]]:

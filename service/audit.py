@@ -13,6 +13,14 @@ data folder whose log already has entries, those entries are checked as they wer
 re-chained under the new key, and the re-chaining is itself an entry (with what the check found).
 A key file that already exists is never replaced, so a log a database writer later re-hashes with
 plain SHA-256 is not "upgraded": it fails.
+
+Users and roles are in the chain too: each entry that adds, changes or approves a user carries
+`user_state`, a keyed digest of what decides what that user may do (role, approval, who made and
+granted it, disabled, password hash), and `verify` checks every row of the users table against the
+last digest the chain holds for it; API tokens likewise (`token_state`: owner, role, hash,
+revoked). So a users table edited outside ClauseWarden (an admin made headteacher in a copy of the
+database, a password hash swapped, a token added) is reported, not "intact". A log from before
+these states were kept gets one `user.baseline` entry holding every user's and token's, once.
 """
 
 import hashlib
@@ -29,7 +37,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from service.db import audit_log
+from service.db import api_tokens, audit_log, users
 
 GENESIS = "0" * 64
 KEY_FILE = "audit.key"
@@ -88,12 +96,142 @@ def _key_of(conn: AsyncConnection) -> bytes:
 
 
 async def attach(engine: AsyncEngine, data_dir: Path) -> None:
-    """Load (or make) the data folder's key for this engine; re-chain a log from before keys."""
+    """Load (or make) the data folder's key for this engine; re-chain a log from before keys;
+    record the users' states once in a log from before they were kept."""
     key, created = load_key(data_dir)
     _keys[engine.sync_engine] = key
     if created:
         async with engine.begin() as conn:
             await _rechain(conn, key)
+    async with engine.begin() as conn:
+        await _baseline_users(conn, key)
+
+
+USER_STATE = "user_state"
+USER_BASELINE = "user.baseline"
+
+
+def _user_digest(key: bytes, row: Any) -> str:
+    """What decides what a user may do, under the audit key (so the log shows no password hash
+    and a database writer without the key cannot make a matching one)."""
+    fields = [
+        "cw-user-v1",
+        row.name,
+        row.role,
+        bool(row.disabled),
+        row.created_by,
+        row.granted_by,
+        row.approved_by,
+        row.password_hash,
+    ]
+    return hmac.new(key, orjson.dumps(fields), hashlib.sha256).hexdigest()[:32]
+
+
+TOKEN_STATE = "token_state"  # noqa: S105 - a key in the detail, no secret
+
+
+def _token_digest(key: bytes, row: Any) -> str:
+    fields = [
+        "cw-token-v1",
+        row.id,
+        row.user_name,
+        row.role,
+        row.token_hash,
+        row.revoked_at is None,
+    ]
+    return hmac.new(key, orjson.dumps(fields), hashlib.sha256).hexdigest()[:32]
+
+
+async def token_state(conn: AsyncConnection, token_id: int) -> str:
+    """The digest of API token `token_id`'s row as it is now."""
+    row = (await conn.execute(select(api_tokens).where(api_tokens.c.id == token_id))).first()
+    return _token_digest(_key_of(conn), row) if row is not None else "(none)"
+
+
+async def user_state(conn: AsyncConnection, name: str) -> str:
+    """The digest of `name`'s row as it is now (for the entry recording a change to it)."""
+    row = (await conn.execute(select(users).where(users.c.name == name))).first()
+    return _user_digest(_key_of(conn), row) if row is not None else "(none)"
+
+
+async def _recorded_states(
+    conn: AsyncConnection,
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """Each user's and API token's last state in the chain (None: the log never kept any)."""
+    rows = await conn.execute(
+        select(audit_log.c.action, audit_log.c.detail)
+        .where(audit_log.c.action.like("user.%") | audit_log.c.action.like("api_token.%"))
+        .order_by(audit_log.c.id)
+    )
+    found = False
+    people: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    for action, detail_text in rows:
+        try:
+            detail = orjson.loads(detail_text)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(detail, dict):
+            continue
+        if action == USER_BASELINE:
+            found = True
+            people.update(detail.get("users", {}))
+            tokens.update(detail.get("tokens", {}))
+        elif USER_STATE in detail:
+            found = True
+            people[str(detail.get("name"))] = str(detail[USER_STATE])
+        elif TOKEN_STATE in detail:
+            found = True
+            tokens[str(detail.get("id"))] = str(detail[TOKEN_STATE])
+    return (people, tokens) if found else None
+
+
+async def _baseline_users(conn: AsyncConnection, key: bytes) -> None:
+    if await _recorded_states(conn) is not None:
+        return
+    rows = list(await conn.execute(select(users).order_by(users.c.name)))
+    if not rows:
+        return  # the first user added records its own state
+    tokens = list(await conn.execute(select(api_tokens).order_by(api_tokens.c.id)))
+    await record(
+        conn,
+        at=max(str(r.created_at) for r in rows),
+        actor="service",
+        action=USER_BASELINE,
+        detail={
+            "users": {r.name: _user_digest(key, r) for r in rows},
+            "tokens": {str(t.id): _token_digest(key, t) for t in tokens},
+        },
+    )
+
+
+async def _user_problems(conn: AsyncConnection, key: bytes) -> list[str]:
+    people, tokens = await _recorded_states(conn) or ({}, {})
+    problems: list[str] = []
+    present: set[str] = set()
+    for row in await conn.execute(select(users).order_by(users.c.name)):
+        present.add(row.name)
+        expected = people.get(row.name)
+        if expected is None:
+            problems.append(
+                f"user {row.name!r}: in the users table, but the audit log never recorded it "
+                "(added outside ClauseWarden)"
+            )
+        elif not hmac.compare_digest(expected, _user_digest(key, row)):
+            problems.append(
+                f"user {row.name!r}: their role, approval, password or state is not what the "
+                "audit log last recorded (changed outside ClauseWarden)"
+            )
+    for name in sorted(set(people) - present):
+        problems.append(f"user {name!r}: recorded in the audit log, gone from the users table")
+    for token in await conn.execute(select(api_tokens).order_by(api_tokens.c.id)):
+        expected = tokens.get(str(token.id))
+        if expected is None or not hmac.compare_digest(expected, _token_digest(key, token)):
+            problems.append(
+                f"API token {token.id} ({token.user_name}): not what the audit log recorded "
+                "(added or changed outside ClauseWarden)"
+            )
+    return problems
 
 
 async def _rechain(conn: AsyncConnection, key: bytes) -> None:
@@ -172,7 +310,8 @@ def parse_anchor(value: str) -> tuple[int, str]:
 async def verify(
     conn: AsyncConnection, anchor: tuple[int, str] | None = None
 ) -> tuple[int, list[str]]:
-    """Walk the chain (and check it still holds `anchor`); return (entries, problems found)."""
+    """Walk the chain (and check it still holds `anchor`) and the users table against it; return
+    (entries, problems found)."""
     key = _key_of(conn)
     problems: list[str] = []
     prev_hash = GENESIS
@@ -199,6 +338,7 @@ async def verify(
             f"the log has {count} entries but the anchor was taken at {anchor[0]}: "
             "entries were cut off its end"
         )
+    problems += await _user_problems(conn, key)
     return count, problems
 
 

@@ -142,9 +142,10 @@ def accounts_file_entries(school: SchoolConfig) -> list[dict[str, Any]]:
 
 
 async def seed(conn: AsyncConnection, school: SchoolConfig, now: datetime) -> list[str]:
-    """Each start: accounts.yaml applied to the store (new and changed entries approved, removed
-    ones expired, each audited as from accounts.yaml); record the policy version. Returns what of
-    accounts.yaml could not be applied (logged by the caller, shown on the accounts page)."""
+    """Each start: accounts.yaml applied to the store (new and changed entries waiting for the
+    headteacher's approval, removed ones expired, each audited as from accounts.yaml); record the
+    policy version. Returns what of accounts.yaml could not be applied (logged by the caller,
+    shown on the accounts page)."""
     today = now.astimezone(ZoneInfo(school.schedule.time_zone)).date()
     problems = await account_store.sync_accounts_file(
         conn, accounts_file_entries(school), today=today, now=now

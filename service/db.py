@@ -255,10 +255,10 @@ staff_reports = Table(
     # the headteacher alone (service.staff_reports), deleted after its own retention period.
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("reference", String(16), nullable=False, unique=True),
-    Column("received_at", String(20), nullable=False),
-    Column("sensor", String(64), nullable=False),
+    Column("received_on", String(10), nullable=False),
+    # The day it came (the school's date), never the time, the sensor or the platform: those
+    # matched a report to the one device whose events fell in the same slot.
     Column("kind", String(32), nullable=False),
-    Column("platform", String(64)),
     Column("what_happened", Text, nullable=False),
     Column("name", String(200), nullable=False),
     Column("contact", String(200), nullable=False),

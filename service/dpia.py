@@ -52,6 +52,19 @@ SAFEGUARDS = [
     "The audit log is a chain keyed with a secret kept outside the database; governors see its "
     "head (a count and a hash) to write down, and any rewrite or cut after that point is "
     "detected.",
+    "A report a member of staff sends the headteacher keeps the day it came and nothing finer: "
+    "not the time, not the school proxy or laptop it was sent through, not a platform, and its "
+    "entry in the audit log carries only the day. So no one with a copy of the database can "
+    "match a report, and the name in it, to a device's events.",
+    "Backups are signed with a key kept apart from them (in the configuration folder, and a "
+    "copy the IT admin keeps elsewhere): a backup changed after it was made, for example a user "
+    "given another role or a key replaced, is refused, not restored. Every change to a user or "
+    "a role is written to the audit log, and checking the log also checks the list of users "
+    "against it. The proxy's certificate authority key is left out of backups unless the IT "
+    "admin asks for it.",
+    "A school account written in the configuration file (accounts.yaml) counts only once the "
+    "headteacher has approved it in the admin pages (clause 10.1), whoever wrote the file; an "
+    "entry changed later waits for the headteacher again.",
     "What a device recorded today is shown only on the proxy's own host, which no website's "
     "script can read; the answers to a warning (continue, go back) are taken only from a "
     "top-level page the member of staff opened, with that warning's one-time ticket; the "
@@ -159,7 +172,9 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "",
         f"Events are deleted after {c['retention_days']} days (clause 9.3); daily totals without "
         "device pseudonyms are kept for trends. A replaced policy version is kept for 7 years. "
-        "Unapproved requests to register a school account are deleted after 7 days.",
+        "Unapproved requests to register a school account are deleted after 7 days. Reports "
+        "staff send the headteacher are deleted after their own period (365 days unless the "
+        "headteacher sets another), and keep only the day they came.",
         "",
         "## 6. Access",
         "",
@@ -184,6 +199,12 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "| one person acting alone | low | high | settings, roles and investigations need a "
         "second person |",
         "| the audit log rewritten | low | high | keyed chain; governors' anchor |",
+        "| a staff report matched to a device | low | high | the day only: no time, sensor or "
+        "platform kept |",
+        "| a backup edited, then restored | low | high | signed with a key kept outside it; "
+        "users and roles checked against the audit chain |",
+        "| a school account approved by editing a file | low | medium | file entries wait for "
+        "the headteacher's approval |",
         "| function creep | medium | medium | fixed event fields; public /privacy page |",
         "",
         "## 8. Sign-off",

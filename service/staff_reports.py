@@ -1,15 +1,20 @@
 """The reports staff send the headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): their store.
 
-A member of staff writes what happened, on which platform, their own name and how to reach them,
-on a form of the proxy (or the extension), which relays it with its sensor token. This is the one
-place a name enters ClauseWarden, by the staff member's choice. The reports are kept in their own
-table, never joined to the events, the rollups, the exports or the dashboard; the headteacher
-alone reads them (each read in the audit log, which names the reference and never the text), and
-retention deletes them after their own period (`report_retention_days`, default 365).
+A member of staff writes what happened, their own name and how to reach them, on a form of the
+proxy (or the extension), which relays it with its sensor token. This is the one place a name
+enters ClauseWarden, by the staff member's choice. The reports are kept in their own table, never
+joined to the events, the rollups, the exports or the dashboard; the headteacher alone reads them
+(each read in the audit log, which names the reference and never the text), and retention deletes
+them after their own period (`report_retention_days`, default 365).
+
+Nothing kept with a report can pick out the device it came from: it keeps the day it came (the
+school's date), never the time, the sensor that relayed it or the platform the form offered,
+and its audit entry carries the day and no sensor. With a time, a sensor and a platform, a copy of
+the database matched a report (and so a name) to the one device whose events fell in that slot.
 """
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -23,6 +28,9 @@ RETENTION_KEY = "report_retention_days"
 DEFAULT_RETENTION_DAYS = 365
 MAX_RETENTION_DAYS = 3650
 
+REPORT_ACTOR = "staff report form"
+"""The audit log's actor for a report that came: no sensor named (it would point at a device)."""
+
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
@@ -33,11 +41,10 @@ def new_reference() -> str:
 
 
 async def add_report(
-    conn: AsyncConnection, report: StaffReport, *, sensor: str, email_status: str, now: datetime
+    conn: AsyncConnection, report: StaffReport, *, email_status: str, day: date
 ) -> str:
-    """Keep a report; its reference. The audit log says a report came, from which sensor, and
-    its reference: never its text or name."""
-    at = store.iso(now)
+    """Keep a report (with the day it came, nothing finer); its reference. The audit log says a
+    report came that day and its reference: never its text, name, sensor or time."""
     for _ in range(5):
         reference = new_reference()
         taken = (
@@ -52,10 +59,8 @@ async def add_report(
     await conn.execute(
         staff_reports.insert().values(
             reference=reference,
-            received_at=at,
-            sensor=sensor,
+            received_on=day.isoformat(),
             kind=report.kind,
-            platform=report.platform,
             what_happened=report.what_happened,
             name=report.name,
             contact=report.contact,
@@ -64,8 +69,8 @@ async def add_report(
     )
     await audit.record(
         conn,
-        at=at,
-        actor=f"sensor:{sensor}",
+        at=day.isoformat(),
+        actor=REPORT_ACTOR,
         action="staff_report.received",
         detail={"reference": reference},
     )
@@ -83,20 +88,18 @@ async def note_email(
 
 
 async def inbox(conn: AsyncConnection) -> list[Any]:
-    """The list: reference, when, kind, platform, the email's fate, read or not (no text or
+    """The list: reference, the day it came, kind, the email's fate, read or not (no text or
     name: the list itself reads nothing)."""
     c = staff_reports.c
     rows = await conn.execute(
         select(
             c.reference,
-            c.received_at,
-            c.sensor,
+            c.received_on,
             c.kind,
-            c.platform,
             c.email_status,
             c.email_detail,
             c.first_read_at,
-        ).order_by(c.received_at.desc(), c.id.desc())
+        ).order_by(c.received_on.desc(), c.id.desc())
     )
     return list(rows)
 
@@ -164,10 +167,10 @@ async def set_retention_days(
 async def expire(conn: AsyncConnection, now: datetime) -> int:
     """Delete the reports older than their retention period (the retention job); how many."""
     days = await retention_days(conn)
-    cutoff = store.iso(now - timedelta(days=days))
+    cutoff = (now - timedelta(days=days)).date().isoformat()
     return int(
         (
-            await conn.execute(delete(staff_reports).where(staff_reports.c.received_at < cutoff))
+            await conn.execute(delete(staff_reports).where(staff_reports.c.received_on < cutoff))
         ).rowcount
         or 0
     )

@@ -8,6 +8,9 @@ the account or gave it the role (nor someone that person made alone). Until then
 with `clausewarden user add` while no approved headteacher or governor exists; every account made
 from the command line is listed to every headteacher and governor (`announced`).
 
+Every change to a user is in the audit chain with a keyed digest of the user's resulting state
+(service.audit), so `clausewarden audit verify` finds a users table edited outside these functions.
+
 Sessions: each user has a session generation; a session carries the generation it was made
 with, and logging out, a password or role change and disabling raise it, ending every session of
 that user at once.
@@ -102,6 +105,7 @@ async def add_user(
         detail["state"] = (
             "first headteacher, made on the server" if approved_by else "waiting for approval"
         )
+    detail[audit.USER_STATE] = await audit.user_state(conn, name)
     await audit.record(conn, at=iso(now), actor=actor, action="user.add", detail=detail)
 
 
@@ -149,6 +153,7 @@ async def set_user(
         return
     values["session_gen"] = users.c.session_gen + 1  # every session of theirs ends
     await conn.execute(update(users).where(users.c.name == name).values(**values))
+    detail[audit.USER_STATE] = await audit.user_state(conn, name)
     await audit.record(conn, at=iso(now), actor=actor, action="user.change", detail=detail)
 
 
@@ -205,7 +210,11 @@ async def approve_user(conn: AsyncConnection, name: str, *, approver: str, now: 
         at=iso(now),
         actor=approver,
         action="user.approve",
-        detail={"name": name, "role": target.role},
+        detail={
+            "name": name,
+            "role": target.role,
+            audit.USER_STATE: await audit.user_state(conn, name),
+        },
     )
 
 
@@ -263,7 +272,7 @@ async def add_api_token(
     conn: AsyncConnection, name: str, *, user_name: str, role: str, now: datetime
 ) -> str:
     token = new_token("cwa")
-    await conn.execute(
+    inserted = await conn.execute(
         api_tokens.insert().values(
             name=name[:64] or "token",
             user_name=user_name,
@@ -272,12 +281,18 @@ async def add_api_token(
             created_at=iso(now),
         )
     )
+    token_id = int(inserted.inserted_primary_key[0])
     await audit.record(
         conn,
         at=iso(now),
         actor=user_name,
         action="api_token.add",
-        detail={"name": name, "role": role},
+        detail={
+            "name": name,
+            "role": role,
+            "id": token_id,
+            audit.TOKEN_STATE: await audit.token_state(conn, token_id),
+        },
     )
     return token
 
@@ -304,7 +319,11 @@ async def revoke_api_token(
         .values(revoked_at=iso(now))
     )
     await audit.record(
-        conn, at=iso(now), actor=actor, action="api_token.revoke", detail={"id": token_id}
+        conn,
+        at=iso(now),
+        actor=actor,
+        action="api_token.revoke",
+        detail={"id": token_id, audit.TOKEN_STATE: await audit.token_state(conn, token_id)},
     )
 
 

@@ -1,15 +1,22 @@
 """`clausewarden restore FILE --data-dir DIR [--confdir DIR]`: put back what `clausewarden backup`
 wrote, into an empty data folder (and mitmproxy folder), every file 0600 and folders 0700. Then
-start the service on that folder: it applies any newer migrations at start."""
+start the service on that folder: it applies any newer migrations at start.
+
+Nothing is restored unless the archive's signed manifest checks out under the backup key (kept
+outside every backup: `backup.key` in the configuration folder, or --key FILE) and every file
+matches its SHA-256 there: an archive edited after it was made (a users table changed, a key
+replaced) is refused in one line."""
 
 import argparse
+import hashlib
 import json
 import os
 import sys
 import tarfile
 from pathlib import Path
 
-from clausewarden.commands.backup import CA_FILES, DATABASE, SERVICE_KEYS
+from clausewarden.backup_key import BackupKeyError, key_path, load_key, signed_by
+from clausewarden.commands.backup import CA_FILES, DATABASE, MANIFEST, SERVICE_KEYS, SIGNATURE
 
 ALLOWED = {f"service/{n}" for n in (DATABASE, *SERVICE_KEYS)} | {f"ca/{n}" for n in CA_FILES}
 
@@ -20,6 +27,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("file", type=Path, help="the file `clausewarden backup` wrote")
     parser.add_argument("--data-dir", type=Path, required=True, help="the service's data folder")
     parser.add_argument("--confdir", type=Path, help="the proxy's mitmproxy folder (for the CA)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the configuration folder holding backup.key (default: "
+        "$CLAUSEWARDEN_CONFIG, else /etc/clausewarden)",
+    )
+    parser.add_argument("--key", type=Path, help="the backup key file, if not in --config")
     parser.set_defaults(run=run)
 
 
@@ -35,17 +49,45 @@ def _write(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+def _read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    stream = archive.extractfile(member)
+    return stream.read() if stream is not None else b""
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         archive = tarfile.open(args.file, mode="r:gz")
     except (OSError, tarfile.TarError) as exc:
         return _fail(f"{str(args.file)!r} is not a backup of clausewarden backup ({exc})")
+    key_file = key_path(args.key, args.config)
+    try:
+        key = load_key(key_file)
+    except BackupKeyError as exc:
+        return _fail(str(exc))
+    tampered = (
+        f"{str(args.file)!r} does not match its signature under the backup key {key_file}: it "
+        "was changed after it was made (or made with another key); nothing was restored"
+    )
     with archive:
         members = {m.name: m for m in archive.getmembers() if m.isfile()}
-        if "MANIFEST.json" not in members:
-            return _fail(f"{str(args.file)!r} has no MANIFEST.json: not a clausewarden backup")
-        manifest = json.loads(archive.extractfile(members["MANIFEST.json"]).read())  # type: ignore[union-attr]
-        files = [n for n in manifest.get("files", []) if n in ALLOWED and n in members]
+        if MANIFEST not in members:
+            return _fail(f"{str(args.file)!r} has no {MANIFEST}: not a clausewarden backup")
+        if SIGNATURE not in members:
+            return _fail(
+                f"{str(args.file)!r} is not signed (made before backups were, or its signature "
+                "was taken out): nothing was restored; take a new backup with this version"
+            )
+        manifest_bytes = _read(archive, members[MANIFEST])
+        if not signed_by(key, manifest_bytes, _read(archive, members[SIGNATURE]).decode()):
+            return _fail(tampered)
+        manifest = json.loads(manifest_bytes)
+        digests: dict[str, str] = manifest.get("sha256") or {}
+        files = [n for n in manifest.get("files", []) if n in ALLOWED and n in digests]
+        if any(n not in members for n in files):
+            return _fail(tampered)
+        contents = {n: _read(archive, members[n]) for n in files}
+        if any(hashlib.sha256(data).hexdigest() != digests[n] for n, data in contents.items()):
+            return _fail(tampered)
         data_dir: Path = args.data_dir
         targets: dict[str, Path] = {}
         for name in files:
@@ -62,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{clash[0]} exists: restore into an empty folder (move the old one away first)"
             )
         for name, path in targets.items():
-            _write(path, archive.extractfile(members[name]).read())  # type: ignore[union-attr]
+            _write(path, contents[name])
     for folder in {p.parent for p in targets.values()}:
         os.chmod(folder, 0o700)
     print(f"restored {len(targets)} files: {', '.join(str(p) for p in targets.values())}")

@@ -244,6 +244,8 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
     chosen = "actions" in form or "expires_on" in form
     actions = _actions(form) if chosen else row.actions.split(",")
     expires_on = _expiry(form) if chosen else None
+    if not chosen and row.expires_on:
+        expires_on = date.fromisoformat(row.expires_on)  # an accounts.yaml entry's own expiry
     day = today(request)
     if expires_on is None:
         expires_on = default_expiry(day, list(schedule.terms))

@@ -1,7 +1,9 @@
 """Telling the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the sensors' endpoint and the inbox.
 
 - `POST /api/v1/staff-reports` (a sensor's token): a report a member of staff wrote on the proxy's
-  form or the extension's. Kept in its own table; answered 201 with its reference at once; the
+  form or the extension's. Kept in its own table with the day it came, never the time, the sensor
+  or the platform the form offered (service.staff_reports says why); answered 201 with its
+  reference at once; the
   email to the headteacher goes in a task of its own. Per-sensor rate limit, 16 kB at most, 400 on
   any unknown field or wrong type.
 - `/staff-reports` (the headteacher alone): the inbox, a list without text or names; opening a
@@ -17,11 +19,10 @@ from aiohttp import web
 
 from policy.staff_report import KINDS, MAX_BODY_BYTES, check_report
 from service import staff_reports as reports
-from service import store
 from service.api_models import StaffReportReceipt
-from service.keys import CONFIG, ENGINE, SERVICES
+from service.keys import ENGINE, SERVICES
 from service.mailer import MAILER
-from service.views.common import now, posted, refuse, require
+from service.views.common import now, posted, refuse, require, today
 from service.views.jsonapi import json_error, json_response
 from service.views.sensor_auth import authenticate_sensor, hold_to
 
@@ -52,7 +53,7 @@ async def _body(request: web.Request) -> Any:
 
 
 async def post_report(request: web.Request) -> web.Response:
-    sensor = await _sensor(request)
+    await _sensor(request)  # a known sensor within its limit; which one is not kept
     services = request.app[SERVICES]
     body = await _body(request)
     platforms = {p.id for p in services.school.platforms.platforms}
@@ -60,38 +61,32 @@ async def post_report(request: web.Request) -> web.Response:
     if report is None:
         raise json_error(400, "the report was refused; nothing was kept", problems=problems)
     mailer = request.app[MAILER]
-    at = request.app[CONFIG].clock()
+    day = today(request)
     async with services.write_lock, request.app[ENGINE].begin() as conn:
         reference = await reports.add_report(
-            conn,
-            report,
-            sensor=str(sensor.name),
-            email_status="sending" if mailer.enabled else "off",
-            now=at,
+            conn, report, email_status="sending" if mailer.enabled else "off", day=day
         )
     if mailer.enabled:
         app = request.app
-        mailer.spawn(lambda: _email(app, reference, report, store.iso(at)))
+        mailer.spawn(lambda: _email(app, reference, report, day.isoformat()))
     return json_response(
-        StaffReportReceipt(reference=reference, received_at=store.iso(at)).to_json(),
+        StaffReportReceipt(reference=reference, received_on=day).to_json(),
         status=201,
         headers={"Cache-Control": "no-store"},
     )
 
 
-async def _email(app: web.Application, reference: str, report: Any, at: str) -> None:
+async def _email(app: web.Application, reference: str, report: Any, day: str) -> None:
     mailer = app[MAILER]
     smtp = mailer.smtp
     if smtp is None:
         return
-    platform = _platform_name(app, report.platform)
     lines = [
         "A member of staff has sent you a report through ClauseWarden.",
         "",
         f"Reference: {reference}",
-        f"Received: {at} (UTC)",
+        f"Received on: {day}",
         f"About: {KINDS[report.kind]}",
-        f"Platform: {platform}",
         "",
     ]
     if smtp.include_report:
@@ -116,13 +111,6 @@ async def _email(app: web.Application, reference: str, report: Any, at: str) -> 
         await reports.note_email(conn, reference, "failed" if why else "sent", why)
 
 
-def _platform_name(app: web.Application, platform: str | None) -> str:
-    for p in app[SERVICES].school.platforms.platforms:
-        if p.id == platform:
-            return str(p.name)
-    return "another platform, or not said"
-
-
 MESSAGES = {
     "retention": "The reports' retention period is saved.",
     "deleted": "The report is deleted.",
@@ -139,7 +127,6 @@ async def inbox(request: web.Request) -> dict[str, Any]:
         "page": "staff-reports",
         "reports": rows,
         "kinds": KINDS,
-        "platform_name": lambda p: _platform_name(request.app, p),
         "retention_days": days,
         "max_days": reports.MAX_RETENTION_DAYS,
         "mail_on": request.app[MAILER].enabled,
@@ -163,7 +150,6 @@ async def read(request: web.Request) -> web.StreamResponse:
             "page": "staff-reports",
             "report": row,
             "kind": KINDS.get(row.kind, row.kind),
-            "platform": _platform_name(request.app, row.platform),
         },
     )
     response.headers["Cache-Control"] = "no-store"

@@ -66,7 +66,10 @@ def test_a_backup_of_a_running_service_restores_into_an_empty_folder(tmp_path):
     try:
         ids = post_events(service.port, token, 5)
         backup = tmp_path / "backups" / "cw.tar.gz"
-        out = cli("backup", "--data-dir", str(data), "--confdir", str(confdir), "-o", str(backup))
+        out = cli(
+            "backup", "--data-dir", str(data), "--confdir", str(confdir), "--include-ca-key",
+            "--key", str(tmp_path / "backup.key"), "-o", str(backup),
+        )  # fmt: skip
         assert "service/clausewarden.db" in out.stdout and "ca/mitmproxy-ca.pem" in out.stdout
     finally:
         service.stop()
@@ -77,7 +80,10 @@ def test_a_backup_of_a_running_service_restores_into_an_empty_folder(tmp_path):
     assert not any("allowance" in n or "salt" in n for n in names)
 
     restored, new_confdir = tmp_path / "restored", tmp_path / "restored-mitmproxy"
-    cli("restore", str(backup), "--data-dir", str(restored), "--confdir", str(new_confdir))
+    cli(
+        "restore", str(backup), "--data-dir", str(restored), "--confdir", str(new_confdir),
+        "--key", str(tmp_path / "backup.key"),
+    )  # fmt: skip
     for path in [*restored.iterdir(), *new_confdir.iterdir()]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert stat.S_IMODE(restored.stat().st_mode) == 0o700
@@ -103,8 +109,9 @@ def test_restore_refuses_a_folder_that_is_not_empty_in_one_line(tmp_path):
     data = tmp_path / "data"
     cli("sensor", "add", "office", "--data-dir", str(data))
     backup = tmp_path / "cw.tar.gz"
-    cli("backup", "--data-dir", str(data), "-o", str(backup))
-    out = cli("restore", str(backup), "--data-dir", str(data), check=False)
+    key = ("--key", str(tmp_path / "backup.key"))
+    cli("backup", "--data-dir", str(data), "-o", str(backup), *key)
+    out = cli("restore", str(backup), "--data-dir", str(data), *key, check=False)
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "restore into an empty folder" in out.stderr
 
@@ -112,7 +119,7 @@ def test_restore_refuses_a_folder_that_is_not_empty_in_one_line(tmp_path):
 def test_backup_of_postgresql_says_how_to_use_pg_dump(tmp_path):
     out = cli(
         "backup", "--data-dir", str(tmp_path), "-o", str(tmp_path / "b.tar.gz"),
-        "--database", "postgresql+asyncpg://cw:secret@db/cw",
+        "--database", "postgresql+asyncpg://cw:secret@db/cw", "--key", str(tmp_path / "k"),
     )  # fmt: skip
     assert "pg_dump --format=custom" in out.stdout and "'postgresql://cw@db/cw'" in out.stdout
     assert "secret" not in out.stdout + out.stderr

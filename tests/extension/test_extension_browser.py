@@ -13,6 +13,7 @@ the clock offset puts the browser in the school's most recent working time, when
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -32,6 +33,7 @@ from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
 from policy.warning import warning_content
 from proxy_addon import page as page_module
+from tests.support.admin_pages import AdminSession
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop, wait_for_port
 
@@ -52,6 +54,7 @@ SCHOOL_ACCOUNT = {
     "actions": ["browse", "post", "message"],
 }
 SENSOR = "laptop-extension-test"
+HEAD_PASSWORD = "a-long-password"
 BLOCK_TIKTOK = """\
   - id: block-tiktok
     description: TikTok is blocked on school systems.
@@ -93,6 +96,13 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
         text=True,
     )
     token = added.stdout.strip().splitlines()[-1].strip()
+    subprocess.run(
+        [sys.executable, "-m", "clausewarden", "user", "add", "head", "--role", "headteacher"]
+        + common,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "CLAUSEWARDEN_PASSWORD": HEAD_PASSWORD},
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "clausewarden", "serve", "--host", "127.0.0.1"]
@@ -101,6 +111,9 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
     try:
         wait_for_port(port, process)
         assert process.poll() is None
+        # accounts.yaml's entry waits for the headteacher's approval (issue 16)
+        head = AdminSession(f"http://127.0.0.1:{port}", "head", HEAD_PASSWORD)
+        head.approve_school_account(SCHOOL_ACCOUNT["id"])
         yield {"url": f"http://127.0.0.1:{port}", "token": token, "common": common, "data": data}
     finally:
         stop(process)

@@ -195,6 +195,16 @@ async def test_an_account_taken_out_of_accounts_yaml_stops_passing_at_the_next_s
     x = Facts.from_url(
         "https://x.com/home", headers=NAVIGATE, cookies={"twid": "u%3D2000001"}, at=NOW
     )
+    # the file's entry waits for the headteacher (issue 16); she approves it
+    assert decide(x, await served_policy(cli, token)).account == "personal"
+    await login(cli, "helen")
+    page = await (await cli.get("/accounts")).text()
+    resp = await cli.post(
+        "/accounts/wycliffe-x/approve",
+        data={"csrf_token": csrf_from(page)},
+        allow_redirects=False,
+    )
+    assert resp.status == 303
     assert decide(x, await served_policy(cli, token)).account == "school"
     await cli.close()
     # the account is compromised: the IT admin takes it out of the file and restarts

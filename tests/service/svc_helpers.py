@@ -41,12 +41,21 @@ async def add_user(cli: Any, name: str, role: str, password: str = PASSWORD) -> 
 async def _approved_for_tests(conn: Any, name: str) -> None:
     from sqlalchemy import update
 
+    from service import audit
     from service.db import users
 
     await conn.execute(
         update(users)
         .where(users.c.name == name, users.c.approved_by.is_(None))
         .values(approved_by="test")
+    )
+    # In the audit chain as any user change is, so `audit verify` finds the users table intact.
+    await audit.record(
+        conn,
+        at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        actor="test",
+        action="user.approve",
+        detail={"name": name, audit.USER_STATE: await audit.user_state(conn, name)},
     )
 
 
