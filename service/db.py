@@ -135,6 +135,9 @@ sensors = Table(
     # Events the service refused for good, as the sensor's outbox counts them.
     Column("clock_skew_seconds", Integer),
     # How far the sensor's clock was ahead of the service's at its last batch (negative: behind).
+    Column("kind", String(16), nullable=False, server_default="proxy"),
+    # "proxy" (a server, one per site) or "laptop" (one extension's credential): investigation
+    # checks reach a laptop only when the headteacher names it (service.investigation_store).
 )
 
 users = Table(
@@ -235,6 +238,9 @@ investigation_checks = Table(
     Column("requested_by", String(64), nullable=False),
     Column("requested_at", String(20), nullable=False),
     Column("expires_at", String(20), nullable=False),
+    Column("sensor", String(64)),
+    # The one sensor the check is for (a laptop's credential, named by the headteacher); None:
+    # every proxy-kind sensor, since a proxy serves the device's address.
 )
 
 investigation_answers = Table(

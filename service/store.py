@@ -119,8 +119,16 @@ async def ping(conn: AsyncConnection) -> None:
 # sensors -------------------------------------------------------------------------------------
 
 
-async def add_sensor(conn: AsyncConnection, name: str, *, actor: str, now: datetime) -> str:
-    """Register a sensor; returns its token (shown once, stored only as a hash)."""
+SENSOR_KINDS = ("proxy", "laptop")
+
+
+async def add_sensor(
+    conn: AsyncConnection, name: str, *, actor: str, now: datetime, kind: str = "proxy"
+) -> str:
+    """Register a sensor; returns its token (shown once, stored only as a hash). `kind` "laptop"
+    for an extension's credential: investigation checks reach it only when named."""
+    if kind not in SENSOR_KINDS:
+        raise StoreError(f"a sensor's kind is one of {', '.join(SENSOR_KINDS)}, not {kind!r}")
     if not SENSOR_NAME.fullmatch(name):  # the proxy checks its configured name the same way
         raise StoreError(
             "a sensor name is 1-64 letters, digits, '-' or '_', starting with a letter or digit"
@@ -130,9 +138,13 @@ async def add_sensor(conn: AsyncConnection, name: str, *, actor: str, now: datet
         raise StoreError(f"there is already a sensor called {name!r}")
     token = new_token("cws")
     await conn.execute(
-        sensors.insert().values(name=name, token_hash=token_hash(token), created_at=iso(now))
+        sensors.insert().values(
+            name=name, token_hash=token_hash(token), created_at=iso(now), kind=kind
+        )
     )
-    await audit.record(conn, at=iso(now), actor=actor, action="sensor.add", detail={"name": name})
+    await audit.record(
+        conn, at=iso(now), actor=actor, action="sensor.add", detail={"name": name, "kind": kind}
+    )
     return token
 
 

@@ -33,7 +33,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description=__doc__,
     )
     p.add_argument("--service", required=True, metavar="URL", help="the service's URL (https://)")
-    p.add_argument("--sensor", required=True, metavar="NAME", help="from `clausewarden sensor add`")
+    p.add_argument(
+        "--sensor",
+        required=True,
+        metavar="NAME",
+        help="from `clausewarden sensor add NAME --kind laptop`",
+    )
     p.add_argument(
         "--token-file",
         type=Path,
@@ -116,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if token == TOKEN_PLACEHOLDER:
         print(
             f"Note: replace {TOKEN_PLACEHOLDER} with the token `clausewarden sensor add "
-            f"{args.sensor}` printed (or pass --token-file).",
+            f"{args.sensor} --kind laptop` printed (or pass --token-file).",
             file=sys.stderr,
         )
     return 0

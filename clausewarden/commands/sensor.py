@@ -17,6 +17,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     for name, help_text in (("add", "register a sensor"), ("revoke", "revoke a sensor")):
         p = actions.add_parser(name, help=help_text)
         p.add_argument("name")
+        if name == "add":
+            p.add_argument(
+                "--kind",
+                choices=store.SENSOR_KINDS,
+                default="proxy",
+                help="proxy (a server, one per site; the default) or laptop (one extension's "
+                "credential: investigation checks reach it only when the headteacher names it)",
+            )
         add_store_options(p)
     p = actions.add_parser("list", help="list sensors")
     add_store_options(p)
@@ -30,12 +38,14 @@ async def _run(args: argparse.Namespace) -> int:
             async with engine.connect() as conn:
                 for row in await store.list_sensors(conn):
                     state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
-                    print(f"{row.name}\t{state}\tlast seen {row.last_seen or 'never'}")
+                    print(f"{row.name}\t{row.kind}\t{state}\tlast seen {row.last_seen or 'never'}")
             return 0
         try:
             async with engine.begin() as conn:
                 if args.action == "add":
-                    token = await store.add_sensor(conn, args.name, actor="cli", now=now)
+                    token = await store.add_sensor(
+                        conn, args.name, actor="cli", now=now, kind=args.kind
+                    )
                 else:
                     await store.revoke_sensor(conn, args.name, actor="cli", now=now)
         except store.StoreError as exc:

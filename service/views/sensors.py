@@ -23,8 +23,9 @@ async def sensors_page(request: web.Request) -> dict[str, Any]:
 async def sensor_add(request: web.Request) -> web.StreamResponse:
     user, form = await posted(request, *ADMIN_ROLES)
     name = str(form.get("name", "")).strip()
+    kind = str(form.get("kind", "proxy"))
     async with request.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, name, actor=user.name, now=now(request))
+        token = await store.add_sensor(conn, name, actor=user.name, now=now(request), kind=kind)
         rows = await store.list_sensors(conn)
     return render_secret(
         "sensors.html",
