@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    false,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -136,8 +137,17 @@ sensors = Table(
     Column("clock_skew_seconds", Integer),
     # How far the sensor's clock was ahead of the service's at its last batch (negative: behind).
     Column("kind", String(16), nullable=False, server_default="proxy"),
-    # "proxy" (a server, one per site) or "laptop" (one extension's credential): investigation
-    # checks reach a laptop only when the headteacher names it (service.investigation_store).
+    # "proxy" (a server, one per site), "laptop" (one extension's credential: investigation
+    # checks reach it only when named, service.investigation_store) or "enrol" (the managed
+    # policy's enrolment secret: it can only enrol a laptop, service.enrolment).
+    Column("public_key", Text),
+    # An enrolled laptop's ECDSA P-256 public key (SPKI, base64); its private key never leaves it.
+    Column("waiting", Boolean, nullable=False, server_default=false()),
+    # Enrolled beyond the fleet size the admin stated: nothing accepted until the admin approves.
+    Column("session_expires", String(20)),
+    Column("last_challenge", String(64)),
+    # An enrolled laptop's bearer token is a short-lived session (token_hash above), got by
+    # signing a challenge later than the last one it signed (no replay).
 )
 
 users = Table(

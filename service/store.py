@@ -119,14 +119,15 @@ async def ping(conn: AsyncConnection) -> None:
 # sensors -------------------------------------------------------------------------------------
 
 
-SENSOR_KINDS = ("proxy", "laptop")
+SENSOR_KINDS = ("proxy", "laptop", "enrol")
 
 
 async def add_sensor(
     conn: AsyncConnection, name: str, *, actor: str, now: datetime, kind: str = "proxy"
 ) -> str:
     """Register a sensor; returns its token (shown once, stored only as a hash). `kind` "laptop"
-    for an extension's credential: investigation checks reach it only when named."""
+    for an extension's credential: investigation checks reach it only when named; "enrol" for the
+    managed policy's enrolment secret, which can only enrol laptops (service.enrolment)."""
     if kind not in SENSOR_KINDS:
         raise StoreError(f"a sensor's kind is one of {', '.join(SENSOR_KINDS)}, not {kind!r}")
     if not SENSOR_NAME.fullmatch(name):  # the proxy checks its configured name the same way

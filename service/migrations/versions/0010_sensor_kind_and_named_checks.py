@@ -21,6 +21,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=16), nullable=False, server_default="proxy")
         )
+        batch_op.add_column(sa.Column("public_key", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column("waiting", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(sa.Column("session_expires", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("last_challenge", sa.String(length=64), nullable=True))
     with op.batch_alter_table("investigation_checks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sensor", sa.String(length=64), nullable=True))
 
@@ -29,4 +35,5 @@ def downgrade() -> None:
     with op.batch_alter_table("investigation_checks", schema=None) as batch_op:
         batch_op.drop_column("sensor")
     with op.batch_alter_table("sensors", schema=None) as batch_op:
-        batch_op.drop_column("kind")
+        for column in ("last_challenge", "session_expires", "waiting", "public_key", "kind"):
+            batch_op.drop_column(column)
