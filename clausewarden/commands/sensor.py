@@ -1,5 +1,7 @@
-"""`clausewarden sensor add NAME` / `revoke NAME` / `list`: the proxies and extensions that
-post events. `add` prints the token once, alone on the last line."""
+"""`clausewarden sensor add NAME [--kind proxy|laptop|enrol]` / `revoke NAME` / `list` / `fleet
+N`: the proxies and extensions that post events. `add` prints the token once, alone on the last
+line; `--kind enrol` makes the laptops' enrolment secret (the only secret in the extension's
+managed policy); `fleet N` states how many laptops may enrol before each needs approval."""
 
 import argparse
 import asyncio
@@ -7,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from clausewarden.commands.service_args import add_store_options, config_from
-from service import store
+from service import enrolment, store
 from service.cli_support import open_store
 
 
@@ -28,6 +30,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         add_store_options(p)
     p = actions.add_parser("list", help="list sensors")
     add_store_options(p)
+    p = actions.add_parser(
+        "fleet", help="state how many laptops may enrol before the admin must approve each"
+    )
+    p.add_argument("size", type=int)
+    add_store_options(p)
     parser.set_defaults(run=run)
 
 
@@ -42,6 +49,10 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         try:
             async with engine.begin() as conn:
+                if args.action == "fleet":
+                    await enrolment.set_fleet_size(conn, args.size, actor="cli", now=now)
+                    print(f"Fleet size {args.size}: enrolments beyond it wait for approval.")
+                    return 0
                 if args.action == "add":
                     token = await store.add_sensor(
                         conn, args.name, actor="cli", now=now, kind=args.kind
