@@ -145,15 +145,23 @@ async def published_check(conn: AsyncConnection, check_id: int, sensor: Any, now
 
 
 async def answer_check(
-    conn: AsyncConnection, check: Any, *, sensor: str, device_pseudonym: str, now: datetime
+    conn: AsyncConnection,
+    check: Any,
+    *,
+    sensor: str,
+    device_pseudonym: str,
+    now: datetime,
+    one_device: bool = False,
 ) -> int | None:
     """Count `sensor`'s stored events carrying `device_pseudonym` (the check's device under that
     sensor's key) and keep the count, audited; the pseudonym itself is not kept. None when this
-    sensor has answered already."""
+    sensor has answered already. `one_device`: the sensor is an enrolled laptop, whose events are
+    stored under a daily tag (service.ingest.counting), and all of them are that laptop's."""
+    mine = events.c.sensor == sensor
     query = (
         select(func.count())
         .select_from(events)
-        .where(and_(events.c.sensor == sensor, events.c.device == device_pseudonym))
+        .where(mine if one_device else and_(mine, events.c.device == device_pseudonym))
     )
     count = int((await conn.execute(query)).scalar_one())
     at = iso(now)

@@ -14,6 +14,7 @@ from policy.school import SchoolConfig
 from service.bundle import BundleSource
 from service.config import Config
 from service.ingest import Catalogue, Rollup, SensorLimits
+from service.ingest.counting import CountingKeys
 from service.metrics import Metrics
 
 
@@ -144,6 +145,8 @@ class Services:
     """Per-sensor rate limits of the sensors' API (429 with Retry-After past them)."""
     catalogue: Catalogue | None = None
     """The ids ingest accepts (made from `school` on first use)."""
+    counting_keys: CountingKeys = field(default_factory=CountingKeys)
+    """Today's counting key (memory only): an enrolled laptop is one device per day."""
 
 
 CONFIG = web.AppKey("config", Config)

@@ -3,6 +3,7 @@ be approved. Each sensor authenticates with its bearer token."""
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
+from policy.event import Event
 from policy.school import account_kinds, account_refusal
 from service import account_store, store
 from service.account_mail import kind_words, tell_headteacher
@@ -36,6 +38,29 @@ from service.views.jsonapi import json_error, json_response
 from service.views.sensor_auth import authenticate_sensor, hold_to
 
 log = logging.getLogger("clausewarden.service")
+
+
+ENROLLED_LAPTOPS = "enrolled-laptops"
+"""What the events of enrolled laptops name as their sensor below level stable (their own name is
+a laptop's for good, and would link its events across days)."""
+
+
+def one_device_per_day(
+    services: Services, sensor: Any, events: list[Event], level: str, now: datetime
+) -> list[Event]:
+    """An enrolled laptop's events as stored: whatever pseudonyms the batch claims, one device per
+    local day (service.ingest.counting); its own sensor name only at level stable, where a named
+    laptop answers an investigation check with the count of its events."""
+    today = now.astimezone(services.tz).date()
+    stored_as = sensor.name if level == "stable" else ENROLLED_LAPTOPS
+    out = []
+    for event in events:
+        device = event.device
+        if device is not None:
+            day = services.rollup.local(event.time)[0]
+            device = services.counting_keys.tag(sensor.id, day, today)
+        out.append(replace(event, device=device, sensor=stored_as))
+    return out
 
 
 def catalogue(services: Services) -> Catalogue:
@@ -81,6 +106,8 @@ async def post_events(request: web.Request) -> web.Response:
         if isinstance(body, dict) and isinstance(body.get("events"), list):
             metrics.events_rejected.inc(len(body["events"]))
         raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
+    if sensor.public_key is not None:
+        checked = one_device_per_day(services, sensor, checked, settings.privacy_level, now)
     skew = clock_skew(status, [body["events"][i] for i in deferred], now)
     if deferred:
         log.warning(

@@ -81,7 +81,12 @@ async def post_answer(request: web.Request) -> web.Response:
         if check is None:
             raise json_error(404, "no such check for this sensor (expired, closed or never asked)")
         count = await cases.answer_check(
-            conn, check, sensor=sensor, device_pseudonym=device, now=now
+            conn,
+            check,
+            sensor=sensor,
+            device_pseudonym=device,
+            now=now,
+            one_device=sensor_row.public_key is not None,
         )
     if count is None:
         raise json_error(409, "this sensor has answered that check already")

@@ -6,16 +6,12 @@ the admin states wait for approval (20 against a fleet of 10); a laptop is revok
 Against the real aiohttp application on a real SQLite file; the laptops' keys are real ECDSA P-256
 keys (as WebCrypto makes them: the test signs as the extension does, raw r||s)."""
 
-import base64
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 ROOT = Path(__file__).resolve().parents[2]
 for folder in (ROOT, ROOT / "tests" / "service"):
@@ -29,45 +25,13 @@ from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.forms import form_post  # noqa: E402
+from tests.support.laptops import Laptop  # noqa: E402
 
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
     config = Config(data_dir=tmp_path / "service", background_tasks=False)
     return await aiohttp_client(create_app(config))
-
-
-class Laptop:
-    """A laptop's key pair, as the extension makes it."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        der = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.public_key = base64.b64encode(der).decode()
-        self.name = ""
-
-    def sign(self, text: str) -> str:
-        r, s = decode_dss_signature(self.key.sign(text.encode(), ec.ECDSA(hashes.SHA256())))
-        return base64.b64encode(r.to_bytes(32) + s.to_bytes(32)).decode()
-
-    async def enrol(self, cli: Any, secret: str) -> Any:
-        resp = await cli.post(
-            "/api/v1/enrol", json={"public_key": self.public_key}, headers=bearer(secret)
-        )
-        if resp.status == 201:
-            self.name = (await resp.json())["sensor"]
-        return resp
-
-    async def session(self, cli: Any, challenge: str | None = None) -> Any:
-        if challenge is None:
-            challenge = (await (await cli.get("/api/v1/enrol/challenge")).json())["challenge"]
-        signed = self.sign(f"clausewarden-session\n{self.name}\n{challenge}")
-        return await cli.post(
-            "/api/v1/session",
-            json={"sensor": self.name, "challenge": challenge, "signature": signed},
-        )
 
 
 async def enrolment_secret(cli: Any) -> str:
