@@ -231,7 +231,6 @@ def _refused(problems: dict[str, str]) -> web.HTTPException:
 async def post_account_request(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
     services = request.app[SERVICES]
-    hold_to(services.sensor_limits.account_requests, sensor)
     if request.content_length is not None and request.content_length > MAX_ACCOUNT_REQUEST_BYTES:
         raise json_error(413, "a request to register an account is at most 16 kB")
     try:
@@ -260,6 +259,9 @@ async def post_account_request(request: web.Request) -> web.Response:
     refusal = account_refusal(entry, kind)
     if refusal is not None:
         raise _refused({"kind" if kinds else "platform": refusal})
+    # Only a request that would be kept counts against the credential's limit: a refused body
+    # costs nothing, so it cannot use the limit up (each enrolled laptop has its own).
+    hold_to(services.sensor_limits.account_requests, sensor)
     account_id, label = asked.account_id.strip(), asked.label.strip()
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
