@@ -123,3 +123,11 @@ async def test_one_laptops_tags_differ_from_day_to_day(cli, clock, tmp_path):
     await post(cli, token, [held_post(laptop.name, uuid.uuid4().hex, time="2026-11-26T09:45:00Z")])
     tags = [d for s, d in stored(tmp_path) if s == "enrolled-laptops"]
     assert len(tags) == 2 and tags[0] != tags[1]
+
+
+async def test_the_privacy_page_says_what_the_service_can_link_and_for_how_long(cli):
+    html = await (await cli.get("/privacy")).text()
+    assert "at most one device in any figure on any day" in html
+    assert "counting key it holds in memory for that day only" in html
+    assert "never written to the database or to a backup" in html
+    assert "A proxy&#39;s credential stays as it is" in html or "A proxy's credential" in html
