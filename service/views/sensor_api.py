@@ -45,6 +45,16 @@ ENROLLED_LAPTOPS = "enrolled-laptops"
 a laptop's for good, and would link its events across days)."""
 
 
+def claims_for(name: str, body: Any) -> None:
+    """An enrolled laptop's events name it, whatever sensor name they were recorded under (one
+    recorded before the laptop's enrolment finished names the policy's): the credential alone
+    says which laptop sent them, and one_device_per_day relabels them anyway."""
+    found = body.get("events") if isinstance(body, dict) else None
+    for event in found if isinstance(found, list) else ():
+        if isinstance(event, dict) and "sensor" in event:
+            event["sensor"] = name
+
+
 def one_device_per_day(
     services: Services, sensor: Any, events: list[Event], level: str, now: datetime
 ) -> list[Event]:
@@ -89,6 +99,8 @@ async def post_events(request: web.Request) -> web.Response:
         if settings is None:
             settings = await services.bundles.settings(conn)
         known = await catalogue(services).known(conn, policy_versions_named(body))
+    if sensor.public_key is not None:
+        claims_for(sensor.name, body)
     deferred: list[int] = []
     try:
         checked, status, problems = check_batch(

@@ -131,3 +131,13 @@ async def test_the_privacy_page_says_what_the_service_can_link_and_for_how_long(
     assert "counting key it holds in memory for that day only" in html
     assert "never written to the database or to a backup" in html
     assert "A proxy&#39;s credential stays as it is" in html or "A proxy's credential" in html
+
+
+async def test_events_recorded_before_enrolment_finished_are_taken_as_the_laptops(cli, tmp_path):
+    # An event recorded while the laptop was offline names the policy's sensor ("laptops"): the
+    # credential says which laptop sent it, and it is stored as that laptop's, not refused.
+    _proxy, secret = await setup(cli)
+    laptop = Laptop()
+    token = await laptop.enrolled(cli, secret)
+    await post(cli, token, [held_post("laptops", uuid.uuid4().hex)])
+    assert [s for s, _d in stored(tmp_path) if s != "proxy1"] == ["enrolled-laptops"]

@@ -155,3 +155,35 @@ async def test_the_sensors_page_makes_a_laptop_kind_sensor(cli):
         assert (await store.get_sensor(conn, "laptop-1")).kind == "laptop"
     resp = await form_post(cli, "/sensors", "/sensors", {"name": "x", "kind": "phone"})
     assert resp.status == 400
+
+
+async def test_an_enrolled_laptop_named_in_a_check_answers_with_the_count_of_its_events(cli):
+    from svc_helpers import event
+
+    from service import enrolment
+    from tests.support.laptops import Laptop
+
+    await sensor(cli, "proxy1", "proxy")
+    secret = await sensor(cli, "laptops", "enrol")
+    async with cli.server.app[ENGINE].begin() as conn:
+        await enrolment.set_fleet_size(conn, 5, actor="test", now=datetime.now(UTC))
+    laptop, other = Laptop(), Laptop()
+    token = await laptop.enrolled(cli, secret)
+    other_token = await other.enrolled(cli, secret)
+    await countersigned_investigation(cli)  # stable from here
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
+    for who, tok, n in ((laptop, token, 3), (other, other_token, 1)):
+        batch = [event(sensor=who.name, time=now) for _ in range(n)]
+        resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(tok))
+        assert resp.status == 202, await resp.text()
+    assert (await ask(cli, DEVICE, laptop.name)).status == 303
+    assert await (await checks(cli, other_token)).json() == {"checks": []}
+    [check] = (await (await checks(cli, token)).json())["checks"]
+    resp = await cli.post(
+        f"/api/v1/investigation-checks/{check['id']}",
+        json={"device": secrets.token_hex(16)},
+        headers=bearer(token),
+    )
+    assert resp.status == 202
+    page = await (await cli.get("/investigations")).text()
+    assert f"3 stored events match that device (answered by {laptop.name})" in page
