@@ -261,6 +261,8 @@ investigation_answers = Table(
     Column("sensor", String(64), primary_key=True),
     Column("answered_at", String(20), nullable=False),
     Column("matching_events", Integer, nullable=False),
+    Column("voided_by", String(64)),
+    # The headteacher who voided this answer (a sensor she does not trust for it): not counted.
 )
 
 staff_reports = Table(

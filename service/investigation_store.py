@@ -183,6 +183,32 @@ async def answer_check(
     return count
 
 
+async def void_answer(
+    conn: AsyncConnection, check_id: int, sensor: str, *, actor: str, now: datetime
+) -> bool:
+    """Void `sensor`'s answer to check `check_id` (it then counts for nothing), audited. False
+    when there is no such answer not voided yet."""
+    result = await conn.execute(
+        update(investigation_answers)
+        .where(
+            investigation_answers.c.check_id == check_id,
+            investigation_answers.c.sensor == sensor,
+            investigation_answers.c.voided_by.is_(None),
+        )
+        .values(voided_by=actor)
+    )
+    if result.rowcount != 1:
+        return False
+    await audit.record(
+        conn,
+        at=iso(now),
+        actor=actor,
+        action="investigation.test.void",
+        detail={"check": check_id, "sensor": sensor},
+    )
+    return True
+
+
 async def checks_with_answers(conn: AsyncConnection) -> dict[int, list[dict[str, Any]]]:
     """Every check by investigation id, newest first, each with its answers (sensor, count)."""
     checks = list(
@@ -204,8 +230,12 @@ async def checks_with_answers(conn: AsyncConnection) -> dict[int, list[dict[str,
                 "requested_by": check.requested_by,
                 "requested_at": check.requested_at,
                 "expires_at": check.expires_at,
-                "answers": [(a.sensor, a.matching_events) for a in got],
-                "matching_events": sum(a.matching_events for a in got),
+                "answers": [(a.sensor, a.matching_events) for a in got if not a.voided_by],
+                "matching_events": sum(a.matching_events for a in got if not a.voided_by),
+                "each": [
+                    {"sensor": a.sensor, "events": a.matching_events, "voided_by": a.voided_by}
+                    for a in got
+                ],
             }
         )
     return out

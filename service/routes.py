@@ -86,6 +86,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/investigations/{id}/countersign", investigations.investigation_countersign)
     r.add_post("/investigations/{id}/test", investigations.investigation_test)
     r.add_post("/investigations/{id}/close", investigations.investigation_close)
+    r.add_post("/investigations/checks/{check}/answers/{sensor}/void", investigations.answer_void)
     r.add_get("/staff-reports", staff_reports.inbox)
     r.add_post("/staff-reports/retention", staff_reports.retention_save)
     r.add_get("/staff-reports/{reference}", staff_reports.read)

@@ -110,6 +110,22 @@ async def investigation_test(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/investigations#check-{check}")
 
 
+async def answer_void(request: web.Request) -> web.StreamResponse:
+    """The headteacher voids one sensor's answer to a device test: it then counts for nothing."""
+    user = await require(request, "headteacher")
+    try:
+        check_id = int(request.match_info["check"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with request.app[ENGINE].begin() as conn:
+        done = await cases.void_answer(
+            conn, check_id, request.match_info["sensor"], actor=user.name, now=now(request)
+        )
+    if not done:
+        raise refuse("no such answer, or it is voided already")
+    raise web.HTTPSeeOther(f"/investigations#check-{check_id}")
+
+
 async def investigation_close(request: web.Request) -> web.StreamResponse:
     user = await require(request, "headteacher", "governor")
     row = await _investigation(request)

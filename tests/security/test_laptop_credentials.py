@@ -187,3 +187,33 @@ async def test_an_enrolled_laptop_named_in_a_check_answers_with_the_count_of_its
     assert resp.status == 202
     page = await (await cli.get("/investigations")).text()
     assert f"3 stored events match that device (answered by {laptop.name})" in page
+
+
+async def test_the_headteacher_sees_each_answer_and_its_sensor_and_can_void_one(cli):
+    from svc_helpers import event
+
+    proxy = await sensor(cli, "proxy1", "proxy")
+    other = await sensor(cli, "proxy2", "proxy")
+    await countersigned_investigation(cli)
+    seen = secrets.token_hex(16)  # the device under proxy2's key: 4 of its events
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
+    batch = [event(sensor="proxy2", device=seen, time=now) for _ in range(4)]
+    resp = await cli.post("/api/v1/events", json={"events": batch}, headers=bearer(other))
+    assert resp.status == 202, await resp.text()
+    assert (await ask(cli, DEVICE)).status == 303
+    for token, device in ((proxy, secrets.token_hex(16)), (other, seen)):
+        resp = await cli.post(
+            "/api/v1/investigation-checks/1", json={"device": device}, headers=bearer(token)
+        )
+        assert resp.status == 202
+    page = await (await cli.get("/investigations")).text()
+    assert "4 stored events match" in page and "proxy2: 4 events" in page
+    resp = await form_post(
+        cli, "/investigations", "/investigations/checks/1/answers/proxy2/void", {}
+    )
+    assert resp.status == 303
+    page = await (await cli.get("/investigations")).text()
+    assert "0 stored events match that device (answered by proxy1)" in page
+    assert "proxy2: 4 events (voided by helen)" in page
+    async with cli.server.app[ENGINE].connect() as conn:
+        assert "investigation.test.void" in [e.action for e in await audit.recent(conn)]

@@ -29,9 +29,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_challenge", sa.String(length=64), nullable=True))
     with op.batch_alter_table("investigation_checks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sensor", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("investigation_answers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("voided_by", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("investigation_answers", schema=None) as batch_op:
+        batch_op.drop_column("voided_by")
     with op.batch_alter_table("investigation_checks", schema=None) as batch_op:
         batch_op.drop_column("sensor")
     with op.batch_alter_table("sensors", schema=None) as batch_op:
