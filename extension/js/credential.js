@@ -67,6 +67,15 @@ export class Credential {
     return this._pending;
   }
 
+  /** The service refused `authorization` (401: the session ended early, e.g. a restored
+   * database): if it is this laptop's current token, forget it so the next use signs afresh. */
+  async refused(authorization) {
+    const record = await this._store.get();
+    if (record && record.token && authorization === `Bearer ${record.token}`) {
+      await this._store.put({ ...record, token: null, expiresAt: 0 });
+    }
+  }
+
   /** The stored record, with a key pair made at first use. */
   async _record() {
     let record = await this._store.get();

@@ -29,6 +29,16 @@ export function createWorker(
 ) {
   const store = credentialStore ?? (globalThis.indexedDB ? indexedDbStore() : null);
   const credential = store ? new Credential({ store, fetch, now: clock }) : null;
+  if (credential) {
+    // A 401 to this laptop's session token: forget it, so the next request signs for a new one.
+    const plainFetch = fetch;
+    fetch = async (url, init) => {
+      const response = await plainFetch(url, init);
+      const authorization = init?.headers?.Authorization;
+      if (response.status === 401 && authorization) await credential.refused(authorization).catch(() => {});
+      return response;
+    };
+  }
   const settings = new Settings(ext.managed, ext.local, clock, credential);
   const policies = new PolicyCache(
     ext.local,

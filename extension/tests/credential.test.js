@@ -73,3 +73,16 @@ test("an enrolment beyond the fleet waits, with no token, and asks again later",
   await credential.session(config);
   assert.deepEqual(svc.calls, ["/api/v1/enrol", "/api/v1/enrol"]);
 });
+
+test("a 401 to the current token makes the next use sign for a new session", async () => {
+  const store = memoryStore();
+  const svc = service();
+  const credential = new Credential({ store, fetch: svc.fetch, now: () => Date.parse("2026-12-07T10:00:00Z") });
+  const first = await credential.session(config);
+  await credential.refused("Bearer someone-else");
+  assert.equal((await credential.session(config)).token, first.token);
+  await credential.refused(`Bearer ${first.token}`);
+  const renewed = await credential.session(config);
+  assert.notEqual(renewed.token, first.token);
+  assert.deepEqual(svc.calls.slice(-2), ["/api/v1/enrol/challenge", "/api/v1/session"]);
+});
