@@ -16,7 +16,7 @@ from aiohttp import web
 from service import enrolment
 from service.keys import CONFIG, ENGINE, SERVICES
 from service.views.jsonapi import json_error, json_response
-from service.views.sensor_auth import authenticate_enrolment
+from service.views.sensor_auth import authenticate_enrolment, hold_to
 
 
 async def _object(request: web.Request, keys: set[str]) -> dict[str, Any]:
@@ -34,7 +34,8 @@ async def _object(request: web.Request, keys: set[str]) -> dict[str, Any]:
 
 
 async def post_enrol(request: web.Request) -> web.Response:
-    await authenticate_enrolment(request)
+    secret = await authenticate_enrolment(request)
+    hold_to(request.app[SERVICES].sensor_limits.enrolments, secret, "enrolments")
     body = await _object(request, {"public_key"})
     now = request.app[CONFIG].clock()
     try:
@@ -52,6 +53,8 @@ async def get_challenge(request: web.Request) -> web.Response:
 
 async def post_session(request: web.Request) -> web.Response:
     body = await _object(request, {"sensor", "challenge", "signature"})
+    # No limit per laptop name here: anyone can send a bad signature under a laptop's name, and
+    # a limit would let them keep that laptop from its session.
     now = request.app[CONFIG].clock()
     try:
         async with request.app[SERVICES].write_lock, request.app[ENGINE].begin() as conn:

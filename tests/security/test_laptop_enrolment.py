@@ -110,3 +110,18 @@ async def test_twenty_enrolments_against_a_fleet_of_ten(cli):
     page = await (await cli.get("/sensors")).text()
     assert "11 laptops enrolled of a fleet of 10" in page
     assert page.count("waiting for approval") == 9
+
+
+async def test_enrolments_with_the_secret_are_held_to_a_rate(cli):
+    # The secret is readable: whoever holds it cannot enrol without bound (429 past the burst;
+    # the fleet size and MAX_WAITING bound what is kept).
+    from service import enrolment
+
+    secret = await enrolment_secret(cli)
+    statuses = []
+    for _ in range(enrolment.MAX_WAITING + 110):
+        statuses.append((await Laptop().enrol(cli, secret)).status)
+        if statuses[-1] == 429:
+            break
+    assert statuses[-1] == 429
+    assert 403 in statuses  # past MAX_WAITING, refused before the rate's burst was spent
