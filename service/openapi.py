@@ -324,6 +324,7 @@ def document() -> dict[str, Any]:
                         "400": _json("Failure", "not one public key"),
                         "401": _json("Failure", "no enrolment secret, or an unknown one"),
                         "403": _json("Failure", "revoked, not a P-256 key, or too many waiting"),
+                        "429": _too_many("enrolments"),
                     },
                 }
             },
