@@ -28,19 +28,14 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.support.axe import MISSING, assert_accessible, have_axe
+from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
+from tests.support.local_site import Site, resolver_rules
+from tests.support.net import free_port, stop, wait_for_port
+from tests.support.proxy import BLOCK_TIKTOK_RULE, Proxy, start_proxy
+from tests.support.upstream import Upstream
+
 ROOT = Path(__file__).resolve().parents[1]
-for folder in (ROOT / "tests" / "proxy", ROOT / "tests" / "extension"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from local_site import Site, resolver_rules  # noqa: E402
-from proxy_helpers import BLOCK_TIKTOK_RULE  # noqa: E402
-from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.axe import MISSING, assert_accessible, have_axe  # noqa: E402
-from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -14,7 +14,7 @@ import pytest
 
 from service.app import create_app
 from service.config import Config
-from tests.deploy.certs import Certs, make_certs
+from tests.support.certs import Certs, make_certs
 from tests.support.net import free_port, stop, wait_for_port
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -10,12 +10,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from test_proxy_end_to_end import Proxy, start_proxy
-from test_proxy_shipping import FAST, Service, recent_working_time
-from upstream import Upstream
 
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop
+from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
+from tests.support.service import Service
+from tests.support.upstream import Upstream
 
 HOST = "clausewarden.internal"
 FORM_HEADERS = {
@@ -78,7 +78,7 @@ def upstream() -> Iterator[Upstream]:
 def service(tmp_path) -> Iterator[Service]:
     folder = tmp_path / "service"
     folder.mkdir()
-    svc = Service(folder)
+    svc = Service(folder, sensor="proxy", log=folder / "service.log")
     yield svc
     svc.stop()
 

@@ -23,17 +23,15 @@ import pytest
 from sqlalchemy import update
 from yarl import URL
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from service import user_store
+from service.app import create_app
+from service.config import Config
+from service.db import users
+from service.keys import ENGINE, SERVICES
+from tests.support.browser import CHROMIUM, chromium_args, have_chromium
+from tests.support.net import free_port, stop, wait_for_port
 
-from service import user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.db import users  # noqa: E402
-from service.keys import ENGINE, SERVICES  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "a-long-password"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-from tests.deploy.deploy_helpers import ChainedProxy
-from tests.proxy.proxy_helpers import WORKING_TIME
-from tests.proxy.upstream import BODY, Upstream, tls_context_for_localhost
+from tests.support.deploy import ChainedProxy
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.proxy import WORKING_TIME
+from tests.support.upstream import BODY, Upstream, tls_context_for_localhost
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 VISITOR, OWN_DEVICE, SCHOOL_DEVICE = "127.0.0.2", "127.0.0.3", "127.0.0.1"

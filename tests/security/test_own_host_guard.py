@@ -2,19 +2,13 @@
 services (the service on 127.0.0.1 believes the forwarded headers of a reverse proxy there)."""
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.net import stop
-
-PROXY_TESTS = Path(__file__).resolve().parents[1] / "proxy"
-if str(PROXY_TESTS) not in sys.path:
-    sys.path.insert(0, str(PROXY_TESTS))  # the proxy tests' helpers, as the other attack tests
-
-from test_proxy_end_to_end import start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
+from tests.support.proxy import start_proxy
+from tests.support.upstream import Upstream
 
 
 def _own_network_address() -> str | None:

@@ -3,21 +3,14 @@
 request would skip the warning, so it is declined; a prefetch is never warned nor recorded."""
 
 import http.client
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.net import stop  # noqa: E402
+from tests.support.net import stop
+from tests.support.proxy import Proxy, outbox_events, start_proxy
+from tests.support.upstream import Upstream
 
 PRERENDER = {
     "Sec-Fetch-Mode": "navigate",

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from svc_helpers import Clock
 
 from service.app import create_app
 from service.config import Config
+from tests.support.service import Clock
 
 
 def _pg_admin_url() -> str | None:

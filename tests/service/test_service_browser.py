@@ -12,7 +12,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from svc_helpers import PASSWORD, event, seed_store
+
+from tests.support.service import PASSWORD, event, seed_store
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402

@@ -61,7 +61,7 @@ def test_user_add_takes_the_password_from_the_environment_never_an_argument(tmp_
 
 
 def test_audit_verify_passes_then_fails_after_an_entry_is_deleted(tmp_path):
-    from svc_helpers import seed_store
+    from tests.support.service import seed_store
 
     seed_store(tmp_path, {}, ["a", "b", "c"])
     ok = cw("audit", "verify", data=tmp_path)
@@ -115,7 +115,7 @@ def _post(url: str, token: str, body: dict) -> int:
 def test_events_export_streams_what_the_served_api_stored(served):
     from datetime import UTC, datetime
 
-    from svc_helpers import event
+    from tests.support.service import event
 
     url, token, data = served
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
@@ -140,11 +140,10 @@ def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from svc_helpers import event
-
     from service.cli_support import bundle_source, open_store
     from service.config import Config
     from service.ingest import Rollup, store_rows
+    from tests.support.service import event
 
     config = Config(data_dir=tmp_path)
     _school, _bundles, tz = bundle_source(config)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from svc_helpers import PASSWORD as PASSWORD_OF_USERS
-from svc_helpers import add_sensor, add_user, bearer, later, login, seed_store
 
 from service import retention
 from service.app import create_app
@@ -26,6 +24,8 @@ from service.mailer import MAILER
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.forms import csrf_from
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import PASSWORD as PASSWORD_OF_USERS
+from tests.support.service import add_sensor, add_user, bearer, later, login, seed_store
 from tests.support.smtp import PASSWORD, USER, SmtpServer
 
 REPORT = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.certs import Certs, make_certs
+from tests.support.certs import Certs, make_certs
 from tests.support.net import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
