@@ -36,6 +36,20 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
 SKIP_COPY = {".venv", ".git", "data", "test-artifacts", "node_modules", "build", "__pycache__"}
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+MACHINE_ETC_VARIABLE = "CLAUSEWARDEN_TEST_SYSTEM_CONFIG_DIR"
+MACHINE_ETC = f'''"""Test only (tests/deploy/test_wheel_install.py): the installed wheel takes
+the folder in {MACHINE_ETC_VARIABLE} for /etc/clausewarden, so that a school's configuration on
+the machine running the tests never reaches them. Loaded at start-up by a .pth file, after the
+dependencies."""
+import os
+
+if os.environ.get("{MACHINE_ETC_VARIABLE}"):
+    from pathlib import Path
+
+    import policy.configdir
+
+    policy.configdir.SYSTEM_CONFIG_DIR = Path(os.environ["{MACHINE_ETC_VARIABLE}"])
+'''
 
 
 @dataclass
@@ -50,6 +64,8 @@ class Installed:
     def env(self, **extra: str) -> dict[str, str]:
         keep = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.home)}
         keep.update({k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TZ")})
+        # This test's own "/etc/clausewarden" (none), never the machine's (see MACHINE_ETC).
+        keep[MACHINE_ETC_VARIABLE] = str(self.home / "etc-clausewarden-of-this-machine")
         return {**keep, **extra}  # no PYTHONPATH, no CLAUSEWARDEN_*
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -119,6 +135,10 @@ def install(wheel: Path, venv: Path) -> None:
         ).stdout.strip()
     )
     (site / "zz_checkout_dependencies.pth").write_text(f"{deps}\n", encoding="utf-8")
+    (site / "clausewarden_test_machine.py").write_text(MACHINE_ETC, encoding="utf-8")
+    (site / "zzz_clausewarden_test_machine.pth").write_text(
+        "import clausewarden_test_machine\n", encoding="utf-8"
+    )
     mitmdump = venv / "bin" / "mitmdump"
     mitmdump.write_text(
         f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom mitmproxy.tools.main import mitmdump\n"
