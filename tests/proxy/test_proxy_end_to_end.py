@@ -25,13 +25,6 @@ from tests.support.upstream import BODY, Upstream, response_bytes, tls_context_f
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def proxy(tmp_path_factory, upstream) -> Iterator[Proxy]:
     tmp = tmp_path_factory.mktemp("proxy")
     running = start_proxy(tmp, upstream.port, accounts_config(tmp / "config"))

@@ -16,7 +16,6 @@ from policy.configdir import load_policy
 from tests.support.net import stop
 from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
 from tests.support.service import Service
-from tests.support.upstream import Upstream
 
 
 def working_time_ahead(days: int) -> str:
@@ -43,13 +42,6 @@ def until(check, what: str, timeout: float = 60) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"never: {what}")
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -23,14 +23,6 @@ from tests.support.proxy import (
     warn_on_every_site,
 )
 from tests.support.service import Service
-from tests.support.upstream import Upstream
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture

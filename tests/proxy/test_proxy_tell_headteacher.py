@@ -15,7 +15,6 @@ from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_c
 from tests.support.net import free_port, stop
 from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
 from tests.support.service import Service
-from tests.support.upstream import Upstream
 
 HOST = "clausewarden.internal"
 FORM_HEADERS = {
@@ -65,13 +64,6 @@ def files_hold(folder: Path, *needles: str) -> list[str]:
             if any(n.encode() in data for n in needles):
                 found.append(str(path))
     return found
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture

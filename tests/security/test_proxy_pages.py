@@ -14,16 +14,8 @@ import pytest
 from tests.support.browser import CHROMIUM, chromium_args, have_chromium
 from tests.support.net import stop
 from tests.support.proxy import Proxy, start_proxy
-from tests.support.upstream import Upstream
 
 SELF_VIEW = "What this device has recorded today"
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

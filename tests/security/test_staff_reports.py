@@ -324,15 +324,6 @@ async def test_the_smtp_password_never_reaches_the_log_the_inbox_or_the_audit_lo
 # --- through the proxy ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Any]:
-    from tests.support.upstream import Upstream
-
-    server = Upstream()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def relay(tmp_path, upstream) -> Iterator[tuple[Any, Any]]:
     from tests.support.net import stop
