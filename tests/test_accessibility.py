@@ -31,8 +31,9 @@ import pytest
 from tests.support.axe import MISSING, assert_accessible, have_axe
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.local_site import Site, resolver_rules
-from tests.support.net import free_port, stop, wait_for_port
+from tests.support.net import stop
 from tests.support.proxy import BLOCK_TIKTOK_RULE, Proxy, start_proxy
+from tests.support.service import Service
 from tests.support.upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,17 +139,12 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
     token_file = workdir / "sensor.token"
     token_file.write_text(token.strip(), encoding="utf-8")
     assert _load_sample_events(data, config_dir) > 100
-    port = free_port()
-    log = (workdir / "service.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--data-dir", str(data), "--config", str(config_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    service = Service(data, "--host", "127.0.0.1", config=config_dir, log=workdir / "service.log")
+    url = service.url
     try:
-        wait_for_port(port, process)
+        service.start()
+        process = service.process
+        assert process is not None
         import urllib.request
 
         report = {
@@ -172,7 +168,7 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
         yield {"url": url, "token_file": token_file, "report": reference}
         assert process.poll() is None, "the service died during the tests"
     finally:
-        stop(process)
+        service.stop()
 
 
 @pytest.fixture(scope="module")

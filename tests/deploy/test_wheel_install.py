@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
@@ -81,7 +82,12 @@ class Installed:
 
 def _copy_source(target: Path) -> None:
     def ignore(folder: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in SKIP_COPY or n.endswith(".egg-info")}
+        # (.coverage.*: data files other workers' processes may be writing meanwhile)
+        return {
+            n
+            for n in names
+            if n in SKIP_COPY or n.endswith(".egg-info") or n.startswith(".coverage")
+        }
 
     shutil.copytree(ROOT, target, symlinks=True, ignore=ignore)
 
@@ -218,24 +224,19 @@ def test_installed_it_looks_for_the_config_in_etc_and_keeps_its_data_in_var_lib(
 
 @pytest.fixture(scope="module")
 def served(installed: Installed) -> Iterator[tuple[int, str, Path]]:
-    data = installed.home / "service-data"
-    token = installed.run(installed.clausewarden, "sensor", "add", "proxy", "--data-dir", str(data))
-    assert token.returncode == 0, token.stderr
-    port = free_port()
-    log = installed.home / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [installed.clausewarden, "serve", "--port", str(port), "--data-dir", str(data)],
-            cwd=installed.home,
-            env=installed.env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    service = Service(
+        installed.home / "service-data",
+        command=[installed.clausewarden],
+        environ=installed.env(),
+        cwd=installed.home,
+        log=installed.home / "serve.log",
+        sensor="proxy",
+    )
     try:
-        wait_for_port(port, process, timeout=60)
-        yield port, token.stdout.strip().splitlines()[-1], log
+        service.start()
+        yield service.port, service.token, service.log
     finally:
-        stop(process)
+        service.stop()
 
 
 def test_installed_serve_says_what_it_uses_migrates_and_serves_its_pages(installed, served):

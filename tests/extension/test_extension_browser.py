@@ -154,15 +154,20 @@ def test_continue_then_loads_the_page_and_records_the_reason(
     page.close()
 
 
-def test_go_back_returns_to_the_page_before(browser: tuple[Any, Any]) -> None:
+def test_go_back_returns_to_the_page_before(browser: tuple[Any, Any], site: Site) -> None:
     context, worker = browser
     reset(context, worker)
     page = context.new_page()
     page.goto("https://www.bbc.co.uk/")
+    assert page.locator("h1").inner_text() == "LOCAL www.bbc.co.uk"
+    facebook_before = site.hits.count(SITE_HOSTS[0])
     page.goto("https://www.facebook.com/")
     page.wait_for_selector("#go-back")
+    assert page.url.startswith("chrome-extension://")  # the warning, not Facebook
     page.click("#go-back")
     page.wait_for_url("https://www.bbc.co.uk/")
+    assert page.locator("h1").inner_text() == "LOCAL www.bbc.co.uk"
+    assert site.hits.count(SITE_HOSTS[0]) == facebook_before  # Facebook was never opened
     page.close()
 
 

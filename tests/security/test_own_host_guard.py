@@ -2,12 +2,11 @@
 services (the service on 127.0.0.1 believes the forwarded headers of a reverse proxy there)."""
 
 import socket
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from tests.support.net import stop
-from tests.support.proxy import start_proxy
+from tests.support.proxy import Proxy, start_proxy
 from tests.support.upstream import Upstream
 
 
@@ -35,15 +34,24 @@ def _ask(proxy_port: int, source: str, request: bytes) -> bytes:
         return data
 
 
-@pytest.fixture
-def proxied(tmp_path: Path):
+@pytest.fixture(scope="module")
+def guard_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Upstream]]:
+    """One proxy for the module. Its upstream is also the loopback service the tests aim at, so
+    whatever the proxy let through, by either path, reaches that one server."""
     upstream = Upstream()
-    proxy = start_proxy(tmp_path, upstream.port, None)
+    proxy = start_proxy(tmp_path_factory.mktemp("own-host-guard"), upstream.port, None)
     try:
         yield proxy, upstream
     finally:
-        stop(proxy.process)
+        proxy.stop()
         upstream.close()
+
+
+@pytest.fixture
+def proxied(guard_proxy: tuple[Proxy, Upstream]) -> tuple[Proxy, Upstream]:
+    proxy, upstream = guard_proxy
+    upstream.requests.clear()  # what reached it from now on is this test's
+    return proxy, upstream
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])

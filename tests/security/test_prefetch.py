@@ -4,7 +4,6 @@ request would skip the warning, so it is declined; a prefetch is never warned no
 
 import http.client
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +20,11 @@ PRERENDER = {
 }
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Proxy, Upstream]]:
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Upstream]]:
+    """One proxy for the module: no test here makes it record anything (each checks so)."""
     upstream = Upstream()
-    proxy = start_proxy(tmp_path, upstream.port, None)
+    proxy = start_proxy(tmp_path_factory.mktemp("prefetch"), upstream.port, None)
     yield proxy, upstream
     stop(proxy.process)
     upstream.close()

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import Service
 
 ENV = {**os.environ, "CLAUSEWARDEN_PASSWORD": "a-long-password"}
 
@@ -84,19 +85,13 @@ def test_dpia_draft_is_generated_from_the_settings(tmp_path):
 def served(tmp_path):
     """A real `clausewarden serve` process with a sensor; yields (url, token, data)."""
     token = cw("sensor", "add", "proxy1", data=tmp_path).stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
-        + ["--data-dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = Service(tmp_path, env=ENV)
     try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", token, tmp_path
-        assert process.poll() is None
+        service.start()
+        yield service.url, token, tmp_path
+        assert service.process is not None and service.process.poll() is None
     finally:
-        stop(process)
+        service.stop()
 
 
 def _post(url: str, token: str, body: dict) -> int:

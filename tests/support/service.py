@@ -28,8 +28,8 @@ class Service:
 
     The port is chosen once, so a test can stop the service and start it again at the same
     address. `sensor` adds that sensor first and writes its token to `token_file`. `command`
-    is how `clausewarden` is run (an installed wheel's script, say); `env` is added to the
-    environment.
+    is how `clausewarden` is run (an installed wheel's script, say); `env` is added to
+    `environ`, the environment (this process's unless given).
     """
 
     def __init__(
@@ -38,6 +38,7 @@ class Service:
         *args: str,
         config: Path | None = None,
         env: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
         sensor: str | None = None,
         log: Path | None = None,
         command: Sequence[str] = CLAUSEWARDEN,
@@ -45,14 +46,18 @@ class Service:
     ) -> None:
         self.folder = self.data = data
         self.args, self.config, self.command, self.cwd = args, config, tuple(command), cwd
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**(os.environ if environ is None else environ), **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log or data.parent / f"{data.name}-serve.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.token = ""
-        if sensor is not None:
+        if sensor is not None and self.command == CLAUSEWARDEN:
+            # In this process, through the service's own store (a CLI process each costs seconds).
+            self.token = seed_store(data, {}, [sensor])[sensor]
+        elif sensor is not None:
             self.token = self.cli("sensor", "add", sensor).strip().splitlines()[-1].strip()
+        if sensor is not None:
             self.token_file = data.parent / f"{data.name}-{sensor}.token"
             self.token_file.write_text(self.token + "\n")
 
