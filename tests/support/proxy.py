@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MAP_UPSTREAM = Path(__file__).resolve().parent / "map_upstream.py"
 WORKING_TIME = "2026-11-25T10:00:00+00:00"  # a Wednesday in term, 10:00 in London
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+# How long a request through the proxy may wait for its answer: generous, as the proxy shares the
+# machine with the other test workers (no test measures time with it).
+TIMEOUT = 30
 
 SCHOOL_ACCOUNTS = """\
 accounts:
@@ -88,11 +91,11 @@ class Proxy:
         self, scheme: str, host: str, trust: Path | None = None
     ) -> http.client.HTTPConnection:
         if scheme == "http":
-            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
         context = ssl.create_default_context(
             cafile=str(trust or self.confdir / "mitmproxy-ca-cert.pem")
         )
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=context)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=TIMEOUT, context=context)
         conn.set_tunnel(host, 443 if ":" not in host else None)
         return conn
 
