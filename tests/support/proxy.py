@@ -157,7 +157,11 @@ def start_proxy(
     command += list(args)
     log = (folder / "proxy.log").open("ab")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    wait_for_port(port, process, timeout=60)
+    try:
+        wait_for_port(port, process, timeout=60)
+    except BaseException:
+        stop(process)  # never leave a proxy behind a failed test
+        raise
     return Proxy(process, port, folder)
 
 

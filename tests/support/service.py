@@ -89,7 +89,11 @@ class Service:
                 env=self.env,
                 cwd=self.cwd,
             )
-        wait_for_port(self.port, self.process, timeout=60)
+        try:
+            wait_for_port(self.port, self.process, timeout=60)
+        except BaseException:
+            self.stop()  # never leave a server behind a failed test
+            raise
         return self
 
     def stop(self) -> None:
