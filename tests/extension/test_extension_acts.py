@@ -14,18 +14,21 @@ import sqlite3
 from typing import Any
 
 import pytest
-import test_extension_browser as shared
-from local_site import Site
-from test_extension_browser import (
+
+from tests.support import extension as shared
+from tests.support.browser import artifact_path, have_chromium
+from tests.support.extension import (
     SCHOOL_ACCOUNT,
+    SEND,
+    act_rule_for_friend_requests,
     clause_text,
     exported_events,
     facebook_redirected,
-    school_cookie,
+    posted,
+    signed_in_with_the_school_account,
     wait_until,
 )
-
-from tests.support.browser import artifact_path, have_chromium
+from tests.support.local_site import Site
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -40,38 +43,6 @@ workdir, config_dir, service, site, unpacked, pw, browser = (
     shared.pw,
     shared.browser,
 )
-
-FRIEND_REQUEST = "/ajax/add_friend/action"
-SEND = (
-    "() => fetch('/ajax/add_friend/action', {method: 'POST', headers: {'Content-Type': "
-    "'application/x-www-form-urlencoded'}, body: 'to_friend=4&action=add_friend'})"
-    ".then(r => r.status, e => 'failed: ' + e.message)"
-)
-
-
-def act_rule_for_friend_requests(worker: Any) -> bool:
-    return bool(
-        worker.evaluate(
-            "chrome.declarativeNetRequest.getSessionRules().then(rs => rs.some(r => "
-            "r.action.type === 'block' && r.condition.requestDomains.includes('facebook.com') "
-            "&& new RegExp(r.condition.regexFilter).test("
-            "'https://www.facebook.com/ajax/add_friend/action')))"
-        )
-    )
-
-
-def signed_in_with_the_school_account(context: Any, worker: Any) -> None:
-    """No allowance, the school account's cookie: Facebook opens, friend requests are held."""
-    context.clear_cookies()
-    worker.evaluate("chrome.storage.session.clear().then(() => clausewarden.refreshRules())")
-    context.add_cookies([school_cookie()])
-    wait_until(lambda: not facebook_redirected(worker), "the facebook redirect rule to go")
-    wait_until(lambda: act_rule_for_friend_requests(worker), "the act rule for friend requests")
-
-
-def posted(site: Site) -> list[str]:
-    return [hit for hit in site.hits if hit.startswith(f"POST {FRIEND_REQUEST}")]
-
 
 def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_page(
     browser: tuple[Any, Any], site: Site

@@ -10,12 +10,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from test_proxy_end_to_end import Proxy, start_proxy
-from test_proxy_shipping import FAST, Service, recent_working_time
-from upstream import Upstream
 
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop
+from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
+from tests.support.service import Service
 
 HOST = "clausewarden.internal"
 FORM_HEADERS = {
@@ -67,18 +66,11 @@ def files_hold(folder: Path, *needles: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
     folder = tmp_path / "service"
     folder.mkdir()
-    svc = Service(folder)
+    svc = Service(folder, sensor="proxy", log=folder / "service.log")
     yield svc
     svc.stop()
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import func, select
-from svc_helpers import Clock, add_sensor, add_user, bearer, event
 
 from service import account_store, user_store
 from service.db import events
 from service.keys import ENGINE
+from tests.support.service import Clock, add_sensor, add_user, bearer, event
 
 
 async def count_events(cli) -> int:

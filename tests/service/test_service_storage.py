@@ -4,12 +4,12 @@ proven here, migrations included (each test gets a fresh database)."""
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from svc_helpers import add_sensor, bearer, event
 
 from service import account_store, audit, retention, store
 from service.db import daily_counts, events
 from service.keys import ENGINE, SERVICES
 from service.queries import EventFilter, page, parse_cursor
+from tests.support.service import add_sensor, bearer, event
 
 
 async def test_ingest_is_idempotent_and_all_or_nothing(pg_or_sqlite_cli):
