@@ -110,11 +110,10 @@ def test_a_report_reaches_the_service_with_a_reference_and_nothing_of_it_rests_o
     assert reference is not None and b"Sent to the Headteacher" in body
     [report] = stored_reports(service)
     assert report["reference"] == reference.group().decode()
-    assert (report["kind"], report["platform"], report["sensor"]) == (
-        "contact",
-        "instagram",
-        "proxy",
-    )
+    assert report["kind"] == "contact"
+    # The day only, no sensor, no platform (issue 16: they narrowed a report to a device).
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", report["received_on"])
+    assert not {"sensor", "platform", "received_at"} & set(report)
     assert (report["what_happened"], report["name"], report["contact"]) == (WHAT, NAME, CONTACT)
     # Not in the outbox, the proxy's files or its log; no event was recorded for it.
     assert files_hold(connected.data, "Zebra-7", NAME, CONTACT) == []
