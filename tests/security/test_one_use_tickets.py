@@ -3,6 +3,7 @@
 Headteacher form's token sends one report, and two proxies sharing one data folder (several
 workers on one host) share what has been used."""
 
+import multiprocessing
 import os
 import re
 import stat
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -200,3 +202,33 @@ def test_the_tell_token_lasts_an_hour(proxy):
     assert match is not None
     now = int(datetime.fromisoformat(WORKING_TIME).timestamp())
     assert int(match.group(1)) - now == 3600
+
+
+# --- one key for the host's workers ----------------------------------------------------------
+
+
+def _key_of(path: Path, start: Any, out: Any) -> None:
+    from proxy_addon.secrets import private_key
+
+    start.wait()
+    try:
+        out.put(private_key(path).hex())
+    except OSError as exc:  # a worker that could not start
+        out.put(repr(exc))
+
+
+def test_workers_started_at_once_on_a_fresh_data_folder_sign_with_one_key(tmp_path):
+    """Else a ticket signed by one worker is a forgery to another, and each has its own cookie."""
+    context = multiprocessing.get_context("fork")
+    workers = 8
+    start, out = context.Barrier(workers), context.Queue()
+    path = tmp_path / "allowance.key"
+    processes = [context.Process(target=_key_of, args=(path, start, out)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    keys = {out.get(timeout=30) for _ in processes}
+    for process in processes:
+        process.join(timeout=30)
+    assert keys == {path.read_text().strip()}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["allowance.key"]
