@@ -7,7 +7,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
@@ -15,44 +14,15 @@ from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_c
 from tests.support.net import free_port, stop
 from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
 from tests.support.service import Service
-
-HOST = "clausewarden.internal"
-FORM_HEADERS = {
-    "Sec-Fetch-Mode": "navigate",
-    "Sec-Fetch-Dest": "document",
-    "Sec-Fetch-Site": "same-origin",
-    "Content-Type": "application/x-www-form-urlencoded",
-    "Accept": "text/html",
-}
-WHAT = "Zebra-7 parent of a Year 4 pupil messaged me on Instagram about a trip."
-NAME = "Quentin Okonkwo-Teacher"
-CONTACT = "quentin@wycliffe.example"
-
-
-def token_of(page: bytes) -> str:
-    return page.decode().split('name="token" value="', 1)[1].split('"', 1)[0]
-
-
-def send(proxy: Proxy, token: str, **changes: str) -> tuple[int, bytes]:
-    form = {
-        "token": token,
-        "kind": "contact",
-        "platform": "instagram",
-        "what_happened": WHAT,
-        "name": NAME,
-        "contact": CONTACT,
-        **changes,
-    }
-    status, _, body = proxy.get(
-        "http", HOST, "/tell", FORM_HEADERS, "POST", urlencode(form).encode()
-    )
-    return status, body
-
-
-def stored_reports(service: Service) -> list[dict[str, object]]:
-    with sqlite3.connect(service.folder / "clausewarden.db") as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM staff_reports")]
+from tests.support.tell import (
+    CONTACT,
+    HOST,
+    NAME,
+    WHAT,
+    send,
+    stored_reports,
+    token_of,
+)
 
 
 def files_hold(folder: Path, *needles: str) -> list[str]:

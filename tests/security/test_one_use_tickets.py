@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import re
 import stat
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -17,18 +16,21 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support.net import stop
+from tests.support.proxy import (
+    FAST,
+    WORKING_TIME,
+    Proxy,
+    outbox_events,
+    recent_working_time,
+    start_proxy,
+    ticket_of,
+)
+from tests.support.service import Service
+from tests.support.tell import send, stored_reports, token_of
+from tests.support.upstream import Upstream
+
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from proxy_helpers import WORKING_TIME  # noqa: E402
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy, ticket_of  # noqa: E402
-from test_proxy_shipping import FAST, Service, recent_working_time  # noqa: E402
-from test_proxy_tell_headteacher import send, stored_reports, token_of  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.net import stop  # noqa: E402
 
 HOST = "www.facebook.com"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -157,7 +159,7 @@ def test_the_used_ticket_store_keeps_no_ticket_and_only_its_owner_reads_it(proxy
 def connected(tmp_path, upstream) -> Iterator[tuple[Proxy, Service]]:
     folder = tmp_path / "service"
     folder.mkdir()
-    service = Service(folder)
+    service = Service(folder, sensor="proxy")
     service.start()
     try:
         running = start_proxy(
