@@ -17,7 +17,7 @@ from proxy_addon.destination_guard import DestinationGuard
 from proxy_addon.held import HeldActs
 from proxy_addon.own_host_guard import OwnHostGuard
 from proxy_addon.own_pages import OwnPages
-from proxy_addon.pac import PacServer
+from proxy_addon.pac_server import PacServer
 from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings

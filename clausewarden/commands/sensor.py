@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from clausewarden.commands.service_args import add_store_options, config_from
-from service import store
+from service import sensor_store, store
 from service.cli_support import open_store
 
 
@@ -28,16 +28,16 @@ async def _run(args: argparse.Namespace) -> int:
     async with open_store(config_from(args)) as engine:
         if args.action == "list":
             async with engine.connect() as conn:
-                for row in await store.list_sensors(conn):
+                for row in await sensor_store.list_sensors(conn):
                     state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
                     print(f"{row.name}\t{state}\tlast seen {row.last_seen or 'never'}")
             return 0
         try:
             async with engine.begin() as conn:
                 if args.action == "add":
-                    token = await store.add_sensor(conn, args.name, actor="cli", now=now)
+                    token = await sensor_store.add_sensor(conn, args.name, actor="cli", now=now)
                 else:
-                    await store.revoke_sensor(conn, args.name, actor="cli", now=now)
+                    await sensor_store.revoke_sensor(conn, args.name, actor="cli", now=now)
         except store.StoreError as exc:
             print(f"clausewarden sensor: {exc}", file=sys.stderr)
             return 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from service import store
+from service import sensor_store
 from service.ingest import RateLimit, retry_after
 from service.keys import ENGINE, SENSOR_CACHE_SECONDS, SERVICES
 from service.security import token_hash
@@ -26,7 +26,7 @@ async def authenticate_sensor(request: web.Request) -> Any:
         sensor = hit[1]
     else:
         async with request.app[ENGINE].connect() as conn:
-            sensor = await store.sensor_by_token(conn, token)
+            sensor = await sensor_store.sensor_by_token(conn, token)
         if len(cache) > 1000:
             cache.clear()
         cache[key] = (now + SENSOR_CACHE_SECONDS, sensor)

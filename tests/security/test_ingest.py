@@ -24,10 +24,10 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 
 async def sensor_token(cli: Any, name: str = "proxy1") -> str:
-    from service import store
+    from service import sensor_store
 
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=NOW)
+        return await sensor_store.add_sensor(conn, name, actor="test", now=NOW)
 
 
 def event(**fields: Any) -> dict[str, Any]:

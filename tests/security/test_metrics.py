@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service import store, user_store
+from service import sensor_store, user_store
 from service.app import create_app
 from service.config import Config
 from service.keys import ENGINE
@@ -23,7 +23,7 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
     config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
     client = await aiohttp_client(create_app(config))
     async with client.server.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, "staffroom-proxy", actor="t", now=NOW)
+        token = await sensor_store.add_sensor(conn, "staffroom-proxy", actor="t", now=NOW)
     event = an_event(id=uuid.uuid4().hex, sensor="staffroom-proxy").to_json()
     resp = await client.post(
         "/api/v1/events", json={"events": [event]}, headers={"Authorization": f"Bearer {token}"}

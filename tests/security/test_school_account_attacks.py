@@ -16,7 +16,7 @@ import pytest
 
 from policy import Facts, Policy, decide
 from policy.configdir import DEFAULT_CONFIG_DIR
-from service import account_store, store, user_store
+from service import account_store, sensor_store, user_store
 from service.app import create_app
 from service.config import Config
 from service.keys import ENGINE
@@ -39,7 +39,7 @@ async def start(aiohttp_client: Any, config: Config) -> tuple[Any, str]:
         for name, role in (("helen", "headteacher"), ("alice", "admin")):
             if await user_store.get_user(conn, name) is None:
                 await user_store.add_user(conn, name, role, PASSWORD, actor="cli", now=NOW, **extra)
-        token = await store.add_sensor(conn, f"proxy{id(client)}", actor="cli", now=NOW)
+        token = await sensor_store.add_sensor(conn, f"proxy{id(client)}", actor="cli", now=NOW)
     return client, token
 
 

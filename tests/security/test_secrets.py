@@ -20,7 +20,7 @@ import pytest
 from mitmproxy.test import taddons, tflow
 from sqlalchemy import update
 
-from service import audit, store, user_store
+from service import audit, sensor_store, settings_store, user_store
 from service.app import create_app
 from service.config import Config
 from service.db import users
@@ -68,13 +68,13 @@ async def add_user(cli: Any, name: str, role: str) -> None:
 
 async def add_sensor(cli: Any, name: str = "proxy1") -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+        return await sensor_store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
 
 
 async def set_level(cli: Any, level: str) -> None:
     """The privacy level as the headteacher set it (the settings pages are tested elsewhere)."""
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.put_setting(conn, "privacy_level", level)
+        await settings_store.put_setting(conn, "privacy_level", level)
     cli.server.app[SERVICES].bundles.invalidate()
 
 
@@ -318,7 +318,7 @@ async def _put_level(folder: Path, level: str) -> None:
 
     config = Config(data_dir=folder.resolve(), config_dir=None, database_url=None)
     async with open_store(config) as engine, engine.begin() as conn:
-        await store.put_setting(conn, "privacy_level", level)
+        await settings_store.put_setting(conn, "privacy_level", level)
 
 
 def _proxy_secrets(data: Path) -> set[str]:

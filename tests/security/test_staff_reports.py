@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import update
 
-from service import store, user_store
+from service import sensor_store, user_store
 from service.app import create_app
 from service.config import Config
 from service.db import users
@@ -55,7 +55,7 @@ async def add_user(cli: Any, name: str, role: str) -> None:
 
 async def add_sensor(cli: Any, name: str = "proxy1") -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=NOW)
+        return await sensor_store.add_sensor(conn, name, actor="test", now=NOW)
 
 
 async def browser_for(aiohttp_client: Any, cli: Any, name: str) -> Any:
@@ -164,7 +164,7 @@ async def test_a_revoked_or_unknown_sensor_cannot_send_a_report(aiohttp_client, 
     token = await add_sensor(cli)
     assert (await send(cli, "sensor_made-up")).status == 401
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.revoke_sensor(conn, "proxy1", actor="test", now=NOW)
+        await sensor_store.revoke_sensor(conn, "proxy1", actor="test", now=NOW)
     assert (await send(cli, token)).status in (401, 403)
     assert await report_rows(cli) == []
 

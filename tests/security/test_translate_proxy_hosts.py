@@ -15,7 +15,7 @@ import pytest
 from policy import Facts, decide
 from policy.configdir import load_policy
 from proxy_addon.intercept import allow_hosts_pattern
-from proxy_addon.pac import pac_text
+from proxy_addon.pac_server import pac_text
 
 PROXY = "PROXY proxy.school.lan:3128"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

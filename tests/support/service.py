@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from service import store, user_store
+from service import sensor_store, user_store
 from service.keys import ENGINE
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
@@ -139,7 +139,7 @@ class Clock:
 
 async def add_sensor(cli: TestClient, name: str = "proxy1") -> str:  # type: ignore[type-arg]
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+        return await sensor_store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
 
 
 PASSWORD = "a-long-password"
@@ -216,7 +216,7 @@ def seed_store(data: Any, users: dict[str, str], sensors: list[str]) -> dict[str
                 await user_store.add_user(conn, name, role, PASSWORD, actor="test", now=now)
                 await _approved_for_tests(conn, name)
             for name in sensors:
-                tokens[name] = await store.add_sensor(conn, name, actor="test", now=now)
+                tokens[name] = await sensor_store.add_sensor(conn, name, actor="test", now=now)
         return tokens
 
     from concurrent.futures import ThreadPoolExecutor
