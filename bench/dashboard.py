@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service import reports  # noqa: E402
+from service import figures  # noqa: E402
 from service.db import make_engine, migrate  # noqa: E402
 from service.ingest import Rollup, check_batch, store_events  # noqa: E402
 from service.queries import EventFilter, page, parse_cursor  # noqa: E402
@@ -137,9 +137,9 @@ async def main() -> None:
         cursor_holder: dict[str, Any] = {}
 
         async def dash(days: int, suppress: bool) -> None:
-            start, end = reports.range_for(today, days)
+            start, end = figures.range_for(today, days)
             async with engine.connect() as conn:
-                await reports.figures(conn, start=start, end=end, k=3, coarse=not suppress)
+                await figures.figures(conn, start=start, end=end, k=3, coarse=not suppress)
 
         async def log_page(flt: EventFilter, deep: bool = False) -> None:
             async with engine.connect() as conn:

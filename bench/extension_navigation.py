@@ -18,14 +18,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "extension")]
-
-from local_site import Site, resolver_rules  # noqa: E402
+sys.path.insert(0, str(ROOT))  # run as a script: the checkout, for tests.support
 
 from policy import Policy  # noqa: E402
 from policy.bundle import compile_bundle  # noqa: E402
 from policy.configdir import load_config_dir  # noqa: E402
 from tests.support.browser import CHROMIUM, chromium_args  # noqa: E402
+from tests.support.local_site import Site, resolver_rules  # noqa: E402
 
 
 def working_offset_ms() -> int:

@@ -27,10 +27,10 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "proxy"))
+sys.path.insert(0, str(ROOT))  # run as a script: the checkout, for tests.support
 MITMDUMP = str(Path(sys.executable).with_name("mitmdump"))
 ADDON = ROOT / "proxy_addon" / "addon.py"
-MAP = ROOT / "tests" / "proxy" / "map_upstream.py"
+MAP = ROOT / "tests" / "support" / "map_upstream.py"
 BODY = b"x" * 512
 RESPONSE = (
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
@@ -237,8 +237,9 @@ def addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
 
 
 async def _addon_hook_times(folder: Path, n: int) -> dict[str, list[float]]:
-    from addon_chain import AddonChain  # tests/proxy: every addon's hook, in mitmdump's order
     from mitmproxy.test import taddons, tflow
+
+    from tests.support.addon_chain import AddonChain  # every addon's hook, in mitmdump's order
 
     addon = AddonChain()
     times: dict[str, list[float]] = {"warned navigation": [], "non-social request": []}
@@ -278,7 +279,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from upstream import tls_context_for_localhost
+    from tests.support.upstream import tls_context_for_localhost
 
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-"))
     tls_context_for_localhost(tmp)  # writes localhost.pem / localhost-key.pem

@@ -17,11 +17,12 @@ from proxy_addon.destination_guard import DestinationGuard
 from proxy_addon.held import HeldActs
 from proxy_addon.own_host_guard import OwnHostGuard
 from proxy_addon.own_pages import OwnPages
-from proxy_addon.pac import PacServer
+from proxy_addon.pac_server import PacServer
 from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings
 from proxy_addon.shared import Shared
+from proxy_addon.used_tickets import UsedTickets
 from proxy_addon.warden import Warden
 
 
@@ -31,6 +32,7 @@ def make_addons() -> list[object]:
     clients = Clients()  # who a request's client really is (fronts set by ClientGate)
     recorder = Recorder(shared)
     held = HeldActs(answer_seconds=TICKET_SECONDS)  # held acts and the acts Continue opened
+    used = UsedTickets(shared)  # tickets and Tell tokens used once, across the host's workers
     return [
         ClientGate(shared, clients),  # only the school's clients are served
         OwnHostGuard(shared, clients),  # never the proxy host's loopback names, for other machines
@@ -40,7 +42,8 @@ def make_addons() -> list[object]:
         recorder,  # outbox, shipper, pseudonyms, salts
         PacServer(shared),  # /proxy.pac asked of the proxy itself, or on its own host
         CaPage(shared),  # the CA page and its downloads, on the proxy's own host
-        OwnPages(shared, recorder, held),  # /.clausewarden/ on a social host
+        used,  # closes its file when mitmproxy stops
+        OwnPages(shared, recorder, held, used),  # /.clausewarden/ on a social host
         Warden(shared, recorder, held),  # the TLS and request hooks
     ]
 

@@ -1,7 +1,9 @@
 """Signed, expiring tokens: the allowance granted by "continue", and the warning page's ticket.
 
-A token is `<payload>.<hmac>` where the payload is `kind|platform|device|expiry` (URL-safe text)
-and the HMAC-SHA256 uses the proxy-local secret. `device` is itself an HMAC of the client address,
+A token is `<payload>.<hmac>` where the payload is `kind|platform|device|expiry` (URL-safe text),
+with `|nonce` after it for a token used once (the ticket, the Tell form's token: two shown in the
+same second are two tokens, so using one leaves the other usable), and the HMAC-SHA256 uses the
+proxy-local secret. `device` is itself an HMAC of the client address,
 so a token says nothing readable about who holds it.
 
 The warning page's ticket carries, signed, the Decision the page is about, so that its Continue
@@ -13,6 +15,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import secrets
 
 from policy.facts import Decision
 
@@ -29,8 +32,11 @@ def _mac(secret: bytes, payload: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def sign(secret: bytes, kind: str, platform: str, device: str, expires: int) -> str:
-    payload = f"{kind}|{platform}|{device}|{expires}"
+def sign(
+    secret: bytes, kind: str, platform: str, device: str, expires: int, *, once: bool = False
+) -> str:
+    """A token; `once`: with a random nonce, for a token that proxy_addon.used_tickets uses up."""
+    payload = f"{kind}|{platform}|{device}|{expires}" + (f"|{_nonce()}" if once else "")
     return f"{payload}.{_mac(secret, payload)}"
 
 
@@ -47,7 +53,7 @@ def verified(secret: bytes, token: str, kind: str, device: str) -> tuple[str, in
     if not sep or not hmac.compare_digest(_mac(secret, payload), mac):
         return None
     parts = payload.split("|")
-    if len(parts) != 4 or parts[0] != kind or parts[2] != device:
+    if len(parts) not in (4, 5) or parts[0] != kind or parts[2] != device:
         return None
     try:
         return parts[1], int(parts[3])
@@ -55,12 +61,21 @@ def verified(secret: bytes, token: str, kind: str, device: str) -> tuple[str, in
         return None
 
 
+def _nonce() -> str:
+    return secrets.token_urlsafe(9)  # no "|", "~" or "."
+
+
+def expiry(token: str) -> int:
+    """When a token or ticket that `verified` or `read_ticket` accepted expires (epoch seconds)."""
+    return int(token.rpartition(".")[0].partition("~")[0].split("|")[3])
+
+
 def sign_ticket(secret: bytes, decision: Decision, device: str, expires: int) -> str:
     """The warning page's ticket: for this device and the decision's platform, until `expires`,
     carrying the decision (a ticket is `<ticket token>~<decision>`, both under one HMAC)."""
     fields = json.dumps(dataclasses.asdict(decision), separators=(",", ":"), sort_keys=True)
     carried = base64.urlsafe_b64encode(fields.encode()).decode().rstrip("=")
-    payload = f"{TICKET}|{decision.platform}|{device}|{expires}~{carried}"
+    payload = f"{TICKET}|{decision.platform}|{device}|{expires}|{_nonce()}~{carried}"
     return f"{payload}.{_mac(secret, payload)}"
 
 
@@ -71,7 +86,7 @@ def read_ticket(secret: bytes, token: str, device: str, now: float) -> Decision 
         return None
     head, tilde, carried = payload.partition("~")
     parts = head.split("|")
-    if not tilde or len(parts) != 4 or parts[0] != TICKET or parts[2] != device:
+    if not tilde or len(parts) not in (4, 5) or parts[0] != TICKET or parts[2] != device:
         return None
     try:
         if not now < int(parts[3]):

@@ -10,7 +10,9 @@ Two places, so that no web page can read what the proxy shows a member of staff:
   page's ticket (signed for this device and platform, policy.respond.TICKET_SECONDS long, and
   carrying the decision the page is about: Continue and Go back answer that decision and decide
   nothing again) and a top-level navigation from the page itself (Sec-Fetch-*): a page's fetch(),
-  an iframe or another site's form is refused.
+  an iframe or another site's form is refused. Continue or Go back uses the ticket up, in every
+  proxy process sharing the data folder (proxy_addon/used_tickets.py): a replayed answer is
+  refused and records nothing. Register only reads it (its GET shows a form carrying it).
 
 Each handler is async: Register posts to the service.
 """
@@ -34,6 +36,7 @@ from proxy_addon.service_client import ServiceError, post_account_request
 from proxy_addon.shared import Shared
 from proxy_addon.tell import PATH as TELL_PATH
 from proxy_addon.tell import serve as tell_page
+from proxy_addon.used_tickets import UsedTickets
 from proxy_addon.visit import Visit, platform_of, visit_of
 from proxy_addon.warden import PREFIX
 
@@ -66,10 +69,13 @@ Handler = Callable[[Asked], Awaitable[http.Response]]
 class OwnPages:
     name = "clausewarden_pages"
 
-    def __init__(self, shared: Shared, recorder: Recorder, held: HeldActs) -> None:
+    def __init__(
+        self, shared: Shared, recorder: Recorder, held: HeldActs, used: UsedTickets
+    ) -> None:
         self.shared = shared
         self.recorder = recorder
         self.held = held
+        self.used = used
         self.host_pages: dict[tuple[str, str], Callable[[Policy, Visit], Awaitable[http.Response]]]
         self.host_pages = {("mine", "GET"): self.mine, ("privacy", "GET"): self.privacy}
         self.host_names = {name for name, _ in self.host_pages}
@@ -107,7 +113,7 @@ class OwnPages:
         name = request.path.partition("?")[0].strip("/")
         school = policy.school_name
         if name == TELL_PATH:  # Tell the Headteacher (proxy_addon/tell.py): a form, GET and POST
-            return await tell_page(flow, policy, self.shared)
+            return await tell_page(flow, policy, self.shared, self.used)
         handler = self.host_pages.get((name, request.method))
         if handler is None:
             return page.notice(404, school, "Not found", "There is no such page.")
@@ -141,12 +147,7 @@ class OwnPages:
         ticket = form.get("ticket", "")
         decision = allowance.read_ticket(self.shared.secret, ticket, visit.tag, visit.now)
         if decision is None or decision.platform != platform.id:
-            return page.notice(
-                403,
-                school,
-                "This warning has expired",
-                "Reload the page you wanted to see; the warning will show again.",
-            )
+            return _expired(school)
         handler = self.ticket_pages.get((name, method))
         if handler is None:
             return page.notice(405, school, "Not allowed", "Use the buttons on the page.")
@@ -203,6 +204,11 @@ class OwnPages:
         visit = asked.visit
         return self.held.answered(ident, visit.tag, asked.platform.id, visit.now)
 
+    async def _use_ticket(self, asked: Asked) -> bool:
+        """Use up the warning page's ticket: its first answer, in any of the host's proxies."""
+        ticket = asked.form.get("ticket", "")
+        return await self.used.use(ticket, allowance.expiry(ticket), asked.visit.now)
+
     async def continue_(self, asked: Asked) -> http.Response:
         policy, visit = asked.policy, asked.visit
         reason = asked.form.get("reason", "")
@@ -219,6 +225,10 @@ class OwnPages:
             return page.notice(
                 403, asked.school, "Continue is not available", "Choose one of the reasons offered."
             )
+        if not await self._use_ticket(asked):
+            if held is not None:
+                self.held.hold_again(held)
+            return _expired(asked.school)
         self.recorder.record(policy, decision, visit, "continued", reason, held=held is not None)
         if answer.acts_allowed_until is not None:  # on any of the platform's hosts
             self.held.allow_acts(visit.tag, asked.platform.id, answer.acts_allowed_until)
@@ -243,6 +253,10 @@ class OwnPages:
         if asked.form.get("held") and held is None:
             return _held_gone(asked)
         decision = held.decision if held is not None else asked.decision
+        if not await self._use_ticket(asked):
+            if held is not None:
+                self.held.hold_again(held)
+            return _expired(asked.school)
         if answer_back(decision).record:
             self.recorder.record(
                 asked.policy, decision, asked.visit, "went_back", held=held is not None
@@ -300,6 +314,16 @@ class OwnPages:
         return page.notice(
             202, school, "Request sent", "The headteacher will be asked to approve this account."
         )
+
+
+def _expired(school: str) -> http.Response:
+    """A ticket that is not this proxy's, has run out or was used already."""
+    return page.notice(
+        403,
+        school,
+        "This warning has expired",
+        "Reload the page you wanted to see; the warning will show again.",
+    )
 
 
 def _held_gone(asked: Asked) -> http.Response:

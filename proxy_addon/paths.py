@@ -11,6 +11,7 @@ BUNDLE_FILE = "bundle.json"  # the last good bundle from the service
 SALT_FILE = "salt.json"  # this proxy's salt of the day (0600), replaced at local midnight
 ALLOWANCE_KEY_FILE = "allowance.key"
 DEVICE_KEY_FILE = "device.key"  # the long-lived key of the `stable` privacy level
+USED_TICKETS_FILE = "used_tickets.sqlite3"  # tickets used once, shared by the host's workers
 
 
 def default_data_dir() -> Path:

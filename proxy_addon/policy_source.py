@@ -20,7 +20,7 @@ from policy.engine import Policy
 from policy.errors import ConfigError
 from proxy_addon.headers import injections
 from proxy_addon.intercept import allow_hosts_pattern
-from proxy_addon.service_client import BundleSource, ServiceError
+from proxy_addon.service_client import BundleFetcher, ServiceError
 from proxy_addon.shared import Shared, parse_seconds, refuse
 
 log = logging.getLogger("clausewarden")
@@ -94,7 +94,7 @@ class PolicySource:
             shared.source = None
             self._install(self._folder_bundle())
             return
-        shared.source = BundleSource(shared.service_url, shared.token, shared.data_dir)
+        shared.source = BundleFetcher(shared.service_url, shared.token, shared.data_dir)
         last = shared.source.last_known_good()
         if last is not None:
             self._install(last)  # in force until the service answers
@@ -143,7 +143,7 @@ class PolicySource:
         gc.collect()
         gc.freeze()
 
-    async def _first_fetch(self, source: BundleSource, have_last: bool) -> None:
+    async def _first_fetch(self, source: BundleFetcher, have_last: bool) -> None:
         """The service's bundle; else the last good copy (already in force); else the folder."""
         shared = self.shared
         try:

@@ -34,12 +34,25 @@ def read_key(path: Path) -> bytes | None:
 
 
 def private_key(path: Path) -> bytes:
-    """A 32-byte key kept in `path` (0600), created on first use."""
+    """A 32-byte key kept in `path` (0600), created on first use: by the first of the proxy
+    processes sharing the data folder that gets there, and the others read it (several workers
+    started at once must sign with one key)."""
     key = read_key(path)
-    if key is None:
-        key = secrets.token_bytes(32)
-        write_private(path, key.hex().encode())
-    return key
+    if key is not None:
+        return key
+    fresh = secrets.token_bytes(32)
+    mine = path.with_name(f"{path.name}.{os.getpid()}.new")
+    write_private(mine, fresh.hex().encode())
+    try:
+        os.link(mine, path)  # whole and 0600, and only where there is no key yet
+    except FileExistsError:
+        key = read_key(path)
+        if key is not None:
+            return key
+        os.replace(mine, path)  # an unreadable key: replaced, as before
+    finally:
+        mine.unlink(missing_ok=True)
+    return fresh
 
 
 class DailySalt:

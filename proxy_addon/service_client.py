@@ -56,7 +56,7 @@ def plain_http_refusal(service_url: str, allowed: bool = False) -> str | None:
     )
 
 
-class BundleSource:
+class BundleFetcher:
     """Fetches `GET /api/v1/bundle`; keeps the last good bundle in `data_dir/bundle.json` (0600)."""
 
     def __init__(self, service_url: str, token: str, data_dir: Path) -> None:

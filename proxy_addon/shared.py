@@ -17,7 +17,7 @@ from policy.engine import Policy
 from proxy_addon.headers import Injections
 from proxy_addon.outbox import Outbox
 from proxy_addon.paths import default_data_dir
-from proxy_addon.service_client import BundleSource
+from proxy_addon.service_client import BundleFetcher
 
 log = logging.getLogger("clausewarden")
 
@@ -51,7 +51,7 @@ class Shared:
     policy: Policy | None = None
     injections: Injections = field(default_factory=dict)
     policy_error: str | None = None
-    source: BundleSource | None = None
+    source: BundleFetcher | None = None
     refresh_seconds: float = 30.0
     settling: asyncio.Task[None] | None = None  # the first fetch of the service's bundle
     # The record (Recorder)

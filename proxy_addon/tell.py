@@ -10,9 +10,15 @@ which platform, their own name and how to reach them; the proxy relays it at onc
   the service cannot be reached, the page says so plainly, keeps what they typed in the form
   (nothing else keeps it) and asks them to tell the Headteacher another way, since clause 8.1
   says "immediately": a queue would promise a delivery that may come too late.
-- CSRF: the form carries a token signed for this device (an HMAC of its address) for 8 hours; the
-  post must also be a top-level navigation from the proxy's own host (Sec-Fetch-*). Another site's
-  form, a script or a frame is refused, and cannot read the page (another origin).
+- CSRF: the form carries a token signed for this device (an HMAC of its address) for
+  TOKEN_SECONDS; the post must also be a top-level navigation from the proxy's own host
+  (Sec-Fetch-*). Another site's form, a script or a frame is refused, and cannot read the page
+  (another origin).
+- One report per token: the token is used up (proxy_addon/used_tickets.py, shared by the host's
+  proxy processes) just before the report is relayed, so a form sent twice (a double click, the
+  browser's back and resend) sends it once. Every form shown again (a field to fix, the service
+  unreachable) carries a fresh token: staff fix what it names and send again, as they expect,
+  without being told their form "expired" for a mistake.
 """
 
 import logging
@@ -26,11 +32,13 @@ from policy.staff_report import KINDS, OTHER_PLATFORM, TEXT_LIMITS, check_report
 from proxy_addon import allowance, page
 from proxy_addon.service_client import ReportRefused, ServiceError, post_staff_report
 from proxy_addon.shared import Shared
+from proxy_addon.used_tickets import UsedTickets
 
 log = logging.getLogger("clausewarden")
 
 PATH = "tell"
-TOKEN_SECONDS = 8 * 3600
+TOKEN_SECONDS = 3600
+"""How long the form can be sent after it was shown: time to write a report, not a working day."""
 _KIND = "tell"
 
 
@@ -50,7 +58,9 @@ def _navigation(headers: Mapping[str, str], *, post: bool) -> bool:
     return not (post and site is not None and site != "same-origin")
 
 
-async def serve(flow: http.HTTPFlow, policy: Policy, shared: Shared) -> http.Response:
+async def serve(
+    flow: http.HTTPFlow, policy: Policy, shared: Shared, used: UsedTickets
+) -> http.Response:
     request = flow.request
     school = policy.school_name
     post = request.method == "POST"
@@ -90,6 +100,16 @@ async def serve(flow: http.HTTPFlow, policy: Policy, shared: Shared) -> http.Res
             values,
             error="Not sent: this proxy is not connected to a ClauseWarden service. Nothing was "
             "kept. Please tell the Headteacher another way today, in person or by email.",
+        )
+    if not await used.use(token, allowance.expiry(token), now):
+        return _form(
+            403,
+            policy,
+            shared,
+            tag,
+            values,
+            error="This form has already been sent (its reference was shown then). Nothing "
+            "was sent again. If you have more to tell the Headteacher, send it again below.",
         )
     try:
         reference = await post_staff_report(shared.service_url, shared.token, report.to_json())
@@ -145,7 +165,7 @@ def _form(
         status,
         "tell.html",
         school=policy.school_name,
-        token=allowance.sign(shared.secret, _KIND, PATH, tag, expires),
+        token=allowance.sign(shared.secret, _KIND, PATH, tag, expires, once=True),
         kinds=KINDS,
         platforms=platforms,
         other=OTHER_PLATFORM,

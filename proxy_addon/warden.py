@@ -16,7 +16,7 @@ computed and the local day found once (proxy_addon.visit).
 Bodies the proxy never reads are streamed, not buffered: every response from upstream, and the
 requests it does not hold (neither a catalogue host, a header-injection host nor its own pages
 host). A catalogue request is held whole until it is decided, and only its first bytes are looked
-at (proxy_addon.facts).
+at (proxy_addon.flow_facts).
 """
 
 import json
@@ -31,7 +31,7 @@ from policy.pages_host import PAGES_HOST
 from policy.respond import Device, Response, decide_request, respond
 from policy.warning import ACT_NOUNS, warning_content
 from proxy_addon import allowance, page
-from proxy_addon.facts import facts_from_flow
+from proxy_addon.flow_facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import audit
 from service.db import school_accounts
-from service.store import StoreError, get_settings, iso, put_setting
+from service.settings_store import get_settings, put_setting
+from service.store import StoreError, iso
 
 
 async def list_accounts(conn: AsyncConnection, status: str | None = None) -> list[Any]:

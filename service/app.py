@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from policy.configdir import load_config_dir
 from service import account_store, audit, retention
-from service.bundle import BundleSource, forget_old_secrets, seed
+from service.bundle import BundleBuilder, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
 from service.error_pages import error_page_middleware
@@ -79,7 +79,7 @@ def create_app(config: Config) -> web.Application:
     app[SERVICES] = Services(
         school=school,
         tz=tz,
-        bundles=BundleSource(school),
+        bundles=BundleBuilder(school),
         rollup=Rollup(tz),
     )
     env = aiohttp_jinja2.setup(

@@ -21,7 +21,7 @@ from policy.bundle import compile_bundle
 from policy.config import AccountsFile, ScheduleFile, SchoolAccount, Settings, SettingsFile
 from policy.privacy import privacy_part, with_privacy
 from policy.school import SchoolConfig, resolved_kind
-from service import account_store, store
+from service import account_store, settings_store, store
 from service.db import policy_versions
 
 OLD_SECRET_FILES = ("daily-salt.json", "daily-salt.json.tmp", "stable-key", "stable-key.tmp")
@@ -41,7 +41,7 @@ def forget_old_secrets(data_dir: Path) -> list[str]:
 
 
 def effective_settings(base: Settings, overrides: dict[str, Any]) -> Settings:
-    wanted = {k: v for k, v in overrides.items() if k in store.EDITABLE_SETTINGS}
+    wanted = {k: v for k, v in overrides.items() if k in settings_store.EDITABLE_SETTINGS}
     return Settings.model_validate({**base.model_dump(), **wanted})
 
 
@@ -67,7 +67,7 @@ def _account_model(row: Any) -> SchoolAccount:
     )
 
 
-class BundleSource:
+class BundleBuilder:
     """Compiles the bundle from the config folder and the store, cached until something changes."""
 
     MAX_AGE = 30.0  # seconds: changes made by another process (the CLI) show within this
@@ -101,7 +101,7 @@ class BundleSource:
         if self._cached is not None and time.monotonic() - self._at < self.MAX_AGE:
             return self._cached
         rows = await account_store.list_accounts(conn, status="approved")
-        overrides = await store.get_settings(conn)
+        overrides = await settings_store.get_settings(conn)
         merged = effective_settings(self.school.settings.settings, overrides)
         config = dataclasses.replace(
             self.school,

@@ -28,10 +28,10 @@ async def open_store(config: Config) -> AsyncIterator[AsyncEngine]:
 
 
 def bundle_source(config: Config) -> tuple[Any, Any, ZoneInfo]:
-    """(school config, BundleSource, time zone) for a command working on the store."""
+    """(school config, BundleBuilder, time zone) for a command working on the store."""
     from policy.configdir import load_config_dir
-    from service.bundle import BundleSource
+    from service.bundle import BundleBuilder
 
     school = load_config_dir(config.config_dir)
     tz = ZoneInfo(school.schedule.time_zone)
-    return school, BundleSource(school), tz
+    return school, BundleBuilder(school), tz

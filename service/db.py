@@ -270,7 +270,7 @@ staff_reports = Table(
     metadata,
     # What a member of staff chose to tell the headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the
     # one place a name is kept, typed by them. Apart from the events, never joined to them; read by
-    # the headteacher alone (service.staff_reports), deleted after its own retention period.
+    # the headteacher alone (service.staff_report_store), deleted after its own retention period.
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("reference", String(16), nullable=False, unique=True),
     Column("received_on", String(10), nullable=False),

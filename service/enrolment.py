@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service import audit
 from service.db import sensors
 from service.security import new_token, token_hash
-from service.store import StoreError, get_settings, iso, put_setting
+from service.settings_store import get_settings, put_setting
+from service.store import StoreError, iso
 
 FLEET_SIZE = "fleet_size"
 SESSION_MINUTES = 60

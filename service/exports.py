@@ -1,7 +1,7 @@
 """The event log's cells as CSV or JSON lines, for the admin export, the reporting API and
 `clausewarden events export`: one format, written a day at a time as the events are read (never
 all in memory). A row is a cell of events resting on at least k distinct devices (see
-service.reports): no event id, time of day, sensor or device pseudonym. The last line says how
+service.figures): no event id, time of day, sensor or device pseudonym. The last line says how
 many cells were hidden and why: `# ...` in CSV, `{"hidden_cells": ...}` in JSON lines."""
 
 import csv
@@ -16,8 +16,8 @@ import orjson
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.figures import HIDDEN_NOTE, LOG_COLUMNS
 from service.queries import EventFilter, log_days
-from service.reports import HIDDEN_NOTE, LOG_COLUMNS
 
 CONTENT_TYPES = {"csv": "text/csv", "json": "application/x-ndjson"}
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from policy.school import SchoolConfig
-from service.bundle import BundleSource
+from service.bundle import BundleBuilder
 from service.config import Config
 from service.ingest import Catalogue, Rollup, SensorLimits
 from service.ingest.counting import CountingKeys
@@ -128,7 +128,7 @@ class Services:
 
     school: SchoolConfig
     tz: ZoneInfo
-    bundles: BundleSource
+    bundles: BundleBuilder
     rollup: Rollup
     metrics: Metrics = field(default_factory=Metrics)
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -31,6 +31,7 @@ from service.api_models import (
     Refusal,
     StaffReportReceipt,
 )
+from service.figures import LOG_DIMS
 from service.ingest import CONTEXT_PROBLEMS
 
 _IDENT = {"type": "string", "pattern": ids.IDENTIFIER.pattern}
@@ -96,35 +97,10 @@ CELL = {
     "event id or time of day). The last line of a response is a Summary instead.",
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "day",
-        "platform",
-        "category",
-        "action",
-        "outcome",
-        "clauses",
-        "working_time",
-        "device_group",
-        "account",
-        "response",
-        "events",
-    ],
+    "required": ["day", *LOG_DIMS, "events"],
     "properties": {
         "day": {"type": "string", "format": "date"},
-        **{
-            name: EVENT_SCHEMA["properties"][name]
-            for name in (
-                "platform",
-                "category",
-                "action",
-                "outcome",
-                "clauses",
-                "working_time",
-                "device_group",
-                "account",
-                "response",
-            )
-        },
+        **{name: EVENT_SCHEMA["properties"][name] for name in LOG_DIMS},  # the cell's dimensions
         "events": {"type": "integer", "minimum": 1},
     },
 }

@@ -1,6 +1,6 @@
 """The event log's filters, cells and cursors, shared by the admin pages, the JSON API and the
 exports. What people see is never an event but a cell of events resting on at least k devices
-(service.reports says which and why); a cursor is `<local day>,<index of the next cell that day>`.
+(service.figures says which and why); a cursor is `<local day>,<index of the next cell that day>`.
 Device pseudonyms are read only to count a cell's distinct devices, never handed on (an
 investigation's one count is service.investigation_store's)."""
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from policy.ids import CLAUSE_ID, IDENTIFIER
 from policy.vocabulary import OUTCOMES
 from service.db import events
-from service.reports import LOG_DIMS, DayRelease, day_bounds, released_days
+from service.figures import LOG_DIMS, DayRelease, day_bounds, released_days
 
 _CURSOR = re.compile(r"(\d{4}-\d{2}-\d{2}),(\d{1,9})")
 
@@ -85,7 +85,7 @@ class EventFilter:
         return out
 
     def keep(self, row: dict[str, Any]) -> bool:
-        """Whether a released cell (service.reports.log_row) passes the filter (but the dates)."""
+        """Whether a released cell (service.figures.log_row) passes the filter (but the dates)."""
         return (
             (self.platform is None or row["platform"] == self.platform)
             and (self.clause is None or self.clause in row["clauses"])

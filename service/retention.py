@@ -2,7 +2,7 @@
 rollups stay for trend charts (with their distinct-device counts; only the per-device rows
 that kept those counts exact go); unapproved
 account requests go after 7 days; a replaced policy version is kept 7 years; the reports staff
-sent the headteacher go after their own period (service.staff_reports)."""
+sent the headteacher go after their own period (service.staff_report_store)."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from service import audit, staff_reports, store
-from service.bundle import BundleSource
+from service import audit, staff_report_store, store
+from service.bundle import BundleBuilder
 from service.db import daily_devices, events, policy_versions, school_accounts
 
 REQUEST_DAYS = 7
@@ -20,7 +20,7 @@ POLICY_YEARS = 7
 
 
 async def run(
-    engine: AsyncEngine, bundles: BundleSource, tz: ZoneInfo, now: datetime
+    engine: AsyncEngine, bundles: BundleBuilder, tz: ZoneInfo, now: datetime
 ) -> dict[str, Any]:
     async with engine.connect() as conn:
         settings = await bundles.settings(conn)
@@ -47,7 +47,7 @@ async def run(
                 policy_versions.c.replaced_at < old_policy,
             )
         )
-        reports = await staff_reports.expire(conn, now)  # their own period (default a year)
+        reports = await staff_report_store.expire(conn, now)  # their own period (default a year)
         summary = {
             "events_deleted": deleted,
             "requests_deleted": requests,

@@ -14,7 +14,7 @@ from service.views import (
     extension_updates,
     health,
     investigations,
-    pac,
+    proxy_pac,
     public,
     reporting_api,
     sensor_api,
@@ -46,8 +46,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/metrics", health.metrics)
     # public
     r.add_get("/privacy", public.privacy)
-    r.add_get("/proxy.pac", pac.proxy_pac)  # devices: the PAC file, from the bundle in force
-    r.add_get("/wpad.dat", pac.proxy_pac)  # the same, where WPAD looks for it
+    r.add_get("/proxy.pac", proxy_pac.proxy_pac)  # devices: the PAC file, from the bundle in force
+    r.add_get("/wpad.dat", proxy_pac.proxy_pac)  # the same, where WPAD looks for it
     r.add_get("/extension/updates.xml", extension_updates.updates_xml)  # force-installed laptops
     r.add_get("/extension/clausewarden.crx", extension_updates.package)
     r.add_static("/static/", Path(__file__).parent / "static", name="static")

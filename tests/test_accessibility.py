@@ -28,19 +28,15 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.support.axe import MISSING, assert_accessible, have_axe
+from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
+from tests.support.local_site import Site, resolver_rules
+from tests.support.net import stop
+from tests.support.proxy import BLOCK_TIKTOK_RULE, Proxy, start_proxy
+from tests.support.service import Service
+from tests.support.upstream import Upstream
+
 ROOT = Path(__file__).resolve().parents[1]
-for folder in (ROOT / "tests" / "proxy", ROOT / "tests" / "extension"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from local_site import Site, resolver_rules  # noqa: E402
-from proxy_helpers import BLOCK_TIKTOK_RULE  # noqa: E402
-from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.axe import MISSING, assert_accessible, have_axe  # noqa: E402
-from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -143,17 +139,12 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
     token_file = workdir / "sensor.token"
     token_file.write_text(token.strip(), encoding="utf-8")
     assert _load_sample_events(data, config_dir) > 100
-    port = free_port()
-    log = (workdir / "service.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--data-dir", str(data), "--config", str(config_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    service = Service(data, "--host", "127.0.0.1", config=config_dir, log=workdir / "service.log")
+    url = service.url
     try:
-        wait_for_port(port, process)
+        service.start()
+        process = service.process
+        assert process is not None
         import urllib.request
 
         report = {
@@ -177,7 +168,7 @@ def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
         yield {"url": url, "token_file": token_file, "report": reference}
         assert process.poll() is None, "the service died during the tests"
     finally:
-        stop(process)
+        service.stop()
 
 
 @pytest.fixture(scope="module")

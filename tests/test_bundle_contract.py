@@ -19,8 +19,8 @@ from policy.configdir import load_config_dir
 from policy.engine import Policy
 from policy.privacy import privacy_level
 from policy.school import SchoolConfig
-from service import store
-from service.bundle import BundleSource
+from service import settings_store
+from service.bundle import BundleBuilder
 from service.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,8 +118,8 @@ async def test_the_served_bundle_says_the_level_in_force_in_both_places(tmp_path
     try:
         await migrate(engine)
         async with engine.begin() as conn:
-            await store.put_setting(conn, "privacy_level", level)
-            served, etag = await BundleSource(load_config_dir()).bundle(conn, datetime.now(UTC))
+            await settings_store.put_setting(conn, "privacy_level", level)
+            served, etag = await BundleBuilder(load_config_dir()).bundle(conn, datetime.now(UTC))
     finally:
         await engine.dispose()
     assert served["privacy"] == {"level": level}

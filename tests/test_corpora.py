@@ -37,7 +37,9 @@ from policy.engine import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "v2fly-domain-list-community"
+# v2fly/domain-list-community (MIT, its LICENSE beside it), kept in the checkout: the same lists
+# on any machine.
+CORPORA = ROOT / "tests" / "data" / "v2fly-domain-list-community"
 DATA = CORPORA / "data"
 PROBE = "cw-probe."  # a made-up label: the subdomain checked under every domain rule
 

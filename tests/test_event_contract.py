@@ -141,7 +141,7 @@ def test_the_docs_field_table_is_the_models():
      ("café", False), ("p" * 64, True), ("p" * 65, False), ("proxy\n", False)],
 )  # fmt: skip
 async def test_the_store_registers_exactly_the_sensor_names_the_proxy_accepts(tmp_path, name, ok):
-    from service import audit, store
+    from service import audit, sensor_store, store
 
     assert (ids.SENSOR_NAME.fullmatch(name) is not None) == ok
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
@@ -150,10 +150,12 @@ async def test_the_store_registers_exactly_the_sensor_names_the_proxy_accepts(tm
         await audit.attach(engine, tmp_path)  # adding a sensor is audited under the chain's key
         async with engine.begin() as conn:
             if ok:
-                assert await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+                assert await sensor_store.add_sensor(
+                    conn, name, actor="test", now=datetime.now(UTC)
+                )
             else:
                 with pytest.raises(store.StoreError, match="sensor name"):
-                    await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+                    await sensor_store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
     finally:
         await engine.dispose()
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from clausewarden.commands.service_args import add_store_options, config_from
 from clausewarden.problems import CommandError, check_port_free, parse_at
-from service import sample, store, user_store
+from service import sample, sensor_store, user_store
 from service.cli_support import bundle_source, open_store
 from service.config import Config, write_secret_file
 
@@ -96,13 +96,13 @@ async def prepare(
                     from_cli=True,
                 )
                 made[HEADTEACHER] = head
-            row = await store.get_sensor(conn, SENSOR)
+            row = await sensor_store.get_sensor(conn, SENSOR)
             if row is None or row.revoked_at or not token_file.exists():
                 if row is not None and not row.revoked_at:
-                    await store.revoke_sensor(conn, SENSOR, actor="demo", now=now)
+                    await sensor_store.revoke_sensor(conn, SENSOR, actor="demo", now=now)
                 if row is not None:
-                    await store.delete_sensor(conn, SENSOR)
-                token = await store.add_sensor(conn, SENSOR, actor="demo", now=now)
+                    await sensor_store.delete_sensor(conn, SENSOR)
+                token = await sensor_store.add_sensor(conn, SENSOR, actor="demo", now=now)
                 write_secret_file(token_file, token.encode())
         stored = 0
         if sample_data:

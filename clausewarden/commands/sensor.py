@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from clausewarden.commands.service_args import add_store_options, config_from
-from service import enrolment, store
+from service import enrolment, sensor_store, store
 from service.cli_support import open_store
 
 
@@ -22,7 +22,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         if name == "add":
             p.add_argument(
                 "--kind",
-                choices=store.SENSOR_KINDS,
+                choices=sensor_store.SENSOR_KINDS,
                 default="proxy",
                 help="proxy (a server, one per site; the default) or laptop (one extension's "
                 "credential: investigation checks reach it only when the headteacher names it)",
@@ -43,7 +43,7 @@ async def _run(args: argparse.Namespace) -> int:
     async with open_store(config_from(args)) as engine:
         if args.action == "list":
             async with engine.connect() as conn:
-                for row in await store.list_sensors(conn):
+                for row in await sensor_store.list_sensors(conn):
                     state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
                     print(f"{row.name}\t{row.kind}\t{state}\tlast seen {row.last_seen or 'never'}")
             return 0
@@ -54,11 +54,11 @@ async def _run(args: argparse.Namespace) -> int:
                     print(f"Fleet size {args.size}: enrolments beyond it wait for approval.")
                     return 0
                 if args.action == "add":
-                    token = await store.add_sensor(
+                    token = await sensor_store.add_sensor(
                         conn, args.name, actor="cli", now=now, kind=args.kind
                     )
                 else:
-                    await store.revoke_sensor(conn, args.name, actor="cli", now=now)
+                    await sensor_store.revoke_sensor(conn, args.name, actor="cli", now=now)
         except store.StoreError as exc:
             print(f"clausewarden sensor: {exc}", file=sys.stderr)
             return 1

@@ -1,6 +1,6 @@
 """The dashboard: the figures of the last days from the daily rollups, as charts. For every role,
 figures on fewer than k devices are hidden, and so is what would let one work them out by
-difference (service.reports says how)."""
+difference (service.figures says how)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from policy.vocabulary import OUTCOMES
-from service import charts, reports
+from service import charts, figures
 from service.keys import ENGINE, SERVICES
 from service.views.common import ANY_ROLE, require, settings, today
 
@@ -28,10 +28,10 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         span = DEFAULT_SPAN
     span = span if span in SPANS else DEFAULT_SPAN
     day = today(request)
-    start, end = reports.range_for(day, span)
+    start, end = figures.range_for(day, span)
     coarse = current.privacy_level == "none"
     async with request.app[ENGINE].connect() as conn:
-        fig = await reports.figures(
+        fig = await figures.figures(
             conn, start=start, end=end, k=current.k_anonymity, coarse=coarse
         )
     days = fig.days
@@ -40,12 +40,12 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         [(o, [fig.value("outcome", o, d) for d in days]) for o in OUTCOMES],
         colours=charts.OUTCOME_COLOURS,
     )
-    platform_rows = reports.as_table(fig, "platform")
+    platform_rows = figures.as_table(fig, "platform")
     top = [r["value"] for r in platform_rows[:7]]
     platform_chart = charts.stacked_bars(
         days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
     )
-    clause_rows = reports.as_table(fig, "clause", name_hidden=False)
+    clause_rows = figures.as_table(fig, "clause", name_hidden=False)
     clause_chart = charts.hbars([(f"clause {r['value']}", r["total"]) for r in clause_rows[:12]])
     heatmap = charts.heatmap(fig.by_hour())
     went_back = fig.summed("response", "went_back")
@@ -62,7 +62,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "end": end,
         "k": current.k_anonymity,
         "coarse": coarse,
-        "coarse_base": reports.COARSE_BASE,
+        "coarse_base": figures.COARSE_BASE,
         "hidden": fig.hidden_count,
         "total": total,
         "outcome_chart": outcome_chart,
@@ -74,5 +74,5 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "continued": continued,
         "device_chart": device_chart,
         "privacy_level": current.privacy_level,
-        "reminders": reports.reminders(services.school, current, day),
+        "reminders": figures.reminders(services.school, current, day),
     }

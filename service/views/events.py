@@ -1,5 +1,5 @@
 """The event log (cells of events resting on at least k devices, newest day first, a page at a
-time) and its export as CSV or JSON lines: see service.reports for what is hidden and why."""
+time) and its export as CSV or JSON lines: see service.figures for what is hidden and why."""
 
 from typing import Any
 

@@ -5,7 +5,7 @@ they arrive, so it needs a bearer token: an API token of the admin or headteache
 
 from aiohttp import web
 
-from service import store, user_store
+from service import sensor_store, store, user_store
 from service.db import is_sqlite
 from service.keys import CONFIG, ENGINE, SERVICES
 from service.metrics import SensorFigures
@@ -63,7 +63,7 @@ async def metrics(request: web.Request) -> web.Response:
             raise json_error(401, "unknown token: /metrics needs an admin's API token")
         if reader.revoked_at is not None or reader.role not in ADMIN_ROLES:
             raise json_error(403, "/metrics needs an API token of the admin or headteacher role")
-        rows = await store.list_sensors(conn)
+        rows = await sensor_store.list_sensors(conn)
     sensors = [
         SensorFigures(
             name=row.name,

@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from service import investigation_store as cases
-from service import store, user_store
+from service import sensor_store, user_store
 from service.keys import ENGINE
 from service.views.common import now, refuse, require, settings
 
@@ -101,7 +101,7 @@ async def investigation_test(request: web.Request) -> web.StreamResponse:
     sensor = str(form.get("sensor", "")).strip() or None
     async with request.app[ENGINE].begin() as conn:
         if sensor is not None:
-            named = await store.get_sensor(conn, sensor)
+            named = await sensor_store.get_sensor(conn, sensor)
             if named is None or named.revoked_at is not None:
                 raise refuse(f"sensor: no active sensor called {sensor!r} (see the Sensors page)")
         check = await cases.request_check(

@@ -1,5 +1,5 @@
 """The reporting API: tools with an API token (viewer role or above) read the event log's cells
-(each resting on at least k devices, see service.reports) as JSON lines, the last line saying how
+(each resting on at least k devices, see service.figures) as JSON lines, the last line saying how
 many are hidden and where the next page starts; the OpenAPI document describes the whole JSON
 API."""
 

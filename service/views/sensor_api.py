@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from policy.event import Event
 from policy.school import account_kinds, account_refusal
-from service import account_store, store
+from service import account_store, sensor_store, store
 from service.account_mail import kind_words, tell_headteacher
 from service.api_models import (
     MAX_ACCOUNT_REQUEST_BYTES,
@@ -137,7 +137,7 @@ async def post_events(request: web.Request) -> web.Response:
         async with engine.begin() as conn:
             stored, duplicates, device_rows = await store_events(conn, checked, services.rollup)
             if values:
-                await store.note_sensor_status(conn, sensor.id, values)
+                await sensor_store.note_sensor_status(conn, sensor.id, values)
         services.rollup.remember(device_rows)
         if "last_seen" in values:
             services.sensor_writes[sensor.id] = now

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from service import store
+from service import sensor_store
 from service.ingest import RateLimit, retry_after
 from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES
 from service.security import token_hash
@@ -27,7 +27,7 @@ async def authenticate_sensor(request: web.Request) -> Any:
         sensor = hit[1]
     else:
         async with request.app[ENGINE].connect() as conn:
-            sensor = await store.sensor_by_token(conn, token)
+            sensor = await sensor_store.sensor_by_token(conn, token)
         if len(cache) > 1000:
             cache.clear()
         cache[key] = (now + SENSOR_CACHE_SECONDS, sensor)
@@ -51,7 +51,7 @@ async def authenticate_sensor(request: web.Request) -> Any:
 async def authenticate_enrolment(request: web.Request) -> Any:
     """The enrolment secret's sensor row (kind "enrol"): it may enrol, nothing else."""
     async with request.app[ENGINE].connect() as conn:
-        sensor = await store.sensor_by_token(conn, bearer(request))
+        sensor = await sensor_store.sensor_by_token(conn, bearer(request))
     if sensor is None or sensor.kind != "enrol":
         raise json_error(401, "unknown enrolment secret")
     if sensor.revoked_at is not None:

@@ -6,7 +6,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from service import enrolment, store
+from service import enrolment, sensor_store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
 from service.views.common import now, posted, refuse, render_secret, require
@@ -16,7 +16,7 @@ from service.views.common import now, posted, refuse, render_secret, require
 async def sensors_page(request: web.Request) -> dict[str, Any]:
     await require(request, *ADMIN_ROLES)
     async with request.app[ENGINE].connect() as conn:
-        rows = await store.list_sensors(conn)
+        rows = await sensor_store.list_sensors(conn)
         fleet = await enrolment.fleet_size(conn)
         enrolled = await enrolment.enrolled_count(conn)
     return {
@@ -34,8 +34,10 @@ async def sensor_add(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", "")).strip()
     kind = str(form.get("kind", "proxy"))
     async with request.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, name, actor=user.name, now=now(request), kind=kind)
-        rows = await store.list_sensors(conn)
+        token = await sensor_store.add_sensor(
+            conn, name, actor=user.name, now=now(request), kind=kind
+        )
+        rows = await sensor_store.list_sensors(conn)
     return render_secret(
         "sensors.html",
         request,
@@ -46,7 +48,7 @@ async def sensor_add(request: web.Request) -> web.StreamResponse:
 async def sensor_revoke(request: web.Request) -> web.StreamResponse:
     user = await require(request, *ADMIN_ROLES)
     async with request.app[ENGINE].begin() as conn:
-        await store.revoke_sensor(
+        await sensor_store.revoke_sensor(
             conn, request.match_info["name"], actor=user.name, now=now(request)
         )
     request.app[SERVICES].sensor_cache.clear()  # revoked now, not in a few seconds

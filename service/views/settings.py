@@ -14,7 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from policy.vocabulary import PRIVACY_LEVELS
-from service import store
+from service import settings_store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
 from service.views.common import now, posted, refuse, require, settings
@@ -40,7 +40,7 @@ async def settings_page(request: web.Request) -> dict[str, Any]:
     user = await require(request, *ADMIN_ROLES)
     async with request.app[ENGINE].connect() as conn:
         schedule = await request.app[SERVICES].bundles.schedule(conn)
-        pending = await store.pending_settings(conn)
+        pending = await settings_store.pending_settings(conn)
     return {
         "page": "settings",
         "pending": pending,
@@ -81,7 +81,9 @@ def _parse_ranges(text: str, what: str) -> list[dict[str, str]]:
 
 async def _save(request: web.Request, values: dict[str, Any], *, action: str, actor: str) -> None:
     async with request.app[ENGINE].begin() as conn:
-        await store.save_settings(conn, values, action=action, actor=actor, now=now(request))
+        await settings_store.save_settings(
+            conn, values, action=action, actor=actor, now=now(request)
+        )
     request.app[SERVICES].bundles.invalidate()
 
 
@@ -121,7 +123,7 @@ async def settings_save(request: web.Request) -> web.StreamResponse:
         await _save(request, values, action="settings.save", actor=user.name)
         raise web.HTTPSeeOther("/settings?message=saved")
     async with request.app[ENGINE].begin() as conn:
-        await store.propose_settings(conn, values, actor=user.name, now=now(request))
+        await settings_store.propose_settings(conn, values, actor=user.name, now=now(request))
     raise web.HTTPSeeOther("/settings?message=proposed")
 
 
@@ -132,7 +134,7 @@ async def _decide(request: web.Request, user: Any, decision: str) -> web.StreamR
     if user.role != "headteacher":
         raise web.HTTPForbidden(text="Only the headteacher approves a change of these settings.")
     async with request.app[ENGINE].begin() as conn:
-        await store.decide_settings(
+        await settings_store.decide_settings(
             conn, approve=decision == "approve", actor=user.name, now=now(request)
         )
     request.app[SERVICES].bundles.invalidate()

@@ -2,7 +2,7 @@
 
 - `POST /api/v1/staff-reports` (a sensor's token): a report a member of staff wrote on the proxy's
   form or the extension's. Kept in its own table with the day it came, never the time, the sensor
-  or the platform the form offered (service.staff_reports says why); answered 201 with its
+  or the platform the form offered (service.staff_report_store says why); answered 201 with its
   reference at once; the
   email to the headteacher goes in a task of its own. Per-credential rate limit (each enrolled
   laptop its own; only reports that would be kept count; a credential's first report of the day is
@@ -20,7 +20,7 @@ import orjson
 from aiohttp import web
 
 from policy.staff_report import KINDS, MAX_BODY_BYTES, check_report
-from service import staff_reports as reports
+from service import staff_report_store as figures
 from service.api_models import StaffReportReceipt
 from service.keys import ENGINE, SERVICES
 from service.mailer import MAILER
@@ -75,7 +75,7 @@ async def post_report(request: web.Request) -> web.Response:
     mailer = request.app[MAILER]
     day = today(request)
     async with services.write_lock, request.app[ENGINE].begin() as conn:
-        reference = await reports.add_report(
+        reference = await figures.add_report(
             conn, report, email_status="sending" if mailer.enabled else "off", day=day
         )
     if mailer.enabled:
@@ -120,7 +120,7 @@ async def _email(app: web.Application, reference: str, report: Any, day: str) ->
     subject = f"ClauseWarden: a report from a member of staff ({reference})"
     why = await mailer.send(subject, "\n".join(lines) + "\n")
     async with app[SERVICES].write_lock, app[ENGINE].begin() as conn:
-        await reports.note_email(conn, reference, "failed" if why else "sent", why)
+        await figures.note_email(conn, reference, "failed" if why else "sent", why)
 
 
 MESSAGES = {
@@ -133,14 +133,14 @@ MESSAGES = {
 async def inbox(request: web.Request) -> dict[str, Any]:
     await require(request, HEADTEACHER)
     async with request.app[ENGINE].connect() as conn:
-        rows = await reports.inbox(conn)
-        days = await reports.retention_days(conn)
+        rows = await figures.inbox(conn)
+        days = await figures.retention_days(conn)
     return {
         "page": "staff-reports",
         "reports": rows,
         "kinds": KINDS,
         "retention_days": days,
-        "max_days": reports.MAX_RETENTION_DAYS,
+        "max_days": figures.MAX_RETENTION_DAYS,
         "mail_on": request.app[MAILER].enabled,
         "message": MESSAGES.get(request.query.get("message", "")),
     }
@@ -152,7 +152,7 @@ async def read(request: web.Request) -> web.StreamResponse:
     if not REFERENCE.fullmatch(reference):
         raise web.HTTPNotFound(text="No such report.")
     async with request.app[SERVICES].write_lock, request.app[ENGINE].begin() as conn:
-        row = await reports.read_report(conn, reference, reader=user.name, now=now(request))
+        row = await figures.read_report(conn, reference, reader=user.name, now=now(request))
     if row is None:
         raise web.HTTPNotFound(text="No such report (deleted, or past its retention period).")
     response = aiohttp_jinja2.render_template(
@@ -172,7 +172,7 @@ async def delete(request: web.Request) -> web.StreamResponse:
     user, _form = await posted(request, HEADTEACHER)
     reference = request.match_info["reference"]
     async with request.app[SERVICES].write_lock, request.app[ENGINE].begin() as conn:
-        found = await reports.delete_report(conn, reference, actor=user.name, now=now(request))
+        found = await figures.delete_report(conn, reference, actor=user.name, now=now(request))
     if not found:
         raise web.HTTPNotFound(text="No such report.")
     raise web.HTTPSeeOther("/staff-reports?message=deleted")
@@ -184,8 +184,8 @@ async def retention_save(request: web.Request) -> web.StreamResponse:
         days = int(str(form.get("report_retention_days", "")))
     except ValueError:
         raise refuse("Retention: a whole number of days, 1 to 3650.") from None
-    if not 1 <= days <= reports.MAX_RETENTION_DAYS:
+    if not 1 <= days <= figures.MAX_RETENTION_DAYS:
         raise refuse("Retention: a whole number of days, 1 to 3650.")
     async with request.app[ENGINE].begin() as conn:
-        await reports.set_retention_days(conn, days, actor=user.name, now=now(request))
+        await figures.set_retention_days(conn, days, actor=user.name, now=now(request))
     raise web.HTTPSeeOther("/staff-reports?message=retention")

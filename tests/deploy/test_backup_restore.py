@@ -10,9 +10,11 @@ import tarfile
 import urllib.request
 from datetime import UTC, datetime
 
-from tests.deploy.deploy_helpers import cli, start_proxy, start_service
+from tests.support.deploy import cli
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
+from tests.support.proxy import start_proxy
+from tests.support.service import start_service
 
 PASSWORD = "a-long-password"
 ENV = {"CLAUSEWARDEN_PASSWORD": PASSWORD}

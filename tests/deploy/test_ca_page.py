@@ -12,7 +12,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.deploy.deploy_helpers import cli, start_proxy
+from tests.support.deploy import cli
+from tests.support.proxy import start_proxy
 
 HOST = "clausewarden.internal"
 

@@ -6,8 +6,10 @@ import shutil
 import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-from tests.deploy.deploy_helpers import cli, start_proxy, start_service
+from tests.support.deploy import cli
 from tests.support.net import free_port
+from tests.support.proxy import start_proxy
+from tests.support.service import start_service
 
 CHECKS = ("service", "service TLS", "sensor token", "proxy", "PAC file", "CA trusted", "clock",
           "time zone", "free disk", "outbox")  # fmt: skip

@@ -13,7 +13,7 @@ from clausewarden.commands.extension_policy import EXTENSION_ID
 from service.app import create_app
 from service.config import Config
 from service.crx import id_from_manifest_key, read_package
-from tests.deploy.deploy_helpers import ROOT, cli
+from tests.support.deploy import ROOT, cli
 
 EXTENSION = ROOT / "extension"
 CHROMIUM = "/usr/bin/chromium"

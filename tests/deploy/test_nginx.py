@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.nginx_site import HOST, PASSWORD, Site, need_nginx, running_site
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
+from tests.support.nginx_site import HOST, PASSWORD, Site, need_nginx, running_site
 
 pytestmark = need_nginx
 

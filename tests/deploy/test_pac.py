@@ -12,7 +12,8 @@ from policy.configdir import DEFAULT_CONFIG_DIR
 from policy.pages_host import PAGES_HOST
 from service.app import create_app
 from service.config import Config
-from tests.deploy.deploy_helpers import cli, run_pac, start_proxy
+from tests.support.deploy import cli, run_pac
+from tests.support.proxy import start_proxy
 
 HOSTS = [
     "www.facebook.com",
@@ -72,7 +73,7 @@ async def test_service_serves_the_pac_file_at_a_stable_url_without_login(aiohttp
 async def test_service_pac_follows_the_bundle_version_and_the_proxy_address_setting(
     aiohttp_client, tmp_path
 ):
-    from tests.service.svc_helpers import add_sensor, bearer
+    from tests.support.service import add_sensor, bearer
 
     config = _config(tmp_path, "10.0.0.5:3128")
     app = create_app(Config(data_dir=tmp_path / "data", config_dir=config))

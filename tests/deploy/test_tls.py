@@ -14,8 +14,9 @@ import pytest
 
 from service.app import create_app
 from service.config import Config
-from tests.deploy.certs import Certs, make_certs
-from tests.support.net import free_port, stop, wait_for_port
+from tests.support.certs import Certs, make_certs
+from tests.support.net import free_port
+from tests.support.service import Service
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HOST = "clausewarden.school.test"
@@ -36,17 +37,10 @@ def serve(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_serve_with_tls_answers_https_only_with_hsts_and_secure_cookies(certs, tmp_path):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
-        + ["--data-dir", str(tmp_path / "data")]
-        + ["--tls-cert", str(certs.cert), "--tls-key", str(certs.key)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    service = Service(tmp_path / "data", "--tls-cert", str(certs.cert), "--tls-key", str(certs.key))
+    port = service.port
     try:
-        wait_for_port(port, process, timeout=60)
+        service.start()
         context = ssl.create_default_context(cafile=str(certs.ca))
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
         conn.request("GET", "/login")
@@ -65,9 +59,8 @@ def test_serve_with_tls_answers_https_only_with_hsts_and_secure_cookies(certs, t
             plain.getresponse().read()  # a TLS server does not answer plain http
         plain.close()
     finally:
-        stop(process)
-    assert process.stdout is not None
-    output = process.stdout.read()
+        service.stop()
+    output = service.output()
     assert f"ClauseWarden service on https://127.0.0.1:{port}/" in output
 
 

@@ -6,9 +6,9 @@ import ssl
 
 import pytest
 
-from tests.deploy.deploy_helpers import ChainedProxy, start_proxy
-from tests.proxy.proxy_helpers import WORKING_TIME
-from tests.proxy.upstream import BODY, Upstream, tls_context_for_localhost
+from tests.support.deploy import ChainedProxy
+from tests.support.proxy import WORKING_TIME, start_proxy
+from tests.support.upstream import BODY, Upstream, tls_context_for_localhost
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
@@ -34,11 +34,7 @@ def chained(site):
 def proxy(tmp_path_factory, chained):
     tmp = tmp_path_factory.mktemp("chain")
     running = start_proxy(
-        tmp,
-        "--upstream",
-        f"http://127.0.0.1:{chained.port}",
-        "--set",
-        f"clausewarden_now={WORKING_TIME}",
+        tmp, now=WORKING_TIME, args=["--upstream", f"http://127.0.0.1:{chained.port}"]
     )
     yield running
     running.stop()
@@ -83,7 +79,7 @@ def test_social_media_still_gets_the_warning_without_reaching_the_chained_proxy(
 
 
 def test_upstream_must_be_a_proxy_url(tmp_path):
-    from tests.deploy.deploy_helpers import cli
+    from tests.support.deploy import cli
 
     out = cli("proxy", "--upstream", "la-filter.example:3128", check=False)
     assert out.returncode != 0

@@ -31,11 +31,26 @@ from pathlib import Path
 import pytest
 
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
 SKIP_COPY = {".venv", ".git", "data", "test-artifacts", "node_modules", "build", "__pycache__"}
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+MACHINE_ETC_VARIABLE = "CLAUSEWARDEN_TEST_SYSTEM_CONFIG_DIR"
+MACHINE_ETC = f'''"""Test only (tests/deploy/test_wheel_install.py): the installed wheel takes
+the folder in {MACHINE_ETC_VARIABLE} for /etc/clausewarden, so that a school's configuration on
+the machine running the tests never reaches them. Loaded at start-up by a .pth file, after the
+dependencies."""
+import os
+
+if os.environ.get("{MACHINE_ETC_VARIABLE}"):
+    from pathlib import Path
+
+    import policy.configdir
+
+    policy.configdir.SYSTEM_CONFIG_DIR = Path(os.environ["{MACHINE_ETC_VARIABLE}"])
+'''
 
 
 @dataclass
@@ -50,6 +65,8 @@ class Installed:
     def env(self, **extra: str) -> dict[str, str]:
         keep = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(self.home)}
         keep.update({k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TZ")})
+        # This test's own "/etc/clausewarden" (none), never the machine's (see MACHINE_ETC).
+        keep[MACHINE_ETC_VARIABLE] = str(self.home / "etc-clausewarden-of-this-machine")
         return {**keep, **extra}  # no PYTHONPATH, no CLAUSEWARDEN_*
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +82,12 @@ class Installed:
 
 def _copy_source(target: Path) -> None:
     def ignore(folder: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in SKIP_COPY or n.endswith(".egg-info")}
+        # (.coverage.*: data files other workers' processes may be writing meanwhile)
+        return {
+            n
+            for n in names
+            if n in SKIP_COPY or n.endswith(".egg-info") or n.startswith(".coverage")
+        }
 
     shutil.copytree(ROOT, target, symlinks=True, ignore=ignore)
 
@@ -119,6 +141,10 @@ def install(wheel: Path, venv: Path) -> None:
         ).stdout.strip()
     )
     (site / "zz_checkout_dependencies.pth").write_text(f"{deps}\n", encoding="utf-8")
+    (site / "clausewarden_test_machine.py").write_text(MACHINE_ETC, encoding="utf-8")
+    (site / "zzz_clausewarden_test_machine.pth").write_text(
+        "import clausewarden_test_machine\n", encoding="utf-8"
+    )
     mitmdump = venv / "bin" / "mitmdump"
     mitmdump.write_text(
         f"#!{venv / 'bin' / 'python'}\nimport sys\nfrom mitmproxy.tools.main import mitmdump\n"
@@ -198,24 +224,19 @@ def test_installed_it_looks_for_the_config_in_etc_and_keeps_its_data_in_var_lib(
 
 @pytest.fixture(scope="module")
 def served(installed: Installed) -> Iterator[tuple[int, str, Path]]:
-    data = installed.home / "service-data"
-    token = installed.run(installed.clausewarden, "sensor", "add", "proxy", "--data-dir", str(data))
-    assert token.returncode == 0, token.stderr
-    port = free_port()
-    log = installed.home / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [installed.clausewarden, "serve", "--port", str(port), "--data-dir", str(data)],
-            cwd=installed.home,
-            env=installed.env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    service = Service(
+        installed.home / "service-data",
+        command=[installed.clausewarden],
+        environ=installed.env(),
+        cwd=installed.home,
+        log=installed.home / "serve.log",
+        sensor="proxy",
+    )
     try:
-        wait_for_port(port, process, timeout=60)
-        yield port, token.stdout.strip().splitlines()[-1], log
+        service.start()
+        yield service.port, service.token, service.log
     finally:
-        stop(process)
+        service.stop()
 
 
 def test_installed_serve_says_what_it_uses_migrates_and_serves_its_pages(installed, served):

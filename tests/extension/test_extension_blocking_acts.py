@@ -15,16 +15,11 @@ from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import test_extension_acts as acts  # noqa: E402
-import test_extension_browser as shared  # noqa: E402
-from local_site import Site  # noqa: E402
-
-from clausewarden.commands.extension_policy import EXTENSION_ID  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args, have_chromium  # noqa: E402
+from clausewarden.commands.extension_policy import EXTENSION_ID
+from tests.support import extension as shared
+from tests.support.browser import CHROMIUM, chromium_args, have_chromium
+from tests.support.extension import signed_in_with_the_school_account
+from tests.support.local_site import Site
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -104,7 +99,7 @@ def test_a_friend_request_the_dnr_rules_cannot_see_is_held(
     forced: tuple[Any, Any], site: Site, form: str
 ) -> None:
     context, worker = forced
-    acts.signed_in_with_the_school_account(context, worker)
+    signed_in_with_the_school_account(context, worker)
     page = context.new_page()
     page.goto("https://www.facebook.com/")
     before = len(site.hits)
@@ -122,7 +117,7 @@ def test_a_post_and_a_read_in_the_same_forms_still_reach_the_site(
     forced: tuple[Any, Any], site: Site
 ) -> None:
     context, worker = forced
-    acts.signed_in_with_the_school_account(context, worker)
+    signed_in_with_the_school_account(context, worker)
     page = context.new_page()
     page.goto("https://www.facebook.com/")
     before = hits(site, "POST /api/graphql")

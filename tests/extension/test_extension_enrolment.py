@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_site import Site
-from test_extension_browser import (
+from tests.support.browser import CHROMIUM, have_chromium
+from tests.support.extension import (
     bundle_source,
     launch,
     latest_working_time,
     packaged_extension,
     wait_until,
 )
-
-from tests.support.browser import CHROMIUM, have_chromium
+from tests.support.local_site import Site
 from tests.support.net import free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason=f"no Chromium at {CHROMIUM}")

@@ -6,9 +6,9 @@ and nothing is recorded twice (issue 15 §4)."""
 from typing import Any
 
 import pytest
-import test_extension_browser as shared
-from local_site import Site
-from test_extension_browser import exported_events, facebook_redirected, reset, wait_until
+from tests.support import extension as shared
+from tests.support.extension import exported_events, facebook_redirected, reset, wait_until
+from tests.support.local_site import Site
 
 from tests.support.browser import have_chromium
 

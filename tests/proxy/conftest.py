@@ -5,9 +5,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
 
 from policy.configdir import DEFAULT_CONFIG_DIR
+from tests.support.proxy import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
 
 
 @pytest.fixture

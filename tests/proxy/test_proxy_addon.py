@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from addon_chain import AddonChain
 from mitmproxy import exceptions
-from mitmproxy.test import taddons, tflow
+from mitmproxy.test import taddons
 from mitmproxy.tls import ClientHelloData
-from proxy_helpers import WORKING_TIME
 
 from proxy_addon import allowance
+from tests.support.addon_chain import AddonChain, flow
+from tests.support.proxy import WORKING_TIME
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
@@ -30,18 +30,6 @@ async def tctx(tmp_path: Path) -> AsyncIterator[tuple[AddonChain, Any]]:
         )
         yield addon, ctx
         await addon.close()
-
-
-def flow(url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b""):
-    f = tflow.tflow()
-    f.request.method = method
-    f.request.url = url
-    f.request.headers.clear()
-    f.request.headers["Host"] = f.request.host
-    for name, value in (NAVIGATE if headers is None else headers).items():
-        f.request.headers[name] = value
-    f.request.content = body
-    return f
 
 
 def events(addon: AddonChain) -> list[dict[str, Any]]:

@@ -4,8 +4,9 @@ the clause text, Continue loads the page, Go back goes back. Screenshots go to t
 from collections.abc import Iterator
 
 import pytest
-from test_proxy_end_to_end import Proxy, start_proxy
-from upstream import Upstream
+
+from tests.support.proxy import Proxy, start_proxy
+from tests.support.upstream import Upstream
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402

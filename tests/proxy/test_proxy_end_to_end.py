@@ -4,139 +4,32 @@ over HTTP and HTTPS; social hosts reach a local upstream through a test-only map
 import http.client
 import json
 import shutil
-import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from proxy_helpers import WORKING_TIME
-from upstream import BODY, Upstream, response_bytes, tls_context_for_localhost
 
 from proxy_addon import allowance
-
-HERE = Path(__file__).resolve().parent
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
-
-
-class Proxy:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, confdir: Path, data: Path):
-        self.process, self.port, self.confdir, self.data = process, port, confdir, data
-
-    def connect(
-        self, scheme: str, host: str, trust: Path | None = None
-    ) -> http.client.HTTPConnection:
-        if scheme == "http":
-            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        context = ssl.create_default_context(
-            cafile=str(trust or self.confdir / "mitmproxy-ca-cert.pem")
-        )
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=context)
-        conn.set_tunnel(host, 443 if ":" not in host else None)
-        return conn
-
-    def get(
-        self,
-        scheme: str,
-        host: str,
-        path: str = "/",
-        headers: dict[str, str] | None = None,
-        method: str = "GET",
-        body: bytes | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        conn = self.connect(scheme, host)
-        target = f"http://{host}{path}" if scheme == "http" else path
-        conn.request(
-            method, target, body=body, headers={**(NAVIGATE if headers is None else headers)}
-        )
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
-
-
-def start_proxy(
-    tmp: Path,
-    upstream_port: int,
-    config: Path | None,
-    now: str = WORKING_TIME,
-    extra: list[str] | None = None,
-    service: tuple[str, Path] | None = None,
-) -> Proxy:
-    from tests.support.net import free_port, wait_for_port
-
-    port = free_port()
-    confdir, data = tmp / "mitmproxy", tmp / "data"
-    command = [
-        sys.executable,
-        "-m",
-        "clausewarden",
-        "proxy",
-        "--listen-port",
-        str(port),
-        "--confdir",
-        str(confdir),
-        "--data-dir",
-        str(data),
-        "--script",
-        str(HERE / "map_upstream.py"),
-        "--set",
-        f"map_upstream=127.0.0.1:{upstream_port}",
-        "--set",
-        f"clausewarden_now={now}",
-    ]
-    if config is not None:
-        command += ["--config", str(config)]
-    if service is not None:
-        command += ["--service-url", service[0], "--sensor-token-file", str(service[1])]
-    for option in extra or ():
-        command += ["--set", option]
-    log = (tmp / "proxy.log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    wait_for_port(port, process)
-    return Proxy(process, port, confdir, data)
+from tests.support.proxy import (
+    NAVIGATE,
+    Proxy,
+    accounts_config,
+    outbox_events,
+    start_proxy,
+    ticket_of,
+)
+from tests.support.upstream import BODY, Upstream, response_bytes, tls_context_for_localhost
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def proxy(tmp_path_factory, upstream, request) -> Iterator[Proxy]:
-    from proxy_helpers import BLOCK_TIKTOK_RULE, SCHOOL_ACCOUNTS
-
-    from policy.configdir import DEFAULT_CONFIG_DIR
-    from tests.support.net import stop
-
+def proxy(tmp_path_factory, upstream) -> Iterator[Proxy]:
     tmp = tmp_path_factory.mktemp("proxy")
-    config = tmp / "config"
-
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
-    (config / "accounts.yaml").write_text(SCHOOL_ACCOUNTS, encoding="utf-8")
-    rules = (config / "rules.yaml").read_text(encoding="utf-8")
-    (config / "rules.yaml").write_text(rules.replace("rules:\n", "rules:\n" + BLOCK_TIKTOK_RULE, 1))
-    running = start_proxy(tmp, upstream.port, config)
+    running = start_proxy(tmp, upstream.port, accounts_config(tmp / "config"))
     yield running
-    stop(running.process)
-
-
-def ticket_of(page: bytes) -> str:
-    return page.decode().split('name="ticket" value="', 1)[1].split('"', 1)[0]
-
-
-def outbox_events(proxy: Proxy) -> list[dict[str, object]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "clausewarden", "outbox", "export", "--data-dir", str(proxy.data)],
-        capture_output=True,
-        check=True,
-    )
-    return [json.loads(line) for line in out.stdout.splitlines()]
+    running.stop()
 
 
 SCHEMES = pytest.mark.parametrize("scheme", ["http", "https"])

@@ -4,8 +4,6 @@ between, a service that accepts connections and never answers."""
 
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_proxy_end_to_end import start_proxy
-from test_proxy_shipping import FAST, SITES, Service, outbox_ids
-from upstream import Upstream
 
 from policy.configdir import load_policy
-from tests.support.net import stop, wait_for_port
+from tests.support.net import stop
+from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
+from tests.support.service import Service
 
 
 def working_time_ahead(days: int) -> str:
@@ -48,29 +45,16 @@ def until(check, what: str, timeout: float = 60) -> None:
 
 
 @pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
     folder = tmp_path / "service"
     folder.mkdir()
-    svc = Service(folder)
+    svc = Service(folder, sensor="proxy", log=folder / "service.log")
     yield svc
     svc.stop()
 
 
 def _start_at(service: Service, at: str) -> None:
-    log = (service.folder / "service.log").open("ab")
-    service.process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(service.port),
-         "--data-dir", str(service.folder), "--at", at],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    wait_for_port(service.port, service.process)
+    service.start("--at", at)
 
 
 def _sensor_row(service: Service) -> sqlite3.Row:

@@ -8,8 +8,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy
-from upstream import Upstream
+
+from tests.support.proxy import Proxy, outbox_events, start_proxy
+from tests.support.upstream import Upstream
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402

@@ -7,121 +7,29 @@ reaches the service, each once.
 import asyncio
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from test_proxy_end_to_end import Proxy, start_proxy
-from upstream import Upstream
 
-from policy.configdir import load_policy
-from tests.support.net import free_port, stop, wait_for_port
-
-SITES = ("www.facebook.com", "www.instagram.com", "www.linkedin.com", "x.com", "www.reddit.com")
-FAST = ["clausewarden_ship_delay=0.2", "clausewarden_ship_max_delay=0.5"]
-
-
-def recent_working_time() -> str:
-    """A recent hour in working time, so the service (retention, no future) accepts the events."""
-    policy = load_policy(None)
-    at = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    for _ in range(24 * 80):
-        if policy.working_time(at):
-            return at.isoformat()
-        at -= timedelta(hours=1)
-    raise AssertionError("no working time in the last 80 days")
-
-
-class Service:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        out = self.cli("sensor", "add", "proxy")
-        self.token_file = folder / "sensor-token"
-        self.token_file.write_text(out.strip().splitlines()[-1] + "\n")
-
-    def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "clausewarden", *args, "--data-dir", str(self.folder)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-
-    def start(self) -> None:
-        log = (self.folder / "service.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clausewarden", "serve", "--port", str(self.port),
-             "--data-dir", str(self.folder)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for_port(self.port, self.process)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
-            self.process = None
-
-    async def pending_accounts(self) -> list[Any]:
-        """The service's pending school accounts, read through its own store functions."""
-        from service import account_store
-        from service.cli_support import open_store
-        from service.config import Config
-
-        config = Config(data_dir=self.folder.resolve(), config_dir=None, database_url=None)
-        async with open_store(config) as engine, engine.connect() as conn:
-            return await account_store.list_accounts(conn, "pending")
-
-    def events(self) -> list[dict[str, object]]:
-        """The stored events, read from the service's database file itself (the exports show
-        only cells resting on k devices, never an event id)."""
-        with sqlite3.connect(self.folder / "clausewarden.db") as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute("SELECT * FROM events ORDER BY time, id")]
-
-
-def outbox_ids(proxy: Proxy, state: int) -> list[str]:
-    """Ids of the outbox's events in `state` (0 pending, 1 shipped), read from the file itself."""
-    with sqlite3.connect(proxy.data / "outbox.sqlite3") as db:
-        return [row[0] for row in db.execute("SELECT id FROM events WHERE state = ?", (state,))]
-
-
-def wait_shipped(proxy: Proxy, count: int, timeout: float = 60) -> None:
-    """Until the proxy's outbox says `count` events were accepted by the service."""
-    deadline = time.monotonic() + timeout
-    while len(outbox_ids(proxy, state=1)) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(outbox_ids(proxy, state=1)) == count
-
-
-def warn_on_every_site(proxy: Proxy, rounds: int = 1) -> None:
-    for _ in range(rounds):
-        for host in SITES:
-            status, _, page = proxy.get("http", host, "/")
-            assert status == 200 and b"Before you continue" in page
-
-
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
+from tests.support.net import stop
+from tests.support.proxy import (
+    FAST,
+    outbox_ids,
+    recent_working_time,
+    start_proxy,
+    wait_shipped,
+    warn_on_every_site,
+)
+from tests.support.service import Service
 
 
 @pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
     folder = tmp_path / "service"
     folder.mkdir()
-    svc = Service(folder)
+    svc = Service(folder, sensor="proxy", log=folder / "service.log")
     yield svc
     svc.stop()
 

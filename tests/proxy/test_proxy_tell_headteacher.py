@@ -7,53 +7,22 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from test_proxy_end_to_end import Proxy, start_proxy
-from test_proxy_shipping import FAST, Service, recent_working_time
-from upstream import Upstream
 
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.net import free_port, stop
-
-HOST = "clausewarden.internal"
-FORM_HEADERS = {
-    "Sec-Fetch-Mode": "navigate",
-    "Sec-Fetch-Dest": "document",
-    "Sec-Fetch-Site": "same-origin",
-    "Content-Type": "application/x-www-form-urlencoded",
-    "Accept": "text/html",
-}
-WHAT = "Zebra-7 parent of a Year 4 pupil messaged me on Instagram about a trip."
-NAME = "Quentin Okonkwo-Teacher"
-CONTACT = "quentin@wycliffe.example"
-
-
-def token_of(page: bytes) -> str:
-    return page.decode().split('name="token" value="', 1)[1].split('"', 1)[0]
-
-
-def send(proxy: Proxy, token: str, **changes: str) -> tuple[int, bytes]:
-    form = {
-        "token": token,
-        "kind": "contact",
-        "platform": "instagram",
-        "what_happened": WHAT,
-        "name": NAME,
-        "contact": CONTACT,
-        **changes,
-    }
-    status, _, body = proxy.get(
-        "http", HOST, "/tell", FORM_HEADERS, "POST", urlencode(form).encode()
-    )
-    return status, body
-
-
-def stored_reports(service: Service) -> list[dict[str, object]]:
-    with sqlite3.connect(service.folder / "clausewarden.db") as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM staff_reports")]
+from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
+from tests.support.service import Service
+from tests.support.tell import (
+    CONTACT,
+    HOST,
+    NAME,
+    WHAT,
+    send,
+    stored_reports,
+    token_of,
+)
 
 
 def files_hold(folder: Path, *needles: str) -> list[str]:
@@ -67,18 +36,11 @@ def files_hold(folder: Path, *needles: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def service(tmp_path) -> Iterator[Service]:
     folder = tmp_path / "service"
     folder.mkdir()
-    svc = Service(folder)
+    svc = Service(folder, sensor="proxy", log=folder / "service.log")
     yield svc
     svc.stop()
 
@@ -118,11 +80,10 @@ def test_a_report_reaches_the_service_with_a_reference_and_nothing_of_it_rests_o
     assert reference is not None and b"Sent to the Headteacher" in body
     [report] = stored_reports(service)
     assert report["reference"] == reference.group().decode()
-    assert (report["kind"], report["platform"], report["sensor"]) == (
-        "contact",
-        "instagram",
-        "proxy",
-    )
+    assert report["kind"] == "contact"
+    # The day only, no sensor, no platform (issue 16: they narrowed a report to a device).
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", report["received_on"])
+    assert not {"sensor", "platform", "received_at"} & set(report)
     assert (report["what_happened"], report["name"], report["contact"]) == (WHAT, NAME, CONTACT)
     # Not in the outbox, the proxy's files or its log; no event was recorded for it.
     assert files_hold(connected.data, "Zebra-7", NAME, CONTACT) == []

@@ -10,12 +10,11 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
-from proxy_helpers import WORKING_TIME
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy, ticket_of
-from upstream import Upstream
 
 from policy.respond import TICKET_SECONDS
 from tests.support.net import stop
+from tests.support.proxy import WORKING_TIME, Proxy, outbox_events, start_proxy, ticket_of
+from tests.support.upstream import Upstream
 
 HOST = "www.facebook.com"
 QUIET = "/dialog/oauth"  # "Log in with Facebook": a work area, no warning, nothing to continue

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from addon_chain import AddonChain
 from mitmproxy.test import taddons
-from proxy_helpers import WORKING_TIME
-from test_proxy_addon import flow
 
 from policy.configdir import load_config_dir
+from tests.support.addon_chain import AddonChain, flow
+from tests.support.proxy import WORKING_TIME
 
 
 @pytest.fixture

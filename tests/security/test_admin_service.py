@@ -23,17 +23,15 @@ import pytest
 from sqlalchemy import update
 from yarl import URL
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from service import user_store
+from service.app import create_app
+from service.config import Config
+from service.db import users
+from service.keys import ENGINE, SERVICES
+from tests.support.browser import CHROMIUM, chromium_args, have_chromium
+from tests.support.service import Service
 
-from service import user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.db import users  # noqa: E402
-from service.keys import ENGINE, SERVICES  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "a-long-password"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -147,16 +145,10 @@ def test_chromium_lands_on_the_sites_own_page_after_logging_in_with_a_tab_in_nex
         timeout=120,
     )
     assert added.returncode == 0, added.stderr
-    port = free_port()
-    process = subprocess.Popen(
-        [*cmd, "serve", "--port", str(port), "--data-dir", str(data)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = Service(data, environ=env)
+    port = service.port
     try:
-        wait_for_port(port, process)
+        service.start()
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=CHROMIUM,
@@ -173,7 +165,7 @@ def test_chromium_lands_on_the_sites_own_page_after_logging_in_with_a_tab_in_nex
             browser.close()
         assert urlsplit(went_to).hostname == "127.0.0.1", went_to
     finally:
-        stop(process)
+        service.stop()
 
 
 # -- the login limiter -------------------------------------------------------------------------
@@ -407,22 +399,16 @@ def test_the_data_folder_and_database_are_the_service_users_alone(tmp_path):
             timeout=120,
         )
         assert made.returncode == 0, made.stderr
-        port = free_port()
-        process = subprocess.Popen(
-            [*cmd, "serve", "--port", str(port), "--data-dir", str(data)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        service = Service(data, environ=env)
+        port = service.port
         try:
-            wait_for_port(port, process)
+            service.start()
             import urllib.request
 
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:  # noqa: S310
                 assert r.status == 200
         finally:
-            stop(process)
+            service.stop()
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(data.stat().st_mode) == 0o700

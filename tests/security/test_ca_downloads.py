@@ -9,7 +9,7 @@ import ssl
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.deploy.deploy_helpers import start_proxy
+from tests.support.proxy import start_proxy
 
 ASKED = [
     "/ca/mitmproxy-ca.pem",

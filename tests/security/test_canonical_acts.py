@@ -6,24 +6,16 @@ proxy must hold it as the plain form is held; ordinary requests still pass."""
 import gzip
 import http.client
 import json
-import sys
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 import brotli  # type: ignore[import-untyped]
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.net import stop  # noqa: E402
+from tests.support.net import stop
+from tests.support.proxy import Proxy, start_proxy
+from tests.support.upstream import Upstream
 
 SCRIPT = {  # what Chromium sends for a page's fetch() to its own origin
     "Sec-Fetch-Mode": "cors",

@@ -3,23 +3,18 @@ only) by an admin acting alone, against the real aiohttp application and a real 
 the headteacher relaxes it (an admin's change is a proposal), and the bundle the sensors get
 follows the setting in force."""
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from policy import Facts, Policy, decide  # noqa: E402
-from service import user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE, SERVICES  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
+from policy import Facts, Policy, decide
+from service import user_store
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE, SERVICES
+from tests.support.forms import csrf_from
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 EVENING = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)

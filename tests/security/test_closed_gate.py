@@ -26,20 +26,14 @@ from urllib.parse import urlencode
 import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-from tests.deploy.deploy_helpers import start_service
-from tests.security.test_own_host_guard import _own_network_address
-from tests.support.net import stop
-
-PROXY_TESTS = Path(__file__).resolve().parents[1] / "proxy"
-if str(PROXY_TESTS) not in sys.path:
-    sys.path.insert(0, str(PROXY_TESTS))  # the proxy tests' helpers, as the other attack tests
-
-from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
+from tests.support.net import own_network_address, stop
+from tests.support.proxy import Proxy, start_proxy
+from tests.support.service import start_service
+from tests.support.upstream import Upstream
 
 COUNTING_SERVER = Path(__file__).with_name("counting_server.py")
 NO_MAPPING = "map_upstream="  # the test addon's mapping off: the proxy connects where asked
-SOURCE = _own_network_address()
+SOURCE = own_network_address()
 need_network_address = pytest.mark.skipif(
     SOURCE is None, reason="this machine has no network address besides loopback"
 )
@@ -416,13 +410,15 @@ def test_the_proxys_own_calls_to_the_service_carry_no_forwarded_header_a_client_
 
 
 def test_with_an_upstream_filter_the_filter_is_reached_and_loopback_names_refused(tmp_path):
-    from tests.deploy.deploy_helpers import ChainedProxy
-    from tests.deploy.deploy_helpers import start_proxy as start_cli_proxy
+    from tests.support.deploy import ChainedProxy
 
     chained = ChainedProxy()  # the Local Authority's filter, here on this host's loopback
     config = config_with_client(tmp_path, f"{SOURCE}/32")
-    proxy = start_cli_proxy(
-        tmp_path / "proxy", "--upstream", f"http://127.0.0.1:{chained.port}", config=config
+    proxy = start_proxy(
+        tmp_path / "proxy",
+        config=config,
+        now=None,
+        args=["--upstream", f"http://127.0.0.1:{chained.port}"],
     )
     try:
         request = b"GET http://www.bbc.co.uk/news HTTP/1.1\r\nHost: www.bbc.co.uk\r\n\r\n"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from service import store, user_store
+from service import sensor_store, settings_store, user_store
 from service.app import create_app
 from service.config import Config
 from service.db import daily_counts
@@ -41,7 +41,7 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 async def send(cli: Any, events: list[dict[str, Any]]) -> None:
     async with cli.server.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, "proxy1", actor="test", now=NOW)
+        token = await sensor_store.add_sensor(conn, "proxy1", actor="test", now=NOW)
     for e in events:
         e["sensor"] = "proxy1"
     resp = await cli.post(
@@ -126,7 +126,7 @@ async def test_a_clause_tried_on_one_device_is_not_named_on_the_dashboard(cli):
 
 async def test_with_level_none_a_clause_below_ten_events_is_not_named(cli):
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.put_setting(conn, "privacy_level", "none")
+        await settings_store.put_setting(conn, "privacy_level", "none")
     await send(
         cli,
         [event(None, clauses=["7"]) for _ in range(30)]

@@ -4,25 +4,17 @@ through and forge a "continued" event), choosing the reason for the member of st
 sending the act again and again until it slips through. The site is the local HTTPS server of
 tests/extension/local_site.py; the fixtures are the browser test's."""
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "extension"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from tests.support.browser import have_chromium  # noqa: E402
+from tests.support import extension as acts
+from tests.support import extension as shared
+from tests.support.browser import have_chromium
+from tests.support.local_site import Site
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-import test_extension_acts as acts  # noqa: E402
-import test_extension_browser as shared  # noqa: E402
-from local_site import Site  # noqa: E402
 
 workdir, config_dir, service, site, unpacked, pw, browser = (
     shared.workdir,

@@ -2,31 +2,25 @@
 extension: framing it (to add warn events, or to trick a click on Continue) and opening it from
 another site. The site is a local HTTPS server (tests/extension/local_site.py)."""
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "extension"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from tests.support.browser import have_chromium  # noqa: E402
-
-pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-from local_site import Site  # noqa: E402
-from test_extension_browser import (  # noqa: E402
+from tests.support.browser import have_chromium
+from tests.support.extension import (
     facebook_redirected,
     latest_working_time,
     launch,
     packaged_extension,
     wait_until,
 )
+from tests.support.local_site import Site
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
 
 FACEBOOK = "https://www.facebook.com/"
 

@@ -28,13 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from policy.configdir import DEFAULT_CONFIG_DIR
+from tests.support.admin_pages import AdminSession
+from tests.support.net import free_port, stop, wait_for_port
 
-from policy.configdir import DEFAULT_CONFIG_DIR  # noqa: E402
-from tests.support.admin_pages import AdminSession  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "a-long-password"
 

@@ -14,12 +14,10 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from service.app import create_app
+from service.config import Config
 
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 PASSWORD = "a-long-password"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

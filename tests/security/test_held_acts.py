@@ -4,22 +4,14 @@ another device answering it, a replayed answer, and what of the held act is kept
 
 import http.client
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.net import stop  # noqa: E402
+from tests.support.net import stop
+from tests.support.proxy import Proxy, outbox_events, start_proxy
+from tests.support.upstream import Upstream
 
 HOST = "www.linkedin.com"
 SEND = "/voyager/api/messaging/conversations?action=create"

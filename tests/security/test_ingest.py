@@ -2,7 +2,6 @@
 laptop): made-up ids in events, a flood of batches, and account requests of the wrong types.
 Against the real aiohttp application and a real SQLite file."""
 
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,14 +9,10 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.support.events import an_event  # noqa: E402
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE
+from tests.support.events import an_event
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -29,10 +24,10 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 
 async def sensor_token(cli: Any, name: str = "proxy1") -> str:
-    from service import store
+    from service import sensor_store
 
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=NOW)
+        return await sensor_store.add_sensor(conn, name, actor="test", now=NOW)
 
 
 def event(**fields: Any) -> dict[str, Any]:

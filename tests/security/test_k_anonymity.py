@@ -7,7 +7,6 @@ import csv
 import inspect
 import io
 import re
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,16 +15,12 @@ from typing import Any
 import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from service import store, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.support.events import an_event  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
+from service import sensor_store, settings_store, user_store
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE
+from tests.support.events import an_event
+from tests.support.forms import csrf_from
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"
@@ -66,9 +61,11 @@ async def api_token(cli: Any, owner: str, role: str) -> str:
 
 async def send(cli: Any, events: list[dict[str, Any]]) -> None:
     async with cli.server.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, f"proxy{uuid.uuid4().hex[:6]}", actor="t", now=NOW)
+        token = await sensor_store.add_sensor(
+            conn, f"proxy{uuid.uuid4().hex[:6]}", actor="t", now=NOW
+        )
     async with cli.server.app[ENGINE].connect() as conn:
-        sensor = (await store.sensor_by_token(conn, token)).name
+        sensor = (await sensor_store.sensor_by_token(conn, token)).name
     for e in events:
         e["sensor"] = sensor
     resp = await cli.post(
@@ -202,7 +199,7 @@ async def test_the_csv_export_says_what_is_hidden_and_why(cli):
 
 async def test_with_level_none_three_events_of_one_unknown_device_are_no_figure(cli):
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.put_setting(conn, "privacy_level", "none")
+        await settings_store.put_setting(conn, "privacy_level", "none")
     await send(
         cli,
         [event(None) for _ in range(30)]

@@ -16,18 +16,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "service"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from svc_helpers import Clock, add_user, login  # noqa: E402
-
-from service import enrolment, store  # noqa: E402
+from service import enrolment, sensor_store  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.events import an_event  # noqa: E402
 from tests.support.laptops import Laptop, bearer  # noqa: E402
+from tests.support.service import Clock, add_user, login  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HELD_POST = {"platform": "linkedin", "category": "professional_network", "action": "post"}
@@ -57,8 +55,8 @@ async def post(cli: Any, token: str, events: list[dict[str, Any]]) -> None:
 async def setup(cli: Any) -> tuple[str, str]:
     """A proxy's token and the enrolment secret; a fleet of 10; the victim's 5 held posts."""
     async with cli.server.app[ENGINE].begin() as conn:
-        proxy = await store.add_sensor(conn, "proxy1", actor="t", now=NOW)
-        secret = await store.add_sensor(conn, "laptops", actor="t", now=NOW, kind="enrol")
+        proxy = await sensor_store.add_sensor(conn, "proxy1", actor="t", now=NOW)
+        secret = await sensor_store.add_sensor(conn, "laptops", actor="t", now=NOW, kind="enrol")
         await enrolment.set_fleet_size(conn, 10, actor="t", now=NOW)
     victim = uuid.uuid4().hex
     await post(cli, proxy, [held_post("proxy1", victim) for _ in range(5)])

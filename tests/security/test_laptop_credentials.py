@@ -16,18 +16,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "service"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from svc_helpers import add_user, bearer, login  # noqa: E402
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from policy.event import pseudonym  # noqa: E402
-from service import audit, store  # noqa: E402
+from service import audit, sensor_store  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.forms import csrf_from, form_post  # noqa: E402
+from tests.support.service import add_user, bearer, login  # noqa: E402
 
 REASON = "A parent reported a post made from a school laptop during lessons on 24 November."
 DEVICE = "10.0.0.42"
@@ -41,7 +39,9 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 async def sensor(cli: Any, name: str, kind: str) -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC), kind=kind)
+        return await sensor_store.add_sensor(
+            conn, name, actor="test", now=datetime.now(UTC), kind=kind
+        )
 
 
 async def logout(cli: Any) -> None:
@@ -152,16 +152,15 @@ async def test_the_sensors_page_makes_a_laptop_kind_sensor(cli):
     resp = await form_post(cli, "/sensors", "/sensors", {"name": "laptop-1", "kind": "laptop"})
     assert resp.status == 200
     async with cli.server.app[ENGINE].connect() as conn:
-        assert (await store.get_sensor(conn, "laptop-1")).kind == "laptop"
+        assert (await sensor_store.get_sensor(conn, "laptop-1")).kind == "laptop"
     resp = await form_post(cli, "/sensors", "/sensors", {"name": "x", "kind": "phone"})
     assert resp.status == 400
 
 
 async def test_an_enrolled_laptop_named_in_a_check_answers_with_the_count_of_its_events(cli):
-    from svc_helpers import event
-
     from service import enrolment
     from tests.support.laptops import Laptop
+    from tests.support.service import event
 
     await sensor(cli, "proxy1", "proxy")
     secret = await sensor(cli, "laptops", "enrol")
@@ -190,7 +189,7 @@ async def test_an_enrolled_laptop_named_in_a_check_answers_with_the_count_of_its
 
 
 async def test_the_headteacher_sees_each_answer_and_its_sensor_and_can_void_one(cli):
-    from svc_helpers import event
+    from tests.support.service import event
 
     proxy = await sensor(cli, "proxy1", "proxy")
     other = await sensor(cli, "proxy2", "proxy")

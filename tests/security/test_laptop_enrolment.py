@@ -14,18 +14,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "service"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from svc_helpers import add_user, bearer, event, login  # noqa: E402
-
-from service import store  # noqa: E402
+from service import sensor_store  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.forms import form_post  # noqa: E402
 from tests.support.laptops import Laptop  # noqa: E402
+from tests.support.service import add_user, bearer, event, login  # noqa: E402
 
 
 @pytest.fixture
@@ -36,7 +34,7 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 async def enrolment_secret(cli: Any) -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(
+        return await sensor_store.add_sensor(
             conn, "laptops", actor="test", now=datetime.now(UTC), kind="enrol"
         )
 
@@ -87,7 +85,7 @@ async def test_each_laptop_signs_for_its_own_short_lived_session(cli):
     assert (await cli.get("/api/v1/bundle", headers=bearer(other_token))).status == 200
     # Nothing but the public key is kept: no private part, no session token in the clear.
     async with cli.server.app[ENGINE].connect() as conn:
-        row = await store.get_sensor(conn, other.name)
+        row = await sensor_store.get_sensor(conn, other.name)
     assert row.public_key == other.public_key and other_token not in str(tuple(row))
 
 

@@ -14,17 +14,15 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "service"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from svc_helpers import Clock  # noqa: E402
-
-from service import enrolment, store  # noqa: E402
+from service import enrolment, sensor_store  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.laptops import Laptop, bearer  # noqa: E402
+from tests.support.service import Clock  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 REPORT = {
@@ -50,7 +48,7 @@ async def cli(aiohttp_client: Any, tmp_path: Path, clock: Clock) -> Any:
 async def laptops(cli: Any, n: int) -> list[tuple[Laptop, str]]:
     """`n` enrolled laptops, each with its session token."""
     async with cli.server.app[ENGINE].begin() as conn:
-        secret = await store.add_sensor(conn, "laptops", actor="t", now=NOW, kind="enrol")
+        secret = await sensor_store.add_sensor(conn, "laptops", actor="t", now=NOW, kind="enrol")
         await enrolment.set_fleet_size(conn, 10, actor="t", now=NOW)
     out = []
     for _ in range(n):

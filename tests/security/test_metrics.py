@@ -2,7 +2,6 @@
 can too): without an admin's API token it shows no sensor name and no counter that moves with
 each single event. Against the real aiohttp application and a real SQLite file."""
 
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,15 +9,11 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from service import store, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.support.events import an_event  # noqa: E402
+from service import sensor_store, user_store
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE
+from tests.support.events import an_event
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -28,7 +23,7 @@ async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
     config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
     client = await aiohttp_client(create_app(config))
     async with client.server.app[ENGINE].begin() as conn:
-        token = await store.add_sensor(conn, "staffroom-proxy", actor="t", now=NOW)
+        token = await sensor_store.add_sensor(conn, "staffroom-proxy", actor="t", now=NOW)
     event = an_event(id=uuid.uuid4().hex, sensor="staffroom-proxy").to_json()
     resp = await client.post(
         "/api/v1/events", json={"events": [event]}, headers={"Authorization": f"Bearer {token}"}

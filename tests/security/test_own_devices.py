@@ -6,17 +6,14 @@ tunnel reaches a local TLS site instead of the internet."""
 import http.client
 import shutil
 import ssl
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from policy.configdir import DEFAULT_CONFIG_DIR
-from tests.deploy.deploy_helpers import ChainedProxy
-from tests.proxy.proxy_helpers import WORKING_TIME
-from tests.proxy.upstream import BODY, Upstream, tls_context_for_localhost
-from tests.support.net import free_port, stop, wait_for_port
+from tests.support.deploy import ChainedProxy
+from tests.support.proxy import start_proxy
+from tests.support.upstream import BODY, Upstream, tls_context_for_localhost
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 VISITOR, OWN_DEVICE, SCHOOL_DEVICE = "127.0.0.2", "127.0.0.3", "127.0.0.1"
@@ -38,20 +35,12 @@ def network(tmp_path_factory):
             "staff-devices": ["127.0.0.0/8"],
         }.get(group["id"], group["networks"])
     (config / "device_groups.yaml").write_text(yaml.safe_dump(groups), encoding="utf-8")
-    port = free_port()
-    command = [
-        sys.executable, "-m", "clausewarden", "proxy", "--listen-port", str(port),
-        "--confdir", str(tmp / "mitmproxy"), "--data-dir", str(tmp / "data"),
-        "--config", str(config),
-        "--set", f"mode=upstream:http://127.0.0.1:{chained.port}",
-        "--set", f"clausewarden_now={WORKING_TIME}",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, stdout=(tmp / "proxy.log").open("ab"), stderr=subprocess.STDOUT
+    proxy = start_proxy(
+        tmp, config=config, extra=[f"mode=upstream:http://127.0.0.1:{chained.port}"]
     )
-    wait_for_port(port, process)
-    yield port, tmp / "mitmproxy" / "mitmproxy-ca-cert.pem", site_ca, chained
-    stop(process)
+    port = proxy.port
+    yield port, proxy.confdir / "mitmproxy-ca-cert.pem", site_ca, chained
+    proxy.stop()
     chained.close()
     site.close()
 

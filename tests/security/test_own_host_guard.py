@@ -2,30 +2,13 @@
 services (the service on 127.0.0.1 believes the forwarded headers of a reverse proxy there)."""
 
 import socket
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from tests.support.net import stop
-
-PROXY_TESTS = Path(__file__).resolve().parents[1] / "proxy"
-if str(PROXY_TESTS) not in sys.path:
-    sys.path.insert(0, str(PROXY_TESTS))  # the proxy tests' helpers, as the other attack tests
-
-from test_proxy_end_to_end import start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-
-def _own_network_address() -> str | None:
-    """This machine's address on its network (no packet is sent by a UDP connect)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))
-            address = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if address.startswith("127.") else address
+from tests.support.net import own_network_address
+from tests.support.proxy import Proxy, start_proxy
+from tests.support.upstream import Upstream
 
 
 def _ask(proxy_port: int, source: str, request: bytes) -> bytes:
@@ -41,21 +24,30 @@ def _ask(proxy_port: int, source: str, request: bytes) -> bytes:
         return data
 
 
-@pytest.fixture
-def proxied(tmp_path: Path):
+@pytest.fixture(scope="module")
+def guard_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Upstream]]:
+    """One proxy for the module. Its upstream is also the loopback service the tests aim at, so
+    whatever the proxy let through, by either path, reaches that one server."""
     upstream = Upstream()
-    proxy = start_proxy(tmp_path, upstream.port, None)
+    proxy = start_proxy(tmp_path_factory.mktemp("own-host-guard"), upstream.port, None)
     try:
         yield proxy, upstream
     finally:
-        stop(proxy.process)
+        proxy.stop()
         upstream.close()
+
+
+@pytest.fixture
+def proxied(guard_proxy: tuple[Proxy, Upstream]) -> tuple[Proxy, Upstream]:
+    proxy, upstream = guard_proxy
+    upstream.requests.clear()  # what reached it from now on is this test's
+    return proxy, upstream
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
 def test_a_client_on_the_network_cannot_reach_the_proxy_hosts_loopback_services(proxied, host):
     proxy, upstream = proxied
-    source = _own_network_address()
+    source = own_network_address()
     if source is None:
         pytest.skip("this machine has no network address besides loopback")
     target = f"{host}:{upstream.port}"

@@ -3,21 +3,13 @@
 request would skip the warning, so it is declined; a prefetch is never warned nor recorded."""
 
 import http.client
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from test_proxy_end_to_end import Proxy, outbox_events, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.net import stop  # noqa: E402
+from tests.support.net import stop
+from tests.support.proxy import Proxy, outbox_events, start_proxy
+from tests.support.upstream import Upstream
 
 PRERENDER = {
     "Sec-Fetch-Mode": "navigate",
@@ -28,10 +20,11 @@ PRERENDER = {
 }
 
 
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Proxy, Upstream]]:
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, Upstream]]:
+    """One proxy for the module: no test here makes it record anything (each checks so)."""
     upstream = Upstream()
-    proxy = start_proxy(tmp_path, upstream.port, None)
+    proxy = start_proxy(tmp_path_factory.mktemp("prefetch"), upstream.port, None)
     yield proxy, upstream
     stop(proxy.process)
     upstream.close()

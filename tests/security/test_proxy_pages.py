@@ -5,32 +5,17 @@ gzip bomb posted to a social host, and the proxy's log after a client refuses it
 import re
 import socket
 import ssl
-import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from test_proxy_end_to_end import Proxy, start_proxy  # noqa: E402
-from upstream import Upstream  # noqa: E402
-
-from tests.support.browser import CHROMIUM, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import stop  # noqa: E402
+from tests.support.browser import CHROMIUM, chromium_args, have_chromium
+from tests.support.net import stop
+from tests.support.proxy import Proxy, start_proxy
 
 SELF_VIEW = "What this device has recorded today"
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Upstream]:
-    server = Upstream()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +98,7 @@ def test_the_proxys_own_host_answers_a_script_nothing(proxy):
 
 
 def test_continue_posted_by_a_script_is_refused(proxy):
-    from test_proxy_end_to_end import ticket_of
+    from tests.support.proxy import ticket_of
 
     _, _, warning = proxy.get("https", "www.linkedin.com", "/feed/")
     form = f"ticket={ticket_of(warning)}&return_to=/&reason=teaching-resource".encode()

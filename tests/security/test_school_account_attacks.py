@@ -7,7 +7,6 @@ and an account taken out of accounts.yaml still passing after a restart."""
 import inspect
 import re
 import shutil
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,17 +14,13 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from policy import Facts, Policy, decide  # noqa: E402
-from policy.configdir import DEFAULT_CONFIG_DIR  # noqa: E402
-from service import account_store, store, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
+from policy import Facts, Policy, decide
+from policy.configdir import DEFAULT_CONFIG_DIR
+from service import account_store, sensor_store, user_store
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE
+from tests.support.forms import csrf_from
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"
@@ -44,7 +39,7 @@ async def start(aiohttp_client: Any, config: Config) -> tuple[Any, str]:
         for name, role in (("helen", "headteacher"), ("alice", "admin")):
             if await user_store.get_user(conn, name) is None:
                 await user_store.add_user(conn, name, role, PASSWORD, actor="cli", now=NOW, **extra)
-        token = await store.add_sensor(conn, f"proxy{id(client)}", actor="cli", now=NOW)
+        token = await sensor_store.add_sensor(conn, f"proxy{id(client)}", actor="cli", now=NOW)
     return client, token
 
 

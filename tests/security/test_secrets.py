@@ -11,28 +11,23 @@ import asyncio
 import json
 import re
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mitmproxy.test import taddons, tflow
+from sqlalchemy import update
+
+from service import audit, sensor_store, settings_store, user_store
+from service.app import create_app
+from service.config import Config
+from service.db import users
+from service.keys import ENGINE, SERVICES
+from tests.support.addon_chain import AddonChain
 
 ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from addon_chain import AddonChain  # noqa: E402
-from mitmproxy.test import taddons, tflow  # noqa: E402
-from sqlalchemy import update  # noqa: E402
-
-from service import audit, store, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.db import users  # noqa: E402
-from service.keys import ENGINE, SERVICES  # noqa: E402
 
 PASSWORD = "a-long-password"
 REASON = "A parent reported a post made from a school laptop during lessons on 24 November."
@@ -73,13 +68,13 @@ async def add_user(cli: Any, name: str, role: str) -> None:
 
 async def add_sensor(cli: Any, name: str = "proxy1") -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
+        return await sensor_store.add_sensor(conn, name, actor="test", now=datetime.now(UTC))
 
 
 async def set_level(cli: Any, level: str) -> None:
     """The privacy level as the headteacher set it (the settings pages are tested elsewhere)."""
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.put_setting(conn, "privacy_level", level)
+        await settings_store.put_setting(conn, "privacy_level", level)
     cli.server.app[SERVICES].bundles.invalidate()
 
 
@@ -267,18 +262,17 @@ async def test_a_device_check_goes_to_the_proxy_and_comes_back_as_an_audited_cou
 def test_the_services_data_folder_and_database_hold_no_salt_or_key_after_both_levels(
     tmp_path, monkeypatch
 ):
-    from test_proxy_end_to_end import start_proxy
-    from test_proxy_shipping import Service, recent_working_time, wait_shipped
-    from upstream import Upstream
-
     from tests.support.net import stop
+    from tests.support.proxy import recent_working_time, start_proxy, wait_shipped
+    from tests.support.service import Service
+    from tests.support.upstream import Upstream
 
     # The service and the proxy run as processes of this checkout's code (not an installed copy).
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     upstream = Upstream()
     folder = tmp_path / "service"
     folder.mkdir()
-    service = Service(folder)
+    service = Service(folder, sensor="proxy", log=folder / "service.log")
     now = recent_working_time()
     fast = ["clausewarden_ship_delay=0.2", "clausewarden_ship_max_delay=0.5"]
     held: set[str] = set()  # every salt and key the proxy has held
@@ -324,7 +318,7 @@ async def _put_level(folder: Path, level: str) -> None:
 
     config = Config(data_dir=folder.resolve(), config_dir=None, database_url=None)
     async with open_store(config) as engine, engine.begin() as conn:
-        await store.put_setting(conn, "privacy_level", level)
+        await settings_store.put_setting(conn, "privacy_level", level)
 
 
 def _proxy_secrets(data: Path) -> set[str]:

@@ -3,23 +3,18 @@ privacy level) by an admin acting alone, against the real aiohttp application an
 file: each change waits for the headteacher's approval, and every step is in the audit log."""
 
 import inspect
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from service import audit, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.db import audit_log  # noqa: E402
-from service.keys import ENGINE, SERVICES  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
+from service import audit, user_store
+from service.app import create_app
+from service.config import Config
+from service.db import audit_log
+from service.keys import ENGINE, SERVICES
+from tests.support.forms import csrf_from
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"

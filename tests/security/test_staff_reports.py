@@ -6,7 +6,6 @@ the real aiohttp application on a real SQLite file, a real SMTP server (aiosmtpd
 `clausewarden proxy` (mitmdump) with a real `clausewarden serve`."""
 
 import sqlite3
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,21 +15,16 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import update
 
-ROOT = Path(__file__).resolve().parents[2]
-for folder in (ROOT, ROOT / "tests" / "proxy", ROOT / "tests" / "service"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from service import store, user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.db import users  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.support.events import an_event  # noqa: E402
-from tests.support.forms import csrf_from  # noqa: E402
-from tests.support.smtp import PASSWORD as SMTP_PASSWORD  # noqa: E402
-from tests.support.smtp import USER as SMTP_USER  # noqa: E402
-from tests.support.smtp import SmtpServer  # noqa: E402
+from service import sensor_store, user_store
+from service.app import create_app
+from service.config import Config
+from service.db import users
+from service.keys import ENGINE
+from tests.support.events import an_event
+from tests.support.forms import csrf_from
+from tests.support.smtp import PASSWORD as SMTP_PASSWORD
+from tests.support.smtp import USER as SMTP_USER
+from tests.support.smtp import SmtpServer
 
 PASSWORD = "a-long-password"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -61,7 +55,7 @@ async def add_user(cli: Any, name: str, role: str) -> None:
 
 async def add_sensor(cli: Any, name: str = "proxy1") -> str:
     async with cli.server.app[ENGINE].begin() as conn:
-        return await store.add_sensor(conn, name, actor="test", now=NOW)
+        return await sensor_store.add_sensor(conn, name, actor="test", now=NOW)
 
 
 async def browser_for(aiohttp_client: Any, cli: Any, name: str) -> Any:
@@ -170,7 +164,7 @@ async def test_a_revoked_or_unknown_sensor_cannot_send_a_report(aiohttp_client, 
     token = await add_sensor(cli)
     assert (await send(cli, "sensor_made-up")).status == 401
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.revoke_sensor(conn, "proxy1", actor="test", now=NOW)
+        await sensor_store.revoke_sensor(conn, "proxy1", actor="test", now=NOW)
     assert (await send(cli, token)).status in (401, 403)
     assert await report_rows(cli) == []
 
@@ -330,25 +324,15 @@ async def test_the_smtp_password_never_reaches_the_log_the_inbox_or_the_audit_lo
 # --- through the proxy ----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[Any]:
-    from upstream import Upstream
-
-    server = Upstream()
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def relay(tmp_path, upstream) -> Iterator[tuple[Any, Any]]:
-    from test_proxy_end_to_end import start_proxy
-    from test_proxy_shipping import FAST, Service, recent_working_time
-
     from tests.support.net import stop
+    from tests.support.proxy import FAST, recent_working_time, start_proxy
+    from tests.support.service import Service
 
     folder = tmp_path / "service"
     folder.mkdir()
-    service = Service(folder)
+    service = Service(folder, sensor="proxy", log=folder / "service.log")
     service.start()
     proxy = start_proxy(
         tmp_path, upstream.port, None, recent_working_time(), FAST,

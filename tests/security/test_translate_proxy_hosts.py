@@ -7,20 +7,15 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from policy import Facts, decide  # noqa: E402
-from policy.configdir import load_policy  # noqa: E402
-from proxy_addon.intercept import allow_hosts_pattern  # noqa: E402
-from proxy_addon.pac import pac_text  # noqa: E402
+from policy import Facts, decide
+from policy.configdir import load_policy
+from proxy_addon.intercept import allow_hosts_pattern
+from proxy_addon.pac_server import pac_text
 
 PROXY = "PROXY proxy.school.lan:3128"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -24,17 +24,15 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from service import user_store
+from service.app import create_app
+from service.config import Config
+from service.keys import ENGINE
+from tests.support.browser import CHROMIUM, chromium_args, have_chromium
+from tests.support.net import free_port, stop
+from tests.support.nginx_site import HOST, PASSWORD, need_nginx, running_site
 
-from service import user_store  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.config import Config  # noqa: E402
-from service.keys import ENGINE  # noqa: E402
-from tests.deploy.nginx_site import HOST, PASSWORD, need_nginx, running_site  # noqa: E402
-from tests.support.browser import CHROMIUM, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TOKEN = "cws_" + "e" * 43

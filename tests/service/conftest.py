@@ -11,10 +11,24 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from svc_helpers import Clock
 
 from service.app import create_app
 from service.config import Config
+from tests.support.service import Clock
+
+# Each pytest process (an xdist worker, or another checkout's run on the same machine) has its own
+# role: a role shared by all would have its password changed under the others' feet.
+PG_ROLE = f"clausewarden_test_{os.getpid()}"
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["su", "postgres", "-c", "psql -qAt -v ON_ERROR_STOP=1"],
+        input=sql.encode(),
+        check=True,
+        capture_output=True,
+        timeout=20,
+    )
 
 
 def _pg_admin_url() -> str | None:
@@ -31,24 +45,36 @@ def _pg_admin_url() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     password = uuid.uuid4().hex
-    sql = (
-        "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='clausewarden_test') "
-        f"THEN CREATE ROLE clausewarden_test LOGIN CREATEDB PASSWORD '{password}'; "
-        f"ELSE ALTER ROLE clausewarden_test PASSWORD '{password}'; END IF; END$$;"
+    _psql(
+        f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='{PG_ROLE}') "
+        f"THEN CREATE ROLE {PG_ROLE} LOGIN CREATEDB PASSWORD '{password}'; "
+        f"ELSE ALTER ROLE {PG_ROLE} PASSWORD '{password}'; END IF; END$$;"
     )
-    subprocess.run(
-        ["su", "postgres", "-c", "psql -qAt -v ON_ERROR_STOP=1"],
-        input=sql.encode(),
-        check=True,
-        capture_output=True,
-        timeout=20,
-    )
-    return f"postgresql+asyncpg://clausewarden_test:{password}@127.0.0.1:5432/postgres"
+    return f"postgresql+asyncpg://{PG_ROLE}:{password}@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url() -> str | None:
-    return _pg_admin_url()
+def pg_admin_url() -> Iterator[str | None]:
+    url = _pg_admin_url()
+    yield url
+    if url is not None and not os.environ.get("CLAUSEWARDEN_TEST_PG_URL"):
+        _drop_role()
+
+
+def _drop_role() -> None:
+    """The role and the databases it still owns (a test may leave one)."""
+    owned = subprocess.run(
+        ["su", "postgres", "-c", "psql -qAt -v ON_ERROR_STOP=1"],
+        input=(
+            "SELECT datname FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid "  # noqa: S608
+            f"WHERE r.rolname = '{PG_ROLE}';"  # (our own constant)
+        ).encode(),
+        check=True,
+        capture_output=True,
+        timeout=20,
+    ).stdout.decode()
+    drops = "".join(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);\n' for name in owned.split())
+    _psql(drops + f"DROP ROLE IF EXISTS {PG_ROLE};")
 
 
 def _pg_admin(admin_url: str, statement: str) -> None:

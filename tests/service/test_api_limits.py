@@ -4,9 +4,9 @@
 from datetime import UTC, datetime
 
 import pytest
-from svc_helpers import add_sensor, bearer, event
 
 from service.ingest import MAX_EVENTS, TooLarge, check_batch
+from tests.support.service import add_sensor, bearer, event
 
 
 def test_a_batch_over_the_limit_is_too_large_not_a_problem_of_its_events():

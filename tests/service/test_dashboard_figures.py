@@ -5,7 +5,7 @@ figures all rest on ten devices hides none, and a clause on one device is not na
 import re
 import uuid
 
-from svc_helpers import add_sensor, add_user, bearer, event, login
+from tests.support.service import add_sensor, add_user, bearer, event, login
 
 
 async def test_ten_devices_hide_nothing_and_a_clause_on_one_is_not_named(pg_or_sqlite_cli):

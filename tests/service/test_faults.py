@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from svc_helpers import add_sensor, bearer, event
 
 from service.app import create_app
 from service.config import Config
+from tests.support.service import add_sensor, bearer, event
 
 
 def _run(*command: str) -> bool:
@@ -133,7 +133,7 @@ async def test_a_service_started_on_a_read_only_database_answers_503_then_reconn
 
 
 async def _sensors_page(cli) -> str:
-    from svc_helpers import add_user, login
+    from tests.support.service import add_user, login
 
     await add_user(cli, "ivan", "admin")
     await login(cli, "ivan")

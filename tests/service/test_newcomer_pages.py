@@ -2,9 +2,8 @@
 an admin may give, and told why and whom to ask for the others; an empty dashboard that says
 what will appear and how to try it."""
 
-from svc_helpers import add_user, login
-
 from tests.support.forms import csrf_from, form_post
+from tests.support.service import add_user, login
 
 
 async def test_an_admin_is_offered_only_the_roles_an_admin_gives_and_told_whom_to_ask(cli):

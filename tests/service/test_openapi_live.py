@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from service import store, user_store
+from service import sensor_store, user_store
 from service.cli_support import open_store
 from service.config import Config
 from tests.support.events import an_event
@@ -68,7 +68,7 @@ def _seed(data: Path) -> tuple[str, str]:
     async def run() -> tuple[str, str]:
         now = datetime.now(UTC)
         async with open_store(Config(data_dir=data)) as engine, engine.begin() as conn:
-            sensor = await store.add_sensor(conn, "proxy1", actor="test", now=now)
+            sensor = await sensor_store.add_sensor(conn, "proxy1", actor="test", now=now)
             await user_store.add_user(
                 conn, "ada", "admin", "a-long-password", actor="test", now=now
             )

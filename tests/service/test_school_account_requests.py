@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from svc_helpers import add_sensor, add_user, bearer, login
 
 from policy.configdir import DEFAULT_CONFIG_DIR
 from service.app import create_app
@@ -26,6 +25,7 @@ from service.db import audit_log
 from service.keys import ENGINE
 from service.mailer import MAILER
 from tests.support.forms import csrf_from, form_post
+from tests.support.service import add_sensor, add_user, bearer, login
 from tests.support.smtp import PASSWORD, USER, SmtpServer
 
 PAGE = {

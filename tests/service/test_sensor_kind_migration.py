@@ -6,9 +6,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
-from test_staff_report_migration import _alembic
+from sqlalchemy.engine import Connection
 
 from service.db import make_engine
+
+
+def _alembic(connection: Connection, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from service import db
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    cfg.attributes["connection"] = connection
+    getattr(command, action)(cfg, revision)
+
 
 OLD_SENSOR = (
     "INSERT INTO sensors (name, token_hash, created_at) VALUES ('proxy1', '"

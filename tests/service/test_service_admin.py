@@ -8,11 +8,11 @@ import io
 
 import orjson
 from sqlalchemy import text
-from svc_helpers import add_sensor, add_user, bearer, event, login
 
 from service import audit
 from service.keys import ENGINE
 from tests.support.forms import csrf_from, form_post
+from tests.support.service import add_sensor, add_user, bearer, event, login
 
 
 async def test_pages_need_a_login(cli):

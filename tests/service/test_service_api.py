@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import func, select
-from svc_helpers import Clock, add_sensor, add_user, bearer, event
 
 from service import account_store, user_store
 from service.db import events
 from service.keys import ENGINE
+from tests.support.service import Clock, add_sensor, add_user, bearer, event
 
 
 async def count_events(cli) -> int:
@@ -83,10 +83,10 @@ async def test_no_token_is_401_and_a_revoked_token_is_403(cli):
     assert resp.status == 401
     resp = await cli.post("/api/v1/events", json={"events": []}, headers=bearer("cws_nope"))
     assert resp.status == 401
-    from service import store
+    from service import sensor_store
 
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.revoke_sensor(conn, "proxy1", actor="test", now=datetime.now(UTC))
+        await sensor_store.revoke_sensor(conn, "proxy1", actor="test", now=datetime.now(UTC))
     resp = await cli.post("/api/v1/events", json={"events": [event()]}, headers=bearer(token))
     assert resp.status == 403
     resp = await cli.get("/api/v1/bundle", headers=bearer(token))

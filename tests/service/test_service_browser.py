@@ -3,8 +3,6 @@ charts, filter the event log, export CSV, add a school account as admin and appr
 headteacher, and see it in /api/v1/bundle. A viewer cannot reach admin actions; a form posted
 without its CSRF token is refused. Screenshots go to test-artifacts/."""
 
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,13 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from svc_helpers import PASSWORD, event, seed_store
+
+from tests.support.service import PASSWORD, Service, event, seed_store
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium  # noqa: E402
-from tests.support.net import free_port, stop, wait_for_port  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_chromium(), reason="needs /usr/bin/chromium")
 
@@ -39,16 +37,12 @@ def service(tmp_path_factory) -> Iterator[tuple[str, str]]:
     data = tmp_path_factory.mktemp("browser-service")
     users = {"alice": "admin", "helen": "headteacher", "victor": "viewer"}
     token = seed_store(data, users, ["proxy1"])["proxy1"]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
-        + ["--data-dir", str(data)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    service = Service(data)
+    url = service.url
     try:
-        wait_for_port(port, process)
+        service.start()
+        process = service.process
+        assert process is not None
         now = datetime.now(UTC).replace(minute=0, second=0)
         batch = []
         for day in range(6):
@@ -64,7 +58,7 @@ def service(tmp_path_factory) -> Iterator[tuple[str, str]]:
         yield url, token
         assert process.poll() is None, "the service died during the tests"
     finally:
-        stop(process)
+        service.stop()
 
 
 @pytest.fixture(scope="module")

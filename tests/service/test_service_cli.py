@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import Service
 
 ENV = {**os.environ, "CLAUSEWARDEN_PASSWORD": "a-long-password"}
 
@@ -61,7 +62,7 @@ def test_user_add_takes_the_password_from_the_environment_never_an_argument(tmp_
 
 
 def test_audit_verify_passes_then_fails_after_an_entry_is_deleted(tmp_path):
-    from svc_helpers import seed_store
+    from tests.support.service import seed_store
 
     seed_store(tmp_path, {}, ["a", "b", "c"])
     ok = cw("audit", "verify", data=tmp_path)
@@ -84,19 +85,13 @@ def test_dpia_draft_is_generated_from_the_settings(tmp_path):
 def served(tmp_path):
     """A real `clausewarden serve` process with a sensor; yields (url, token, data)."""
     token = cw("sensor", "add", "proxy1", data=tmp_path).stdout.strip().splitlines()[-1]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(port)]
-        + ["--data-dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = Service(tmp_path, env=ENV)
     try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", token, tmp_path
-        assert process.poll() is None
+        service.start()
+        yield service.url, token, tmp_path
+        assert service.process is not None and service.process.poll() is None
     finally:
-        stop(process)
+        service.stop()
 
 
 def _post(url: str, token: str, body: dict) -> int:
@@ -115,7 +110,7 @@ def _post(url: str, token: str, body: dict) -> int:
 def test_events_export_streams_what_the_served_api_stored(served):
     from datetime import UTC, datetime
 
-    from svc_helpers import event
+    from tests.support.service import event
 
     url, token, data = served
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:00:00Z")
@@ -140,12 +135,11 @@ def test_retention_run_deletes_old_events_but_keeps_the_daily_totals(tmp_path):
     import asyncio
     from datetime import UTC, datetime, timedelta
 
-    from svc_helpers import event
-
     from policy.event import Event
     from service.cli_support import bundle_source, open_store
     from service.config import Config
     from service.ingest import Rollup, store_events
+    from tests.support.service import event
 
     config = Config(data_dir=tmp_path)
     _school, _bundles, tz = bundle_source(config)

@@ -5,12 +5,12 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from svc_helpers import add_sensor, add_user, bearer, csrf_from, event
 
 from policy.event import Event, with_added_fields
 from service.db import events
 from service.ingest import FIELDS
 from service.keys import ENGINE
+from tests.support.service import add_sensor, add_user, bearer, csrf_from, event
 
 json_values = st.recursive(
     st.none()

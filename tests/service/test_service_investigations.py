@@ -5,12 +5,11 @@ headteacher with a count, never a list of identities; each step is audited."""
 
 import secrets
 
-from svc_helpers import add_sensor, add_user, bearer, event, later, login
-
 from policy.event import pseudonym
 from service import audit
 from service.keys import ENGINE
 from tests.support.forms import csrf_from, form_post
+from tests.support.service import add_sensor, add_user, bearer, event, later, login
 
 
 async def logout(cli) -> None:

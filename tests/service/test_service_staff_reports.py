@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from svc_helpers import PASSWORD as PASSWORD_OF_USERS
-from svc_helpers import add_sensor, add_user, bearer, later, login, seed_store
 
 from service import retention
 from service.app import create_app
@@ -25,7 +23,9 @@ from service.keys import ENGINE, SERVICES
 from service.mailer import MAILER
 from tests.support.browser import CHROMIUM, artifact_path, chromium_args, have_chromium
 from tests.support.forms import csrf_from
-from tests.support.net import free_port, stop, wait_for_port
+from tests.support.net import free_port, stop
+from tests.support.service import PASSWORD as PASSWORD_OF_USERS
+from tests.support.service import Service, add_sensor, add_user, bearer, later, login, seed_store
 from tests.support.smtp import PASSWORD, USER, SmtpServer
 
 REPORT = {
@@ -303,24 +303,9 @@ def test_smtp_settings_come_from_the_environment_and_a_mistake_is_one_line(tmp_p
 
 
 def _serve(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "clausewarden",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **env},
-    )
-    wait_for_port(port, process)
-    return process, f"http://127.0.0.1:{port}"
+    service = Service(data, env=env).start()
+    assert service.process is not None
+    return service.process, service.url
 
 
 def test_serve_refuses_a_wrong_smtp_setting_in_one_line(tmp_path):

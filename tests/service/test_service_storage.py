@@ -4,12 +4,12 @@ proven here, migrations included (each test gets a fresh database)."""
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from svc_helpers import add_sensor, bearer, event
 
-from service import account_store, audit, retention, store
+from service import account_store, audit, retention, sensor_store
 from service.db import daily_counts, events
 from service.keys import ENGINE, SERVICES
 from service.queries import EventFilter, page, parse_cursor
+from tests.support.service import add_sensor, bearer, event
 
 
 async def test_ingest_is_idempotent_and_all_or_nothing(pg_or_sqlite_cli):
@@ -42,7 +42,7 @@ async def test_revocation_and_bundle_etag(pg_or_sqlite_cli):
     again = await cli.get("/api/v1/bundle", headers={**bearer(token), "If-None-Match": etag})
     assert again.status == 304
     async with cli.server.app[ENGINE].begin() as conn:
-        await store.revoke_sensor(conn, "proxy1", actor="test", now=datetime.now(UTC))
+        await sensor_store.revoke_sensor(conn, "proxy1", actor="test", now=datetime.now(UTC))
     # Revoked from outside the web pages (as the CLI does): the token cache lasts 2 seconds.
     cli.server.app[SERVICES].sensor_cache.clear()
     assert (await cli.get("/api/v1/bundle", headers=bearer(token))).status == 403

@@ -5,12 +5,14 @@ import inspect
 from typing import Any
 
 from mitmproxy import http, tls
+from mitmproxy.test import tflow
 
 from proxy_addon.addon import make_addons
 from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.shared import Shared
 
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 SHARED = {"outbox", "secret", "data_dir", "policy", "policy_error", "failures", "injections"}
 
 
@@ -56,3 +58,18 @@ class AddonChain:
     async def close(self) -> None:
         """What mitmproxy's `done` does: the first bundle settled, the outbox closed."""
         await self._each("done")
+
+
+def flow(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes = b""
+) -> http.HTTPFlow:
+    """A request as a browser sends it (a top-level navigation unless `headers` say otherwise)."""
+    f = tflow.tflow()
+    f.request.method = method
+    f.request.url = url
+    f.request.headers.clear()
+    f.request.headers["Host"] = f.request.host
+    for name, value in (NAVIGATE if headers is None else headers).items():
+        f.request.headers[name] = value
+    f.request.content = body
+    return f

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.certs import Certs, make_certs
+from tests.support.certs import Certs, make_certs
 from tests.support.net import free_port, stop, wait_for_port
+from tests.support.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_CONF = ROOT / "deploy" / "nginx" / "clausewarden.conf"
@@ -99,13 +100,8 @@ def running_site(folder: Path) -> Iterator[Site]:
     certs = make_certs(folder / "tls", HOST)
     data = folder / "data"
     cw("user", "add", "alice", "--role", "admin", data=data)
-    ports = {"https": free_port(), "http": free_port(), "service": free_port()}
-    service = subprocess.Popen(
-        [sys.executable, "-m", "clausewarden", "serve", "--port", str(ports["service"])]
-        + ["--trust-proxy", "127.0.0.1", "--data-dir", str(data)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = Service(data, "--trust-proxy", "127.0.0.1")
+    ports = {"https": free_port(), "http": free_port(), "service": service.port}
     nginx_dir = folder / "nginx"
     nginx_dir.mkdir()
     conf = nginx_conf(nginx_dir, site_conf(nginx_dir, ports, certs))
@@ -119,10 +115,10 @@ def running_site(folder: Path) -> Iterator[Site]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(ports["service"], service, timeout=60)
+        service.start()
         wait_for_port(ports["https"], nginx)
         wait_for_port(ports["http"], nginx)
         yield Site(ports["https"], ports["http"], ports["service"], certs, data)
     finally:
         stop(nginx)
-        stop(service)
+        service.stop()

@@ -1,5 +1,5 @@
-"""Helpers for the deployment tests: run a PAC file's FindProxyForURL in node, start a real
-`clausewarden proxy` or `clausewarden serve` process, a tiny upstream (chained) proxy."""
+"""Helpers for the deployment tests: run a PAC file's FindProxyForURL in node, the CLI as an
+admin types it, a tiny upstream (chained) proxy."""
 
 import asyncio
 import json
@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from tests.support.net import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,53 +56,6 @@ def cli(
         input=input,
         timeout=120,
     )
-
-
-@dataclass
-class Running:
-    process: subprocess.Popen[bytes]
-    port: int
-    folder: Path
-    log: Path
-
-    def stop(self) -> None:
-        stop(self.process)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_proxy(folder: Path, *args: str, config: Path | None = None) -> Running:
-    port = free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "clausewarden", "proxy",
-        "--listen-port", str(port),
-        "--confdir", str(folder / "mitmproxy"),
-        "--data-dir", str(folder / "data"),
-        *(["--config", str(config)] if config else []),
-        *args,
-    ]  # fmt: skip
-    log = folder / "proxy.log"
-    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
-    wait_for_port(port, process)
-    return Running(process, port, folder, log)
-
-
-def start_service(folder: Path, *args: str, config: Path | None = None) -> Running:
-    port = free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "clausewarden", "serve",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(folder),
-        *(["--config", str(config)] if config else []),
-        *args,
-    ]  # fmt: skip
-    log = folder.parent / f"{folder.name}-serve.log"
-    process = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT)
-    wait_for_port(port, process, timeout=60)
-    return Running(process, port, folder, log)
 
 
 @dataclass

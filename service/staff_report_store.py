@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.staff_report import StaffReport
-from service import audit, store
+from service import audit, settings_store, store
 from service.db import settings, staff_reports
 
 RETENTION_KEY = "report_retention_days"
@@ -155,7 +155,7 @@ async def retention_days(conn: AsyncConnection) -> int:
 async def set_retention_days(
     conn: AsyncConnection, days: int, *, actor: str, now: datetime
 ) -> None:
-    await store.save_settings(
+    await settings_store.save_settings(
         conn,
         {RETENTION_KEY: days},
         action="staff_report.retention",
