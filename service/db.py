@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     event,
+    false,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
@@ -135,6 +136,18 @@ sensors = Table(
     # Events the service refused for good, as the sensor's outbox counts them.
     Column("clock_skew_seconds", Integer),
     # How far the sensor's clock was ahead of the service's at its last batch (negative: behind).
+    Column("kind", String(16), nullable=False, server_default="proxy"),
+    # "proxy" (a server, one per site), "laptop" (one extension's credential: investigation
+    # checks reach it only when named, service.investigation_store) or "enrol" (the managed
+    # policy's enrolment secret: it can only enrol a laptop, service.enrolment).
+    Column("public_key", Text),
+    # An enrolled laptop's ECDSA P-256 public key (SPKI, base64); its private key never leaves it.
+    Column("waiting", Boolean, nullable=False, server_default=false()),
+    # Enrolled beyond the fleet size the admin stated: nothing accepted until the admin approves.
+    Column("session_expires", String(20)),
+    Column("last_challenge", String(64)),
+    # An enrolled laptop's bearer token is a short-lived session (token_hash above), got by
+    # signing a challenge later than the last one it signed (no replay).
 )
 
 users = Table(
@@ -235,6 +248,9 @@ investigation_checks = Table(
     Column("requested_by", String(64), nullable=False),
     Column("requested_at", String(20), nullable=False),
     Column("expires_at", String(20), nullable=False),
+    Column("sensor", String(64)),
+    # The one sensor the check is for (a laptop's credential, named by the headteacher); None:
+    # every proxy-kind sensor, since a proxy serves the device's address.
 )
 
 investigation_answers = Table(
@@ -245,6 +261,8 @@ investigation_answers = Table(
     Column("sensor", String(64), primary_key=True),
     Column("answered_at", String(20), nullable=False),
     Column("matching_events", Integer, nullable=False),
+    Column("voided_by", String(64)),
+    # The headteacher who voided this answer (a sensor she does not trust for it): not counted.
 )
 
 staff_reports = Table(

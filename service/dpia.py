@@ -32,7 +32,7 @@ OUTSIDE_WORKING_TIME = {
 
 THREAT_MODEL = [
     "Who must not be able to link a stored event to a device or a person: anyone holding a "
-    "sensor's token (the browser extension's token is on every school laptop); any single "
+    "sensor's token, or the enrolment secret every school laptop holds; any single "
     "user of these pages, whatever their role, the headteacher alone included; anyone with a "
     "copy of the service's database and data folder (a backup, a stolen disk); a web page that "
     "a member of staff visits.",
@@ -65,6 +65,14 @@ SAFEGUARDS = [
     "A school account written in the configuration file (accounts.yaml) counts only once the "
     "headteacher has approved it in the admin pages (clause 10.1), whoever wrote the file; an "
     "entry changed later waits for the headteacher again.",
+    "Each school laptop's extension has its own credential, a key made on the laptop whose "
+    "private part never leaves it; the policy on the laptops holds only an enrolment secret, "
+    "which can do nothing but enrol, and laptops beyond the number the IT admin states wait for "
+    "approval. One laptop counts as at most one device in any figure on any day, whatever its "
+    "events claim: its events of a day carry a tag made under a counting key the service holds "
+    "in memory for that day only, never stored and never in a backup. A laptop's credential "
+    "never receives the address of a device under investigation unless the headteacher names "
+    "that laptop, and each laptop has its own limits.",
     "What a device recorded today is shown only on the proxy's own host, which no website's "
     "script can read; the answers to a warning (continue, go back) are taken only from a "
     "top-level page the member of staff opened, with that warning's one-time ticket; the "

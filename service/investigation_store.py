@@ -11,7 +11,7 @@ only (never the pseudonym). The headteacher sees the counts, never a list."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,15 +58,23 @@ async def countersign_investigation(
 
 
 async def request_check(
-    conn: AsyncConnection, ident: int, *, device: str, actor: str, now: datetime
+    conn: AsyncConnection,
+    ident: int,
+    *,
+    device: str,
+    actor: str,
+    now: datetime,
+    sensor: str | None = None,
 ) -> int:
     """A check of one named device for investigation `ident` (countersigned and open: checked
-    by the caller); audited. Returns the check's id."""
+    by the caller); audited. Returns the check's id. `sensor`: the one sensor it is for (a
+    laptop's credential); None: every proxy."""
     at = iso(now)
     result = await conn.execute(
         investigation_checks.insert().values(
             investigation_id=ident,
             device=device,
+            sensor=sensor,
             requested_by=actor,
             requested_at=at,
             expires_at=iso(now + timedelta(hours=CHECK_HOURS)),
@@ -78,7 +86,7 @@ async def request_check(
         at=at,
         actor=actor,
         action="investigation.test",
-        detail={"id": ident, "check": check_id, "device": device},
+        detail={"id": ident, "check": check_id, "device": device, "sensor": sensor},
     )
     return check_id
 
@@ -110,31 +118,50 @@ def _published(now: datetime) -> Any:
     )
 
 
-async def checks_for_sensor(conn: AsyncConnection, sensor: str, now: datetime) -> list[Any]:
-    """The published checks this sensor has not answered yet, oldest first."""
+def _for(sensor: Any) -> Any:
+    """The checks `sensor` (its row) can answer: those naming it, and, for a proxy, those naming
+    none (a proxy serves the device's address). A laptop's credential is reached only by name, so
+    no device address goes to a credential that cannot answer for it."""
+    named = investigation_checks.c.sensor == sensor.name
+    if sensor.kind == "proxy":
+        return or_(named, investigation_checks.c.sensor.is_(None))
+    return named
+
+
+async def checks_for_sensor(conn: AsyncConnection, sensor: Any, now: datetime) -> list[Any]:
+    """The published checks this sensor (its row) can answer and has not answered yet, oldest
+    first."""
     answered = select(investigation_answers.c.check_id).where(
-        investigation_answers.c.sensor == sensor
+        investigation_answers.c.sensor == sensor.name
     )
-    query = _published(now).where(investigation_checks.c.id.not_in(answered))
+    query = _published(now).where(investigation_checks.c.id.not_in(answered), _for(sensor))
     return list(await conn.execute(query.order_by(investigation_checks.c.id)))
 
 
-async def published_check(conn: AsyncConnection, check_id: int, now: datetime) -> Any:
-    """The check if it is published now, else None."""
-    query = _published(now).where(investigation_checks.c.id == check_id)
+async def published_check(conn: AsyncConnection, check_id: int, sensor: Any, now: datetime) -> Any:
+    """The check if it is published now to this sensor (its row), else None."""
+    query = _published(now).where(investigation_checks.c.id == check_id, _for(sensor))
     return (await conn.execute(query)).first()
 
 
 async def answer_check(
-    conn: AsyncConnection, check: Any, *, sensor: str, device_pseudonym: str, now: datetime
+    conn: AsyncConnection,
+    check: Any,
+    *,
+    sensor: str,
+    device_pseudonym: str,
+    now: datetime,
+    one_device: bool = False,
 ) -> int | None:
     """Count `sensor`'s stored events carrying `device_pseudonym` (the check's device under that
     sensor's key) and keep the count, audited; the pseudonym itself is not kept. None when this
-    sensor has answered already."""
+    sensor has answered already. `one_device`: the sensor is an enrolled laptop, whose events are
+    stored under a daily tag (service.ingest.counting), and all of them are that laptop's."""
+    mine = events.c.sensor == sensor
     query = (
         select(func.count())
         .select_from(events)
-        .where(and_(events.c.sensor == sensor, events.c.device == device_pseudonym))
+        .where(mine if one_device else and_(mine, events.c.device == device_pseudonym))
     )
     count = int((await conn.execute(query)).scalar_one())
     at = iso(now)
@@ -156,6 +183,32 @@ async def answer_check(
     return count
 
 
+async def void_answer(
+    conn: AsyncConnection, check_id: int, sensor: str, *, actor: str, now: datetime
+) -> bool:
+    """Void `sensor`'s answer to check `check_id` (it then counts for nothing), audited. False
+    when there is no such answer not voided yet."""
+    result = await conn.execute(
+        update(investigation_answers)
+        .where(
+            investigation_answers.c.check_id == check_id,
+            investigation_answers.c.sensor == sensor,
+            investigation_answers.c.voided_by.is_(None),
+        )
+        .values(voided_by=actor)
+    )
+    if result.rowcount != 1:
+        return False
+    await audit.record(
+        conn,
+        at=iso(now),
+        actor=actor,
+        action="investigation.test.void",
+        detail={"check": check_id, "sensor": sensor},
+    )
+    return True
+
+
 async def checks_with_answers(conn: AsyncConnection) -> dict[int, list[dict[str, Any]]]:
     """Every check by investigation id, newest first, each with its answers (sensor, count)."""
     checks = list(
@@ -173,11 +226,16 @@ async def checks_with_answers(conn: AsyncConnection) -> dict[int, list[dict[str,
             {
                 "id": check.id,
                 "device": check.device,
+                "sensor": check.sensor,
                 "requested_by": check.requested_by,
                 "requested_at": check.requested_at,
                 "expires_at": check.expires_at,
-                "answers": [(a.sensor, a.matching_events) for a in got],
-                "matching_events": sum(a.matching_events for a in got),
+                "answers": [(a.sensor, a.matching_events) for a in got if not a.voided_by],
+                "matching_events": sum(a.matching_events for a in got if not a.voided_by),
+                "each": [
+                    {"sensor": a.sensor, "events": a.matching_events, "voided_by": a.voided_by}
+                    for a in got
+                ],
             }
         )
     return out

@@ -3,7 +3,7 @@
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from policy.school import SchoolConfig
 from service.bundle import BundleBuilder
 from service.config import Config
 from service.ingest import Catalogue, Rollup, SensorLimits
+from service.ingest.counting import CountingKeys
 from service.metrics import Metrics
 
 
@@ -144,6 +145,10 @@ class Services:
     """Per-sensor rate limits of the sensors' API (429 with Retry-After past them)."""
     catalogue: Catalogue | None = None
     """The ids ingest accepts (made from `school` on first use)."""
+    reported_on: dict[int, date] = field(default_factory=dict)
+    """The day of each sensor's last staff report: its first of the day is never refused."""
+    counting_keys: CountingKeys = field(default_factory=CountingKeys)
+    """Today's counting key (memory only): an enrolled laptop is one device per day."""
 
 
 CONFIG = web.AppKey("config", Config)

@@ -52,6 +52,36 @@ _MODELS: tuple[type[BaseModel], ...] = (
 )
 
 
+def _strings(**props: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(props),
+        "additionalProperties": False,
+        "properties": {k: {"type": "string", "description": v} for k, v in props.items()},
+    }
+
+
+ENROLMENT_SCHEMAS: dict[str, Any] = {
+    # One credential per laptop (service.enrolment, docs/sensor-api.md "Enrolment").
+    "Enrolment": _strings(public_key="the laptop's ECDSA P-256 public key, SPKI DER, base64"),
+    "Enrolled": {
+        "type": "object",
+        "required": ["sensor", "waiting"],
+        "properties": {
+            "sensor": {"type": "string", "description": "the laptop's own sensor name"},
+            "waiting": {"type": "boolean", "description": "beyond the fleet: awaits approval"},
+        },
+    },
+    "Challenge": _strings(challenge="the service's time and a nonce, to sign"),
+    "SessionRequest": _strings(
+        sensor="the laptop's sensor name",
+        challenge="from GET /api/v1/enrol/challenge",
+        signature="raw r||s ECDSA-SHA-256 of clausewarden-session\\n<sensor>\\n<challenge>, base64",
+    ),
+    "Session": _strings(token="the laptop's bearer token", expires_at="until then (UTC)"),  # noqa: S106
+}
+
+
 def _model_schemas() -> dict[str, Any]:
     """The models' JSON Schemas by name, the Event (policy.event) among them."""
     _, schemas = models_json_schema(
@@ -179,6 +209,7 @@ def document() -> dict[str, Any]:
                 "StaffReport": STAFF_REPORT,
                 "EventCell": CELL,
                 "Summary": SUMMARY,
+                **ENROLMENT_SCHEMAS,
             },
         },
         "paths": {
@@ -255,6 +286,39 @@ def document() -> dict[str, Any]:
                         "413": _json("Failure", f"over {MAX_ACCOUNT_REQUEST_BYTES} bytes"),
                         "429": _too_many("requests"),
                         **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/enrol": {
+                "post": {
+                    "summary": "Enrol a laptop's public key with the enrolment secret (which can "
+                    "do nothing else)",
+                    "security": [{"sensorToken": []}],
+                    "requestBody": _body("Enrolment"),
+                    "responses": {
+                        "201": _json("Enrolled", "enrolled (or waiting for approval)"),
+                        "400": _json("Failure", "not one public key"),
+                        "401": _json("Failure", "no enrolment secret, or an unknown one"),
+                        "403": _json("Failure", "revoked, not a P-256 key, or too many waiting"),
+                        "429": _too_many("enrolments"),
+                    },
+                }
+            },
+            "/api/v1/enrol/challenge": {
+                "get": {
+                    "summary": "A challenge for an enrolled laptop to sign (no token)",
+                    "responses": {"200": _json("Challenge", "the challenge")},
+                }
+            },
+            "/api/v1/session": {
+                "post": {
+                    "summary": "An enrolled laptop's short-lived bearer token, for its signature "
+                    "of a fresh challenge",
+                    "requestBody": _body("SessionRequest"),
+                    "responses": {
+                        "200": _json("Session", "the token and its expiry"),
+                        "400": _json("Failure", "not the three strings"),
+                        "403": _json("Failure", "waiting, revoked, a bad signature or challenge"),
                     },
                 }
             },

@@ -9,6 +9,7 @@ from service.views import (
     audit,
     auth,
     dashboard,
+    enrol,
     events,
     extension_updates,
     health,
@@ -34,6 +35,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/v1/investigation-checks", sensor_checks.get_checks)
     r.add_post("/api/v1/investigation-checks/{id}", sensor_checks.post_answer)
     r.add_post("/api/v1/staff-reports", staff_reports.post_report)
+    r.add_post("/api/v1/enrol", enrol.post_enrol)
+    r.add_get("/api/v1/enrol/challenge", enrol.get_challenge)
+    r.add_post("/api/v1/session", enrol.post_session)
     # reporting tools (JSON, an API token)
     r.add_get("/api/v1/events", reporting_api.get_events)
     r.add_get("/api/v1/openapi.json", reporting_api.openapi)
@@ -62,6 +66,8 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/sensors", sensors.sensors_page)
     r.add_post("/sensors", sensors.sensor_add)
     r.add_post("/sensors/{name}/revoke", sensors.sensor_revoke)
+    r.add_post("/sensors/{name}/approve", sensors.sensor_approve)
+    r.add_post("/sensors-fleet", sensors.fleet_size)
     r.add_get("/users", users.users_page)
     r.add_post("/users", users.user_add)
     r.add_post("/users/{name}", users.user_change)
@@ -80,6 +86,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/investigations/{id}/countersign", investigations.investigation_countersign)
     r.add_post("/investigations/{id}/test", investigations.investigation_test)
     r.add_post("/investigations/{id}/close", investigations.investigation_close)
+    r.add_post("/investigations/checks/{check}/answers/{sensor}/void", investigations.answer_void)
     r.add_get("/staff-reports", staff_reports.inbox)
     r.add_post("/staff-reports/retention", staff_reports.retention_save)
     r.add_get("/staff-reports/{reference}", staff_reports.read)

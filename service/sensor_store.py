@@ -13,9 +13,17 @@ from service.db import sensors
 from service.security import new_token, token_hash
 from service.store import StoreError, by_token, iso
 
+SENSOR_KINDS = ("proxy", "laptop", "enrol")
 
-async def add_sensor(conn: AsyncConnection, name: str, *, actor: str, now: datetime) -> str:
-    """Register a sensor; returns its token (shown once, stored only as a hash)."""
+
+async def add_sensor(
+    conn: AsyncConnection, name: str, *, actor: str, now: datetime, kind: str = "proxy"
+) -> str:
+    """Register a sensor; returns its token (shown once, stored only as a hash). `kind` "laptop"
+    for an extension's credential: investigation checks reach it only when named; "enrol" for the
+    managed policy's enrolment secret, which can only enrol laptops (service.enrolment)."""
+    if kind not in SENSOR_KINDS:
+        raise StoreError(f"a sensor's kind is one of {', '.join(SENSOR_KINDS)}, not {kind!r}")
     if not SENSOR_NAME.fullmatch(name):  # the proxy checks its configured name the same way
         raise StoreError(
             "a sensor name is 1-64 letters, digits, '-' or '_', starting with a letter or digit"
@@ -25,9 +33,13 @@ async def add_sensor(conn: AsyncConnection, name: str, *, actor: str, now: datet
         raise StoreError(f"there is already a sensor called {name!r}")
     token = new_token("cws")
     await conn.execute(
-        sensors.insert().values(name=name, token_hash=token_hash(token), created_at=iso(now))
+        sensors.insert().values(
+            name=name, token_hash=token_hash(token), created_at=iso(now), kind=kind
+        )
     )
-    await audit.record(conn, at=iso(now), actor=actor, action="sensor.add", detail={"name": name})
+    await audit.record(
+        conn, at=iso(now), actor=actor, action="sensor.add", detail={"name": name, "kind": kind}
+    )
     return token
 
 

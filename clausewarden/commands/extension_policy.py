@@ -4,7 +4,11 @@ for a policy file, the Google Admin console or Intune.
 
 The extension's id is fixed by the manifest's `key` (extension/manifest.json). A school that
 self-hosts its own signed build (docs/devices.md) passes that package with --crx: a package
-carries the id of the key it was signed with, and the policy must name that id."""
+carries the id of the key it was signed with, and the policy must name that id.
+
+The policy carries the laptops' enrolment secret (`clausewarden sensor add NAME --kind enrol`),
+never a sensor token: anyone at a laptop can read it (chrome://policy), and it can only enrol.
+Each laptop then makes and enrols its own key (docs/devices.md)."""
 
 import argparse
 import json
@@ -19,7 +23,7 @@ from service.crx import CrxError, read_package
 EXTENSION_ID = "kfomkahnjfkegjkfmbhipdgibjhlacdh"
 """The id of extension/manifest.json's `key` (a test holds them equal; the wheel carries no
 extension folder, so the id is written here)."""
-TOKEN_PLACEHOLDER = "PASTE-THE-TOKEN-OF-clausewarden-sensor-add-HERE"  # noqa: S105 - not a token
+TOKEN_PLACEHOLDER = "PASTE-THE-SECRET-OF-clausewarden-sensor-add-kind-enrol-HERE"  # noqa: S105
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -33,11 +37,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description=__doc__,
     )
     p.add_argument("--service", required=True, metavar="URL", help="the service's URL (https://)")
-    p.add_argument("--sensor", required=True, metavar="NAME", help="from `clausewarden sensor add`")
+    p.add_argument(
+        "--sensor",
+        required=True,
+        metavar="NAME",
+        help="from `clausewarden sensor add NAME --kind enrol`",
+    )
     p.add_argument(
         "--token-file",
         type=Path,
-        help="file holding that sensor's token (default: a placeholder to replace)",
+        help="file holding that enrolment secret (default: a placeholder to replace)",
     )
     p.add_argument("--crx", type=Path, help="the school's signed package (its id is used)")
     p.add_argument(
@@ -67,9 +76,10 @@ def extension_id(crx: Path | None) -> str:
     return EXTENSION_ID
 
 
-def managed_settings(service: str, sensor: str, token: str) -> dict[str, str]:
-    """The extension's managed storage (extension/managed_storage.json names these keys)."""
-    return {"service_url": service, "sensor_name": sensor, "sensor_token": token}
+def managed_settings(service: str, sensor: str, secret: str) -> dict[str, str]:
+    """The extension's managed storage (extension/managed_storage.json names these keys): the
+    enrolment secret (masked on chrome://policy: `sensitiveValue`), which can only enrol."""
+    return {"service_url": service, "sensor_name": sensor, "enrolment_secret": secret}
 
 
 def policy_document(ext_id: str, update_url: str, settings: dict[str, str]) -> dict[str, Any]:
@@ -116,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if token == TOKEN_PLACEHOLDER:
         print(
             f"Note: replace {TOKEN_PLACEHOLDER} with the token `clausewarden sensor add "
-            f"{args.sensor}` printed (or pass --token-file).",
+            f"{args.sensor} --kind enrol` printed (or pass --token-file).",
             file=sys.stderr,
         )
     return 0

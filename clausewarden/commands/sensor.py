@@ -1,5 +1,7 @@
-"""`clausewarden sensor add NAME` / `revoke NAME` / `list`: the proxies and extensions that
-post events. `add` prints the token once, alone on the last line."""
+"""`clausewarden sensor add NAME [--kind proxy|laptop|enrol]` / `revoke NAME` / `list` / `fleet
+N`: the proxies and extensions that post events. `add` prints the token once, alone on the last
+line; `--kind enrol` makes the laptops' enrolment secret (the only secret in the extension's
+managed policy); `fleet N` states how many laptops may enrol before each needs approval."""
 
 import argparse
 import asyncio
@@ -7,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from clausewarden.commands.service_args import add_store_options, config_from
-from service import sensor_store, store
+from service import enrolment, sensor_store, store
 from service.cli_support import open_store
 
 
@@ -17,8 +19,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     for name, help_text in (("add", "register a sensor"), ("revoke", "revoke a sensor")):
         p = actions.add_parser(name, help=help_text)
         p.add_argument("name")
+        if name == "add":
+            p.add_argument(
+                "--kind",
+                choices=sensor_store.SENSOR_KINDS,
+                default="proxy",
+                help="proxy (a server, one per site; the default) or laptop (one extension's "
+                "credential: investigation checks reach it only when the headteacher names it)",
+            )
         add_store_options(p)
     p = actions.add_parser("list", help="list sensors")
+    add_store_options(p)
+    p = actions.add_parser(
+        "fleet", help="state how many laptops may enrol before the admin must approve each"
+    )
+    p.add_argument("size", type=int)
     add_store_options(p)
     parser.set_defaults(run=run)
 
@@ -30,12 +45,18 @@ async def _run(args: argparse.Namespace) -> int:
             async with engine.connect() as conn:
                 for row in await sensor_store.list_sensors(conn):
                     state = f"revoked {row.revoked_at}" if row.revoked_at else "active"
-                    print(f"{row.name}\t{state}\tlast seen {row.last_seen or 'never'}")
+                    print(f"{row.name}\t{row.kind}\t{state}\tlast seen {row.last_seen or 'never'}")
             return 0
         try:
             async with engine.begin() as conn:
+                if args.action == "fleet":
+                    await enrolment.set_fleet_size(conn, args.size, actor="cli", now=now)
+                    print(f"Fleet size {args.size}: enrolments beyond it wait for approval.")
+                    return 0
                 if args.action == "add":
-                    token = await sensor_store.add_sensor(conn, args.name, actor="cli", now=now)
+                    token = await sensor_store.add_sensor(
+                        conn, args.name, actor="cli", now=now, kind=args.kind
+                    )
                 else:
                     await sensor_store.revoke_sensor(conn, args.name, actor="cli", now=now)
         except store.StoreError as exc:

@@ -14,6 +14,9 @@ async function show() {
     ["Settings", s.settings_source],
     ["Service", s.service ?? "none"],
     ["Sensor name", s.sensor],
+    // With an enrolment secret the sensor name is this laptop's own credential: the identifier
+    // the headteacher names to ask this laptop alone about a device.
+    ...(s.enrolment ? [["This laptop's credential", s.enrolment]] : []),
     ["Privacy level", s.privacy_level],
     ["Last bundle sync", `${when(s.sync && s.sync.last_success)}${s.sync && s.sync.last_error ? ` (last error: ${s.sync.last_error})` : ""}`],
     ["Last events sent", `${when(s.ship && s.ship.last_success)}${s.ship && s.ship.last_error ? ` (last error: ${s.ship.last_error})` : ""}`],

@@ -28,6 +28,9 @@ export async function readSettings(managed, local) {
     serviceUrl,
     // Refused: no token, so nothing (bundle, events, account requests) is sent with one.
     token: typeof values.sensor_token === "string" && !refused ? values.sensor_token : "",
+    // The managed policy's enrolment secret (js/credential.js): when set, the token and sensor
+    // name are this laptop's own, got by enrolling its key; the secret itself can only enrol.
+    enrolmentSecret: typeof values.enrolment_secret === "string" && !refused ? values.enrolment_secret : "",
     refused,
     sensorName: typeof values.sensor_name === "string" && values.sensor_name ? values.sensor_name : "extension",
     privacyLevel: values.privacy_level ?? null,
@@ -65,20 +68,31 @@ export function plainHttpRefusal(serviceUrl, allowed = false) {
 
 /** The settings in force, read on first use and again after `forget()` (managed storage changed). */
 export class Settings {
-  constructor(managed, local, clock = Date.now) {
+  /** `credential`: a js/credential.js Credential, used when the policy holds an enrolment secret. */
+  constructor(managed, local, clock = Date.now, credential = null) {
     this._read = () => readSettings(managed, local);
     this._clock = clock;
     this._cache = null;
+    this._credential = credential;
   }
 
-  get() {
+  async get() {
     if (!this._cache) {
       this._cache = this._read().catch((err) => {
         this._cache = null;
         throw err;
       });
     }
-    return this._cache;
+    const config = await this._cache;
+    if (!config.enrolmentSecret || !config.serviceUrl || !this._credential) return config;
+    // This laptop's own short-lived token (the credential keeps it until it is due for renewal).
+    const own = await this._credential.session(config).catch((err) => ({ token: "", sensor: null, waiting: false, error: String(err) }));
+    return {
+      ...config,
+      token: own.token,
+      sensorName: own.sensor ?? config.sensorName,
+      enrolment: own.waiting ? "waiting for the admin's approval" : own.error ?? "enrolled",
+    };
   }
 
   forget() {

@@ -16,14 +16,30 @@ import { PolicyCache } from "./policy-cache.js";
 import { Recorder } from "./recorder.js";
 import { privacyLevel } from "./sensor-event.js";
 import { SessionRules } from "./session-rules.js";
+import { Credential, indexedDbStore } from "./credential.js";
 import { Settings } from "./settings.js";
 import { connected, sendReport, tellForm } from "./tell.js";
 import { WarningFlow } from "./warning-flow.js";
 
 const COOKIE_SETTLE_MS = 200;
 
-export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url, init), clock = Date.now, builtIn } = {}) {
-  const settings = new Settings(ext.managed, ext.local, clock);
+export function createWorker(
+  ext,
+  { fetch = (url, init) => globalThis.fetch(url, init), clock = Date.now, builtIn, credentialStore } = {},
+) {
+  const store = credentialStore ?? (globalThis.indexedDB ? indexedDbStore() : null);
+  const credential = store ? new Credential({ store, fetch, now: clock }) : null;
+  if (credential) {
+    // A 401 to this laptop's session token: forget it, so the next request signs for a new one.
+    const plainFetch = fetch;
+    fetch = async (url, init) => {
+      const response = await plainFetch(url, init);
+      const authorization = init?.headers?.Authorization;
+      if (response.status === 401 && authorization) await credential.refused(authorization).catch(() => {});
+      return response;
+    };
+  }
+  const settings = new Settings(ext.managed, ext.local, clock, credential);
   const policies = new PolicyCache(
     ext.local,
     builtIn ?? (async () => (await fetch(ext.extensionUrl("default-bundle.json"))).json()),
@@ -101,6 +117,7 @@ export function createWorker(ext, { fetch = (url, init) => globalThis.fetch(url,
       settings_source: config.source,
       service,
       sensor: config.sensorName,
+      enrolment: config.enrolment ?? null,
       privacy_level: privacyLevel(bundle, config.privacyLevel),
       sync: stored[SYNC_KEY] ?? null,
       ship: stored[SHIP_KEY] ?? null,

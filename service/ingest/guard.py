@@ -162,5 +162,8 @@ class SensorLimits:
     )
     """Requests to register a school account: made by a person, a few a day."""
     staff_reports: RateLimit = field(default_factory=lambda: RateLimit(burst=10, per_second=1 / 60))
+    enrolments: RateLimit = field(default_factory=lambda: RateLimit(burst=200, per_second=1))
+    """Enrolments per enrolment secret: a fleet's first morning in one burst, then one a second
+    (a laptop refused tries again a minute later); the fleet size bounds what is kept."""
     """Reports to the headteacher (clause 8.1): written by a person, a few a term. The extension's
     token is shared by every laptop, so the burst is ten and then one a minute."""

@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from service import investigation_store as cases
-from service import user_store
+from service import sensor_store, user_store
 from service.keys import ENGINE
 from service.views.common import now, refuse, require, settings
 
@@ -96,11 +96,34 @@ async def investigation_test(request: web.Request) -> web.StreamResponse:
     device = str(form.get("device", "")).strip()
     if not 1 <= len(device) <= 200:
         raise refuse("device: the device identifier the sensors use (its address)")
+    # A laptop's credential answers only when named (the identifier its options page shows);
+    # without a name the check goes to the proxies, which serve the device's address.
+    sensor = str(form.get("sensor", "")).strip() or None
     async with request.app[ENGINE].begin() as conn:
+        if sensor is not None:
+            named = await sensor_store.get_sensor(conn, sensor)
+            if named is None or named.revoked_at is not None:
+                raise refuse(f"sensor: no active sensor called {sensor!r} (see the Sensors page)")
         check = await cases.request_check(
-            conn, row.id, device=device, actor=user.name, now=now(request)
+            conn, row.id, device=device, actor=user.name, now=now(request), sensor=sensor
         )
     raise web.HTTPSeeOther(f"/investigations#check-{check}")
+
+
+async def answer_void(request: web.Request) -> web.StreamResponse:
+    """The headteacher voids one sensor's answer to a device test: it then counts for nothing."""
+    user = await require(request, "headteacher")
+    try:
+        check_id = int(request.match_info["check"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with request.app[ENGINE].begin() as conn:
+        done = await cases.void_answer(
+            conn, check_id, request.match_info["sensor"], actor=user.name, now=now(request)
+        )
+    if not done:
+        raise refuse("no such answer, or it is voided already")
+    raise web.HTTPSeeOther(f"/investigations#check-{check_id}")
 
 
 async def investigation_close(request: web.Request) -> web.StreamResponse:

@@ -3,6 +3,7 @@ be approved. Each sensor authenticates with its bearer token."""
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
+from policy.event import Event
 from policy.school import account_kinds, account_refusal
 from service import account_store, sensor_store, store
 from service.account_mail import kind_words, tell_headteacher
@@ -38,6 +40,39 @@ from service.views.sensor_auth import authenticate_sensor, hold_to
 log = logging.getLogger("clausewarden.service")
 
 
+ENROLLED_LAPTOPS = "enrolled-laptops"
+"""What the events of enrolled laptops name as their sensor below level stable (their own name is
+a laptop's for good, and would link its events across days)."""
+
+
+def claims_for(name: str, body: Any) -> None:
+    """An enrolled laptop's events name it, whatever sensor name they were recorded under (one
+    recorded before the laptop's enrolment finished names the policy's): the credential alone
+    says which laptop sent them, and one_device_per_day relabels them anyway."""
+    found = body.get("events") if isinstance(body, dict) else None
+    for event in found if isinstance(found, list) else ():
+        if isinstance(event, dict) and "sensor" in event:
+            event["sensor"] = name
+
+
+def one_device_per_day(
+    services: Services, sensor: Any, events: list[Event], level: str, now: datetime
+) -> list[Event]:
+    """An enrolled laptop's events as stored: whatever pseudonyms the batch claims, one device per
+    local day (service.ingest.counting); its own sensor name only at level stable, where a named
+    laptop answers an investigation check with the count of its events."""
+    today = now.astimezone(services.tz).date()
+    stored_as = sensor.name if level == "stable" else ENROLLED_LAPTOPS
+    out = []
+    for event in events:
+        device = event.device
+        if device is not None:
+            day = services.rollup.local(event.time)[0]
+            device = services.counting_keys.tag(sensor.id, day, today)
+        out.append(replace(event, device=device, sensor=stored_as))
+    return out
+
+
 def catalogue(services: Services) -> Catalogue:
     if services.catalogue is None:
         services.catalogue = Catalogue(services.school)
@@ -64,6 +99,8 @@ async def post_events(request: web.Request) -> web.Response:
         if settings is None:
             settings = await services.bundles.settings(conn)
         known = await catalogue(services).known(conn, policy_versions_named(body))
+    if sensor.public_key is not None:
+        claims_for(sensor.name, body)
     deferred: list[int] = []
     try:
         checked, status, problems = check_batch(
@@ -81,6 +118,8 @@ async def post_events(request: web.Request) -> web.Response:
         if isinstance(body, dict) and isinstance(body.get("events"), list):
             metrics.events_rejected.inc(len(body["events"]))
         raise json_error(400, "the batch was refused; nothing was stored", problems=problems[:200])
+    if sensor.public_key is not None:
+        checked = one_device_per_day(services, sensor, checked, settings.privacy_level, now)
     skew = clock_skew(status, [body["events"][i] for i in deferred], now)
     if deferred:
         log.warning(
@@ -204,7 +243,6 @@ def _refused(problems: dict[str, str]) -> web.HTTPException:
 async def post_account_request(request: web.Request) -> web.Response:
     sensor = await authenticate_sensor(request)
     services = request.app[SERVICES]
-    hold_to(services.sensor_limits.account_requests, sensor)
     if request.content_length is not None and request.content_length > MAX_ACCOUNT_REQUEST_BYTES:
         raise json_error(413, "a request to register an account is at most 16 kB")
     try:
@@ -233,6 +271,9 @@ async def post_account_request(request: web.Request) -> web.Response:
     refusal = account_refusal(entry, kind)
     if refusal is not None:
         raise _refused({"kind" if kinds else "platform": refusal})
+    # Only a request that would be kept counts against the credential's limit: a refused body
+    # costs nothing, so it cannot use the limit up (each enrolled laptop has its own).
+    hold_to(services.sensor_limits.account_requests, sensor)
     account_id, label = asked.account_id.strip(), asked.label.strip()
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]

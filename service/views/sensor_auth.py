@@ -9,8 +9,9 @@ from aiohttp import web
 
 from service import sensor_store
 from service.ingest import RateLimit, retry_after
-from service.keys import ENGINE, SENSOR_CACHE_SECONDS, SERVICES
+from service.keys import CONFIG, ENGINE, SENSOR_CACHE_SECONDS, SERVICES
 from service.security import token_hash
+from service.store import iso
 from service.views.jsonapi import bearer, json_error
 
 
@@ -34,6 +35,27 @@ async def authenticate_sensor(request: web.Request) -> Any:
         raise json_error(401, "unknown token")
     if sensor.revoked_at is not None:
         raise json_error(403, "this sensor has been revoked")
+    if sensor.kind == "enrol":
+        raise json_error(403, "an enrolment secret can only enrol a laptop (POST /api/v1/enrol)")
+    if sensor.waiting:
+        raise json_error(403, "this laptop waits for the admin's approval (Sensors page)")
+    if sensor.session_expires is not None and sensor.session_expires <= iso(
+        request.app[CONFIG].clock()
+    ):
+        raise json_error(
+            401, "the session has expired: sign a new challenge (POST /api/v1/session)"
+        )
+    return sensor
+
+
+async def authenticate_enrolment(request: web.Request) -> Any:
+    """The enrolment secret's sensor row (kind "enrol"): it may enrol, nothing else."""
+    async with request.app[ENGINE].connect() as conn:
+        sensor = await sensor_store.sensor_by_token(conn, bearer(request))
+    if sensor is None or sensor.kind != "enrol":
+        raise json_error(401, "unknown enrolment secret")
+    if sensor.revoked_at is not None:
+        raise json_error(403, "this enrolment secret has been revoked")
     return sensor
 
 

@@ -3,9 +3,11 @@
 The service holds no key that maps a pseudonym to a device. When the headteacher tests one named
 device of a countersigned, open investigation, the request is published here for a day:
 
-- `GET /api/v1/investigation-checks` (a sensor's token): the checks this sensor has not answered,
-  each with the investigation id, the device address, who opened and who countersigned. Only at
-  the `stable` level; otherwise an empty list.
+- `GET /api/v1/investigation-checks` (a sensor's token): the checks this sensor can answer and
+  has not answered, each with the investigation id, the device address, who opened and who
+  countersigned. Only at the `stable` level; otherwise an empty list. A check reaches the sensor
+  the headteacher named (a laptop's credential) or, when she named none, every proxy-kind sensor
+  (a proxy serves the address): a laptop's credential never sees another device's address.
 - `POST /api/v1/investigation-checks/{id}` with `{"device": "<pseudonym>"}`: the sensor's answer,
   that device's pseudonym under the sensor's own key. The service counts that sensor's stored
   events carrying it, keeps the count (never the pseudonym) and writes it to the audit log; the
@@ -36,7 +38,7 @@ async def get_checks(request: web.Request) -> web.Response:
         return json_response(Checks(checks=[]).to_json(), headers=headers)
     now = request.app[CONFIG].clock()
     async with request.app[ENGINE].connect() as conn:
-        rows = await cases.checks_for_sensor(conn, str(sensor.name), now)
+        rows = await cases.checks_for_sensor(conn, sensor, now)
     checks = [
         Check(
             id=r.id,
@@ -54,7 +56,8 @@ async def get_checks(request: web.Request) -> web.Response:
 
 
 async def post_answer(request: web.Request) -> web.Response:
-    sensor = str((await authenticate_sensor(request)).name)
+    sensor_row = await authenticate_sensor(request)
+    sensor = str(sensor_row.name)
     try:
         check_id = int(request.match_info["id"])
     except ValueError:
@@ -74,11 +77,16 @@ async def post_answer(request: web.Request) -> web.Response:
     now = request.app[CONFIG].clock()
     services = request.app[SERVICES]
     async with services.write_lock, request.app[ENGINE].begin() as conn:
-        check = await cases.published_check(conn, check_id, now)
+        check = await cases.published_check(conn, check_id, sensor_row, now)
         if check is None:
-            raise json_error(404, "no such check (expired, closed or never asked)")
+            raise json_error(404, "no such check for this sensor (expired, closed or never asked)")
         count = await cases.answer_check(
-            conn, check, sensor=sensor, device_pseudonym=device, now=now
+            conn,
+            check,
+            sensor=sensor,
+            device_pseudonym=device,
+            now=now,
+            one_device=sensor_row.public_key is not None,
         )
     if count is None:
         raise json_error(409, "this sensor has answered that check already")

@@ -42,8 +42,10 @@ def test_policy_prints_the_forcelist_and_the_managed_settings_of_managed_storage
     assert settings == {
         "service_url": "https://cw.school.lan",
         "sensor_name": "laptops",
-        "sensor_token": "cw_sensor_token_value",
+        "enrolment_secret": "cw_sensor_token_value",
     }
+    # Masked on chrome://policy (issue 16: the policy carries only what can enrol).
+    assert schema["properties"]["enrolment_secret"]["sensitiveValue"] is True
     admin = json.loads(
         cli("extension", "policy", "--service", "https://cw.school.lan", "--sensor", "laptops",
             "--format", "google-admin").stdout
