@@ -185,7 +185,14 @@ def browser(
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except Exception as exc:
+            # On a loaded machine Chromium may drop an evaluate's promise while the worker is
+            # busy starting up (Playwright: "Resulting promise was garbage collected"): ask again.
+            if "garbage collected" not in str(exc):
+                raise
+            value = None
         if value:
             return value
         time.sleep(0.1)
