@@ -17,6 +17,7 @@ from policy.engine import Policy
 from proxy_addon.headers import Injections
 from proxy_addon.outbox import Outbox
 from proxy_addon.paths import default_data_dir
+from proxy_addon.report_limits import DeviceReportLimits
 from proxy_addon.service_client import BundleFetcher
 
 log = logging.getLogger("clausewarden")
@@ -57,6 +58,7 @@ class Shared:
     # The record (Recorder)
     outbox: Outbox | None = None
     failures: int = 0
+    report_limits: DeviceReportLimits = field(default_factory=DeviceReportLimits)
 
     def now(self) -> datetime:
         return self.fixed_now if self.fixed_now is not None else datetime.now(UTC)

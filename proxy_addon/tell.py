@@ -19,6 +19,9 @@ which platform, their own name and how to reach them; the proxy relays it at onc
   browser's back and resend) sends it once. Every form shown again (a field to fix, the service
   unreachable) carries a fresh token: staff fix what it names and send again, as they expect,
   without being told their form "expired" for a mistake.
+- Each device is held to its own limit (proxy_addon/report_limits.py): the proxy's credential is
+  shared by every device behind it, so the service's limit alone would let one device use up the
+  others'. A device's first report of the day always goes through.
 """
 
 import logging
@@ -101,6 +104,20 @@ async def serve(
             error="Not sent: this proxy is not connected to a ClauseWarden service. Nothing was "
             "kept. Please tell the Headteacher another way today, in person or by email.",
         )
+    day = policy.working_time.local(shared.now()).date().isoformat()
+    wait = shared.report_limits.wait(tag, day, now)
+    if wait > 0:
+        minutes = max(1, round(wait / 60))
+        return _form(
+            429,
+            policy,
+            shared,
+            tag,
+            values,
+            error=f"Not sent: several reports were sent from this device just now. What you "
+            f"wrote is still below: send it again in {minutes} minutes, or tell the Headteacher "
+            "another way today. (Each device's first report of the day always goes through.)",
+        )
     if not await used.use(token, allowance.expiry(token), now):
         return _form(
             403,
@@ -138,6 +155,7 @@ async def serve(
             "minutes, or tell the Headteacher another way today (clause 8.1 says "
             "immediately).",
         )
+    shared.report_limits.sent(tag, day, now)
     return page.html_response(
         201,
         "tell_sent.html",

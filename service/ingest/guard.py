@@ -162,6 +162,12 @@ class SensorLimits:
     )
     """Requests to register a school account: made by a person, a few a day."""
     staff_reports: RateLimit = field(default_factory=lambda: RateLimit(burst=10, per_second=1 / 60))
+    proxy_staff_reports: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=60, per_second=1 / 10)
+    )
+    """Reports relayed by a proxy: its one credential speaks for every device behind it, and the
+    proxy holds each device to its own limit (proxy_addon/report_limits.py), so this only bounds
+    the proxy as a whole."""
     enrolments: RateLimit = field(default_factory=lambda: RateLimit(burst=200, per_second=1))
     """Enrolments per enrolment secret: a fleet's first morning in one burst, then one a second
     (a laptop refused tries again a minute later); the fleet size bounds what is kept."""

@@ -38,15 +38,22 @@ def _within_limit(request: web.Request, sensor: Any) -> None:
     (a safeguarding report must not wait behind what others sent): each enrolled laptop has its
     own credential, so one laptop cannot use up another's limit."""
     services = request.app[SERVICES]
+    # A proxy's one credential speaks for every device behind it; the proxy limits each device.
+    proxy = getattr(sensor, "kind", "proxy") == "proxy"
+    limits = (
+        services.sensor_limits.proxy_staff_reports
+        if proxy
+        else services.sensor_limits.staff_reports
+    )
     day = today(request)
     first = services.reported_on.get(sensor.id) != day
     if first:
         if len(services.reported_on) > 100_000:
             services.reported_on.clear()
         services.reported_on[sensor.id] = day
-        services.sensor_limits.staff_reports.take(sensor.id, time.monotonic())
+        limits.take(sensor.id, time.monotonic())
         return
-    hold_to(services.sensor_limits.staff_reports, sensor, "reports")
+    hold_to(limits, sensor, "reports")
 
 
 async def _body(request: web.Request) -> Any:

@@ -1,0 +1,79 @@
+"""Issue 16: one device behind the proxy cannot use up what the others may send to the
+Headteacher. The proxy's credential is shared by every device behind it, so the proxy holds each
+device to its own limit (its first report of the day always goes through); the service bounds the
+proxy as a whole. A real `clausewarden proxy` relays to a real `clausewarden serve`; two devices
+are two client addresses."""
+
+import http.client
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from proxy_addon.report_limits import REPORTS_AT_ONCE
+from tests.support.net import stop
+from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
+from tests.support.service import Service
+from tests.support.tell import CONTACT, FORM_HEADERS, HOST, NAME, WHAT, stored_reports, token_of
+
+DEVICE_A, DEVICE_B = "127.0.0.1", "127.0.0.2"
+
+
+@pytest.fixture
+def connected(tmp_path, upstream) -> Iterator[tuple[Proxy, Service]]:
+    folder = tmp_path / "service"
+    folder.mkdir()
+    service = Service(folder, sensor="proxy")
+    service.start()
+    try:
+        running = start_proxy(
+            tmp_path, upstream.port, None, recent_working_time(), FAST,
+            (service.url, service.token_file),
+        )  # fmt: skip
+    except BaseException:
+        service.stop()
+        raise
+    yield running, service
+    stop(running.process)
+    service.stop()
+
+
+def _ask(proxy: Proxy, source: str, method: str, body: bytes | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", proxy.port, timeout=30, source_address=(source, 0)
+    )
+    try:
+        conn.request(method, f"http://{HOST}/tell", body=body, headers=FORM_HEADERS)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def tell(proxy: Proxy, source: str) -> tuple[int, bytes]:
+    """A member of staff at `source` opens the form and sends a report with it."""
+    _, form = _ask(proxy, source, "GET")
+    fields = {
+        "token": token_of(form),
+        "kind": "contact",
+        "platform": "instagram",
+        "what_happened": WHAT,
+        "name": NAME,
+        "contact": CONTACT,
+    }
+    return _ask(proxy, source, "POST", urlencode(fields).encode())
+
+
+def test_one_device_cannot_use_up_what_the_others_may_send(connected):
+    proxy, service = connected
+    allowed = 1 + REPORTS_AT_ONCE  # the day's first, then the device's own limit
+    for _ in range(allowed):
+        status, body = tell(proxy, DEVICE_A)
+        assert status == 201, body[:300]
+    status, body = tell(proxy, DEVICE_A)
+    assert status == 429 and b"several reports were sent from this device" in body
+    assert NAME.encode() in body  # what they wrote is still in the form
+    # Another device, behind the same proxy and its one credential, is not held up.
+    status, body = tell(proxy, DEVICE_B)
+    assert status == 201, body[:300]
+    assert len(stored_reports(service)) == allowed + 1
