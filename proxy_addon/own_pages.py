@@ -302,6 +302,18 @@ class OwnPages:
                 "This proxy is not connected to a ClauseWarden service; ask the IT admin to "
                 "add the account.",
             )
+        # Each device its own limit: the proxy's one credential speaks for every device behind it.
+        visit = asked.visit
+        day, now = visit.day, visit.at.timestamp()
+        wait = shared.account_request_limits.wait(visit.tag, day, now)
+        if wait > 0:
+            return page.notice(
+                429,
+                school,
+                "Not sent",
+                "Several accounts were put forward from this device just now. Nothing was sent: "
+                f"try again in {max(1, round(wait / 60))} minutes, or ask the IT admin.",
+            )
         try:
             await post_account_request(
                 shared.service_url, shared.token, platform.id, account_id, label, kind
@@ -311,6 +323,7 @@ class OwnPages:
             return page.notice(
                 503, school, "Not sent", "The ClauseWarden service could not be reached; try later."
             )
+        shared.account_request_limits.sent(visit.tag, day, now)
         return page.notice(
             202, school, "Request sent", "The headteacher will be asked to approve this account."
         )

@@ -1,11 +1,13 @@
-"""How many reports to the Headteacher one device may send through the proxy.
+"""How many reports to the Headteacher, or school-account requests, one device may send through
+the proxy (one DeviceReportLimits for each).
 
 The proxy's sensor credential is shared by every device behind it, so the service's limit on that
 credential cannot stop one device from using up what the others may send (issue 16). The proxy
 holds each device to its own limit, keyed by the device's tag (an HMAC of its address, never the
 address): a device's first report of the day always goes through (a safeguarding report must not
 wait behind anyone's), then REPORTS_AT_ONCE more at once and one every REFILL_SECONDS. Only a
-report the service accepted counts: a form refused for a mistake uses nothing up.
+report (or request) the service accepted counts: a form refused for a mistake uses nothing
+up.
 
 In memory, per proxy process: a restart forgets it, which only ever lets a report through.
 """

@@ -59,6 +59,7 @@ class Shared:
     outbox: Outbox | None = None
     failures: int = 0
     report_limits: DeviceReportLimits = field(default_factory=DeviceReportLimits)
+    account_request_limits: DeviceReportLimits = field(default_factory=DeviceReportLimits)
 
     def now(self) -> datetime:
         return self.fixed_now if self.fixed_now is not None else datetime.now(UTC)

@@ -162,6 +162,10 @@ class SensorLimits:
     )
     """Requests to register a school account: made by a person, a few a day."""
     staff_reports: RateLimit = field(default_factory=lambda: RateLimit(burst=10, per_second=1 / 60))
+    proxy_account_requests: RateLimit = field(
+        default_factory=lambda: RateLimit(burst=60, per_second=1 / 10)
+    )
+    """Account requests relayed by a proxy: as for its reports, the proxy limits each device."""
     proxy_staff_reports: RateLimit = field(
         default_factory=lambda: RateLimit(burst=60, per_second=1 / 10)
     )

@@ -273,7 +273,9 @@ async def post_account_request(request: web.Request) -> web.Response:
         raise _refused({"kind" if kinds else "platform": refusal})
     # Only a request that would be kept counts against the credential's limit: a refused body
     # costs nothing, so it cannot use the limit up (each enrolled laptop has its own).
-    hold_to(services.sensor_limits.account_requests, sensor)
+    proxy = getattr(sensor, "kind", "proxy") == "proxy"  # one credential for every device
+    limits = services.sensor_limits
+    hold_to(limits.proxy_account_requests if proxy else limits.account_requests, sensor)
     account_id, label = asked.account_id.strip(), asked.label.strip()
     now = request.app[CONFIG].clock()
     engine = request.app[ENGINE]
