@@ -18,16 +18,14 @@ import pytest
 
 from tests.support.net import stop
 from tests.support.proxy import (
-    FAST,
     WORKING_TIME,
     Proxy,
     outbox_events,
-    recent_working_time,
     start_proxy,
     ticket_of,
 )
 from tests.support.service import Service
-from tests.support.tell import send, stored_reports, token_of
+from tests.support.tell import proxy_with_service, send, stored_reports, token_of
 from tests.support.upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,21 +155,8 @@ def test_the_used_ticket_store_keeps_no_ticket_and_only_its_owner_reads_it(proxy
 
 @pytest.fixture
 def connected(tmp_path, upstream) -> Iterator[tuple[Proxy, Service]]:
-    folder = tmp_path / "service"
-    folder.mkdir()
-    service = Service(folder, sensor="proxy")
-    service.start()
-    try:
-        running = start_proxy(
-            tmp_path, upstream.port, None, recent_working_time(), FAST,
-            (service.url, service.token_file),
-        )  # fmt: skip
-    except BaseException:
-        service.stop()
-        raise
-    yield running, service
-    stop(running.process)
-    service.stop()
+    with proxy_with_service(tmp_path, upstream.port) as both:
+        yield both
 
 
 def test_the_tell_token_sent_twice_sends_one_report(connected):

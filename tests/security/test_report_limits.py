@@ -12,31 +12,26 @@ from urllib.parse import urlencode
 import pytest
 
 from proxy_addon.report_limits import REPORTS_AT_ONCE
-from tests.support.net import stop
-from tests.support.proxy import FAST, NAVIGATE, Proxy, recent_working_time, start_proxy
+from tests.support.proxy import NAVIGATE, Proxy
 from tests.support.service import Service
-from tests.support.tell import CONTACT, FORM_HEADERS, HOST, NAME, WHAT, stored_reports, token_of
+from tests.support.tell import (
+    CONTACT,
+    FORM_HEADERS,
+    HOST,
+    NAME,
+    WHAT,
+    proxy_with_service,
+    stored_reports,
+    token_of,
+)
 
 DEVICE_A, DEVICE_B = "127.0.0.1", "127.0.0.2"
 
 
 @pytest.fixture
 def connected(tmp_path, upstream) -> Iterator[tuple[Proxy, Service]]:
-    folder = tmp_path / "service"
-    folder.mkdir()
-    service = Service(folder, sensor="proxy")
-    service.start()
-    try:
-        running = start_proxy(
-            tmp_path, upstream.port, None, recent_working_time(), FAST,
-            (service.url, service.token_file),
-        )  # fmt: skip
-    except BaseException:
-        service.stop()
-        raise
-    yield running, service
-    stop(running.process)
-    service.stop()
+    with proxy_with_service(tmp_path, upstream.port) as both:
+        yield both
 
 
 def _ask(proxy: Proxy, source: str, method: str, body: bytes | None = None) -> tuple[int, bytes]:

@@ -2,9 +2,13 @@
 the form's token, a report posted with it, and the reports a real service kept."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.support.proxy import Proxy
+from tests.support.net import stop
+from tests.support.proxy import FAST, Proxy, recent_working_time, start_proxy
 from tests.support.service import Service
 
 
@@ -45,3 +49,24 @@ def stored_reports(service: Service) -> list[dict[str, object]]:
     with sqlite3.connect(service.folder / "clausewarden.db") as db:
         db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute("SELECT * FROM staff_reports")]
+
+
+@contextmanager
+def proxy_with_service(folder: Path, upstream_port: int) -> Iterator[tuple[Proxy, Service]]:
+    """A real proxy relaying to a real service (its sensor `proxy`), its files in `folder`."""
+    (folder / "service").mkdir()
+    service = Service(folder / "service", sensor="proxy")
+    service.start()
+    try:
+        running = start_proxy(
+            folder, upstream_port, None, recent_working_time(), FAST,
+            (service.url, service.token_file),
+        )  # fmt: skip
+    except BaseException:
+        service.stop()
+        raise
+    try:
+        yield running, service
+    finally:
+        stop(running.process)
+        service.stop()
