@@ -73,6 +73,15 @@ SAFEGUARDS = [
     "in memory for that day only, never stored and never in a backup. A laptop's credential "
     "never receives the address of a device under investigation unless the headteacher names "
     "that laptop, and each laptop has its own limits.",
+    "The proxy serves only the school's own devices (the networks of its device groups); a "
+    "machine on the network cannot use it to reach the proxy's own server or its services "
+    "(this server's addresses, loopback, link-local and cloud metadata addresses), whatever "
+    "spelling of an address or name it uses: the address actually connected to is checked.",
+    "A post, message, friend request or reference is recognised in the form the site will "
+    "read it, however its address or body is spelt or encoded; one whose body the proxy cannot "
+    "read whole is held as the act it may be. Reports to the headteacher and school-account "
+    "requests are limited per device, and a device's first report of the day always goes "
+    "through.",
     "What a device recorded today is shown only on the proxy's own host, which no website's "
     "script can read; the answers to a warning (continue, go back) are taken only from a "
     "top-level page the member of staff opened, with that warning's one-time ticket; the "
