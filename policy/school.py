@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from policy.approvals import never_approvable
+from policy.approvals import refusal as approval_refusal
 from policy.config import (
     FILE_MODELS,
     AccountsFile,
@@ -137,10 +139,20 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
             )
         )
 
+    # Clause 10.3: no approval can allow what a rule blocks from every account (6.2, references).
+    never = never_approvable(config.rules.rules)
     groups_yaml = located["device_groups.yaml"]
     for i, group in enumerate(config.device_groups.device_groups):
         if group.school_accounts is None:
             continue
+        for j, action in enumerate(group.school_accounts.actions):
+            if action in never:
+                problems.append(
+                    groups_yaml.problem(
+                        ("device_groups", i, "school_accounts", "actions", j),
+                        approval_refusal(never[action]),
+                    )
+                )
         for j, ref in enumerate(group.school_accounts.platforms):
             where = ("device_groups", i, "school_accounts", "platforms", j)
             if ref not in platforms:
@@ -176,6 +188,13 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
 
     accounts_yaml = located["accounts.yaml"]
     for i, account in enumerate(config.accounts.accounts):
+        for j, action in enumerate(account.actions):
+            if action in never:
+                problems.append(
+                    accounts_yaml.problem(
+                        ("accounts", i, "actions", j), approval_refusal(never[action])
+                    )
+                )
         if account.platform not in platform_ids:
             problems.append(
                 accounts_yaml.problem(

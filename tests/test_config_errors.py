@@ -59,7 +59,7 @@ def test_misspelt_field_is_named_with_its_line(config: Path) -> None:
     )
     problem = the_problem(config)
     assert (problem.file.endswith("rules.yaml"), problem.line) == (True, line + 1)
-    assert problem.field == "rules[2].clause"
+    assert problem.field == "rules[1].clause"
     assert "unknown field" in problem.message
 
 
@@ -72,7 +72,7 @@ def test_unknown_outcome_names_allowed_values(config: Path) -> None:
     )
     problem = the_problem(config)
     assert problem.line == line
-    assert problem.field == "rules[2].outcome"
+    assert problem.field == "rules[1].outcome"
     assert "'blocked' is not allowed" in problem.message and "'block'" in problem.message
 
 
@@ -93,14 +93,14 @@ def test_wrong_type_names_field_and_line(config: Path) -> None:
 def test_unquoted_clause_id_read_as_a_number_is_explained(config: Path) -> None:
     line = break_file(config, "rules.yaml", 'clauses: ["10.1"]', "clauses: [10.1]")
     problem = the_problem(config)
-    assert (problem.field, problem.line) == ("rules[1].clauses[0]", line)
+    assert (problem.field, problem.line) == ("rules[3].clauses[0]", line)
     assert "quote it" in problem.message
 
 
 def test_rule_citing_a_clause_the_policy_lacks_is_refused(config: Path) -> None:
     line = break_file(config, "rules.yaml", 'clauses: ["6.2"]', 'clauses: ["6.9"]')
     problem = the_problem(config)
-    assert (problem.field, problem.line) == ("rules[2].clauses[0]", line)
+    assert (problem.field, problem.line) == ("rules[1].clauses[0]", line)
     assert "clause 6.9 is not in policy.yaml" in problem.message
 
 
@@ -112,7 +112,7 @@ def test_rule_naming_an_unknown_platform_is_refused(config: Path) -> None:
         "match: {actions: [reference], platforms: [myspace]}",
     )
     problem = the_problem(config)
-    assert (problem.field, problem.line) == ("rules[2].match.platforms[0]", line)
+    assert (problem.field, problem.line) == ("rules[1].match.platforms[0]", line)
     assert "'myspace' is not a known platform" in problem.message
 
 
@@ -206,7 +206,7 @@ def test_named_group_regex_is_refused_for_portability(config: Path) -> None:
 def test_duplicate_rule_id_is_refused(config: Path) -> None:
     line = break_file(config, "rules.yaml", "  - id: reference\n", "  - id: embedded-content\n")
     problem = the_problem(config)
-    assert (problem.field, problem.line) == ("rules[2].id", line)
+    assert (problem.field, problem.line) == ("rules[1].id", line)
     assert "used twice" in problem.message
 
 
@@ -243,3 +243,57 @@ def test_validate_command_accepts_the_shipped_folder() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+def test_school_account_approved_for_references_is_refused_naming_clause_6_2(
+    config: Path,
+) -> None:
+    # Clause 10.3: school use is subject to the rest of the policy; 6.2 says "never".
+    line = break_file(
+        config,
+        "accounts.yaml",
+        "accounts: []",
+        "accounts:\n  - id: school-x\n    platform: x\n    account_id: 12\n    label: X\n"
+        "    approved_by: Miss Newman\n    approved_on: 2026-09-01\n"
+        "    actions: [browse, reference]",
+    )
+    problem = the_problem(config)
+    assert problem.file.endswith("accounts.yaml")
+    assert (problem.field, problem.line) == ("accounts[0].actions[1]", line + 7)
+    assert "'reference' cannot be approved" in problem.message
+    assert "clause 6.2" in problem.message
+
+
+def test_school_accounts_device_group_approved_for_references_is_refused(config: Path) -> None:
+    line = break_file(
+        config,
+        "device_groups.yaml",
+        "    networks: []\n    # Own devices",
+        "    networks: []\n    school_accounts:\n      platforms: [linkedin]\n"
+        "      actions: [browse, post, reference]\n      approved_by: Miss Newman\n"
+        "      approved_on: 2026-09-01\n    # Own devices",
+    )
+    problem = the_problem(config)
+    assert problem.file.endswith("device_groups.yaml")
+    assert problem.field == "device_groups[1].school_accounts.actions[2]"
+    assert problem.line == line + 3
+    assert "clause 6.2" in problem.message
+
+
+def test_a_school_that_relaxes_references_to_warn_may_approve_them(config: Path) -> None:
+    # The refusal follows the school's own rules: only a block whatever the account is "never".
+    break_file(
+        config,
+        "rules.yaml",
+        "    match: {actions: [reference]}\n    outcome: block",
+        "    match: {actions: [reference]}\n    outcome: warn",
+    )
+    break_file(
+        config,
+        "accounts.yaml",
+        "accounts: []",
+        "accounts:\n  - id: school-x\n    platform: x\n    account_id: 12\n    label: X\n"
+        "    approved_by: Miss Newman\n    approved_on: 2026-09-01\n"
+        "    actions: [browse, reference]",
+    )
+    assert load_config_dir(config).accounts.accounts[0].actions == ["browse", "reference"]

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from policy.approvals import ActLimit, act_limits, refusal
 from policy.config import Platform
 from policy.ids import ACCOUNT_ID
 from policy.school import ACCOUNT_KIND_WORDS, account_kinds, account_refusal, default_expiry
@@ -30,6 +31,26 @@ APPROVAL_ACTIONS_OFF = ("message",)
 
 def _catalogue(request: web.Request) -> dict[str, Platform]:
     return {p.id: p for p in request.app[SERVICES].school.platforms.platforms}
+
+
+def _limits(request: web.Request) -> dict[str, ActLimit]:
+    """What an approval can give each act under the school's rules (clause 10.3)."""
+    return act_limits(request.app[SERVICES].school.rules.rules)
+
+
+def _what_still_applies(request: web.Request, limits: dict[str, ActLimit]) -> dict[str, Any]:
+    """For the headteacher deciding: the acts no approval allows, the acts that keep their
+    notice, and the clauses quoted (10.3 and the clauses those rules cite, e.g. 6.2 and 8.1)."""
+    never = [limit for limit in limits.values() if limit.limit == "never"]
+    notice = [limit for limit in limits.values() if limit.limit == "notice"]
+    cited = dict.fromkeys(c for limit in (*never, *notice) for c in limit.clauses)
+    texts = {c.id: c for c in request.app[SERVICES].school.policy.clauses}
+    ids = [c for c in ("10.3", *cited) if c in texts]
+    return {
+        "never": never,
+        "notice": notice,
+        "quoted": [texts[c] for c in dict.fromkeys(ids)],
+    }
 
 
 MESSAGES = {
@@ -69,6 +90,7 @@ async def _context(request: web.Request, user: Any) -> dict[str, Any]:
     matchable = [p for p in catalogue.values() if p.account_cookies]
     unmatchable = [p for p in catalogue.values() if not p.account_cookies]
     groups = [g for g in services.school.device_groups.device_groups if g.school_accounts]
+    limits = _limits(request)
     return {
         "page": "accounts",
         "pending": [v for v in views if v["row"].status == "pending"],
@@ -90,7 +112,8 @@ async def _context(request: web.Request, user: Any) -> dict[str, Any]:
             for g in groups
         ],
         "file_problems": problems,
-        "actions": ACTIONS,
+        "actions": [a for a in ACTIONS if limits[a].limit != "never"],
+        "limits": _what_still_applies(request, limits),
         "approval_off": APPROVAL_ACTIONS_OFF,
         "default_expiry": default_expiry(today(request), list(schedule.terms)).isoformat(),
         "message": MESSAGES.get(request.query.get("message", "")),
@@ -117,10 +140,19 @@ async def _form_error(request: web.Request, user: Any, message: str, form: Any) 
     return aiohttp_jinja2.render_template("accounts.html", request, context, status=400)
 
 
-def _actions(form: Any) -> list[str]:
+def _actions(form: Any, limits: dict[str, ActLimit]) -> list[str]:
     actions = [a for a in form.getall("actions", []) if a in ACTIONS]
+    return approvable(actions, limits)
+
+
+def approvable(actions: list[str], limits: dict[str, ActLimit]) -> list[str]:
+    """`actions`, refused (one line naming the clause) where a rule blocks one from every
+    account: no approval can allow what a clause says never (6.2, references; clause 10.3)."""
     if not actions:
         raise refuse("choose at least one allowed action")
+    for action in actions:
+        if limits[action].limit == "never":
+            raise refuse(refusal(limits[action]))
     return actions
 
 
@@ -132,12 +164,12 @@ def _expiry(form: Any) -> date | None:
         raise refuse("expires_on: a date like 2027-08-31") from None
 
 
-def _account_form(form: Any) -> tuple[str, list[str], date | None]:
+def _account_form(form: Any, limits: dict[str, ActLimit]) -> tuple[str, list[str], date | None]:
     """The fields an add and an edit share: (label, allowed actions, expiry date or None)."""
     label = str(form.get("label", "")).strip()
     if not 1 <= len(label) <= 200:
         raise refuse("label: 1 to 200 characters")
-    return label, _actions(form), _expiry(form)
+    return label, _actions(form, limits), _expiry(form)
 
 
 def check_account(platform: Platform | None, kind: str | None) -> str | None:
@@ -175,7 +207,7 @@ async def account_add(request: web.Request) -> web.StreamResponse:
     if not 1 <= len(account_id) <= 200:
         return await _form_error(request, user, "Account id: 1 to 200 characters.", form)
     try:
-        label, actions, expires_on = _account_form(form)
+        label, actions, expires_on = _account_form(form, _limits(request))
     except web.HTTPBadRequest as exc:
         return await _form_error(request, user, f"{exc.text}.", form)
     kinds = account_kinds(platform)
@@ -209,7 +241,7 @@ async def account_add(request: web.Request) -> web.StreamResponse:
 
 async def account_edit(request: web.Request) -> web.StreamResponse:
     user, form = await posted(request, *ADMIN_ROLES)
-    label, actions, expires_on = _account_form(form)
+    label, actions, expires_on = _account_form(form, _limits(request))
     account = request.match_info["id"]
     async with request.app[ENGINE].begin() as conn:
         await account_store.edit_account(
@@ -242,7 +274,8 @@ async def account_approve(request: web.Request) -> web.StreamResponse:
     if problem is not None:
         raise refuse(problem)
     chosen = "actions" in form or "expires_on" in form
-    actions = _actions(form) if chosen else row.actions.split(",")
+    limits = _limits(request)
+    actions = _actions(form, limits) if chosen else approvable(row.actions.split(","), limits)
     expires_on = _expiry(form) if chosen else None
     if not chosen and row.expires_on:
         expires_on = date.fromisoformat(row.expires_on)  # an accounts.yaml entry's own expiry

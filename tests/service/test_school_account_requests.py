@@ -152,6 +152,64 @@ async def test_an_approval_without_any_action_is_refused(cli):
     assert resp.status == 400 and "choose at least one allowed action" in await text_of(resp)
 
 
+async def test_the_approval_offers_no_reference_and_quotes_clauses_10_3_8_1_and_6_2(cli):
+    # Clause 10.3: school use is subject to the rest of the policy. The headteacher decides
+    # with the clauses an approval cannot change in front of them.
+    await as_admin(cli)
+    assert (await form_post(cli, "/accounts", "/accounts", PAGE)).status == 303
+    await switch(cli, "helen")
+    html = await text_of(await cli.get("/accounts"))
+    approve = html.split('action="/accounts/wycliffe-fb/approve"', 1)[1].split("</form>", 1)[0]
+    assert 'value="message"' in approve and 'value="reference"' not in approve
+    add = html.split('id="add-account"', 1)[1].split("</form>", 1)[0]
+    assert 'value="reference"' not in add
+    still = html.split('id="still-applies"', 1)[1].split("</section>", 1)[0]
+    assert "reference: no approval can allow it; rule reference blocks it" in still
+    assert "message: an approval may allow it, but it still gets the notice of clause 8.1" in still
+    assert "Clause 10.3: " not in still  # 10.3 has no heading of its own
+    assert "Clause 10.3.</strong> The use of social media for school purposes is subject" in still
+    assert "Clause 8.1: Contact with Students and / or parents / carers.</strong>" in still
+    assert "Clause 6.2.</strong> Staff should never provide references" in still
+
+
+async def test_a_crafted_approval_or_edit_with_references_is_refused_naming_clause_6_2(cli):
+    # The attack: posting "reference" although the form does not offer it.
+    token = await add_sensor(cli)
+    await as_admin(cli)
+    resp = await form_post(
+        cli, "/accounts", "/accounts", {**PAGE, "actions": ["browse", "reference"]}
+    )
+    assert resp.status == 400
+    assert "'reference' cannot be approved" in await text_of(resp)
+    assert (await form_post(cli, "/accounts", "/accounts", PAGE)).status == 303
+    await switch(cli, "helen")
+    resp = await form_post(
+        cli,
+        "/accounts",
+        "/accounts/wycliffe-fb/approve",
+        {"actions": ["browse", "post", "reference"], "expires_on": "2027-08-31"},
+    )
+    assert resp.status == 400
+    refused = await text_of(resp)
+    assert "clause 6.2" in refused and "a school account too" in refused
+    resp = await form_post(
+        cli,
+        "/accounts",
+        "/accounts/wycliffe-fb/approve",
+        {"actions": ["browse", "post"], "expires_on": "2027-08-31"},
+    )
+    assert resp.status == 303
+    resp = await form_post(
+        cli,
+        "/accounts",
+        "/accounts/wycliffe-fb/edit",
+        {"label": "Page", "actions": ["browse", "reference"], "expires_on": "2027-08-31"},
+    )
+    assert resp.status == 400 and "clause 6.2" in await text_of(resp)
+    bundle = await (await cli.get("/api/v1/bundle", headers=bearer(token))).json()
+    assert [a["actions"] for a in bundle["accounts"]] == [["browse", "post"]]
+
+
 async def test_a_sensor_request_says_the_kind_and_one_for_a_platform_without_ids_is_refused(cli):
     token = await add_sensor(cli)
     resp = await cli.post(
