@@ -1,9 +1,12 @@
 """`clausewarden check` and `clausewarden bundle` as a school's IT admin runs them."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from policy.configdir import DEFAULT_CONFIG_DIR
 
 DECISION_FIELDS = {
     "platform",
@@ -149,3 +152,112 @@ def test_check_says_a_page_gets_the_warning_page_and_a_widget_nothing() -> None:
         "--at", "2026-11-25T10:00:00Z",
     )  # fmt: skip
     assert "staff see: nothing; it passes" in widget.stdout
+
+
+SCHOOL_X = (
+    "accounts:\n  - id: wycliffe-x\n    platform: x\n    account_id: '2000002'\n"
+    "    label: Wycliffe on X\n    approved_by: Miss Newman\n    approved_on: 2026-09-01\n"
+    "    actions: [browse, post, message, connect]\n"
+)
+OFFICE = (
+    "    networks: [10.9.9.0/24]\n    school_accounts:\n      platforms: [linkedin]\n"
+    "      actions: [browse, post, message, connect]\n      approved_by: Miss Newman\n"
+    "      approved_on: 2026-09-01\n    # Own devices"
+)
+
+
+def school_config(tmp_path: Path, accounts: str = SCHOOL_X) -> Path:
+    folder = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+    (folder / "accounts.yaml").write_text(accounts)
+    groups = folder / "device_groups.yaml"
+    text = groups.read_text()
+    # staff Wi-Fi becomes the school office: its devices stand for the school's LinkedIn
+    groups.write_text(text.replace("    networks: []\n    # Own devices", OFFICE, 1))
+    return folder
+
+
+def act(folder: Path, url: str, *extra: str) -> dict[str, object]:
+    result = clausewarden(
+        "check",
+        url,
+        "--method",
+        "POST",
+        "--header",
+        "Sec-Fetch-Mode: cors",
+        "--header",
+        "Sec-Fetch-Dest: empty",
+        "--at",
+        "2026-11-25T10:00:00Z",
+        "--config",
+        str(folder),
+        "--json",
+        *extra,
+    )
+    assert result.returncode == 0, result.stderr
+    decision: dict[str, object] = json.loads(result.stdout)
+    return decision
+
+
+def test_check_gives_a_school_accounts_message_and_follow_the_8_1_notice_not_10_1(
+    tmp_path: Path,
+) -> None:
+    # Issue 17 §2: before, the school-account rule came first and allowed these under 10.1.
+    folder = school_config(tmp_path)
+    body = tmp_path / "body.txt"
+    body.write_text("{}")
+    cookie = ("--cookie", "twid=u%3D2000002", "--body-file", str(body))
+    message = act(folder, "https://x.com/i/api/1.1/dm/new2.json", *cookie)
+    assert (message["account"], message["outcome"], message["clauses"]) == (
+        "school",
+        "warn",
+        ["8.1", "10.3"],
+    )
+    body.write_text("user_id=1")
+    follow = act(folder, "https://x.com/i/api/1.1/friendships/create.json", *cookie)
+    assert (follow["account"], follow["outcome"], follow["clauses"]) == (
+        "school",
+        "warn",
+        ["8.1", "10.3"],
+    )
+    assert "11.4.3" not in follow["clauses"]  # staff's personal contacts: not a school account's
+    text = clausewarden(
+        "check",
+        "https://x.com/i/api/1.1/dm/new2.json",
+        "--method",
+        "POST",
+        "--header",
+        "Sec-Fetch-Mode: cors",
+        *cookie[:2],
+        "--at",
+        "2026-11-25T10:00:00Z",
+        "--config",
+        str(folder),
+    )
+    assert "You must not contact any student" in text.stdout
+    assert "subject to the remainder of this policy" in text.stdout
+
+
+def test_check_refuses_a_school_accounts_recommendation_under_6_2(tmp_path: Path) -> None:
+    folder = school_config(tmp_path)
+    body = tmp_path / "body.txt"
+    body.write_text("{}")
+    office = ("--client", "10.9.9.5", "--body-file", str(body))
+    post = act(folder, "https://www.linkedin.com/voyager/api/contentcreation/normShares", *office)
+    assert (post["device_group"], post["account"]) == ("staff-wifi", "school")
+    recommendation = act(
+        folder, "https://www.linkedin.com/voyager/api/identity/recommendations", *office
+    )
+    assert (recommendation["outcome"], recommendation["clauses"]) == ("block", ["6.2"])
+
+
+def test_check_refuses_an_accounts_yaml_approving_references_naming_file_line_and_clause(
+    tmp_path: Path,
+) -> None:
+    folder = school_config(
+        tmp_path, SCHOOL_X.replace("message, connect]", "message, connect, reference]")
+    )
+    result = clausewarden("check", "https://x.com/", "--config", str(folder))
+    assert result.returncode == 2
+    assert "accounts.yaml:8: accounts[0].actions[4]" in result.stderr
+    assert "'reference' cannot be approved" in result.stderr and "clause 6.2" in result.stderr
