@@ -337,8 +337,18 @@ class Rule(Strict):
         return self
 
 
+class NotJudged(Strict):
+    """Clauses of the policy the software does not judge, and one line why (the clause coverage
+    map, /clauses): the school says it in its own words."""
+
+    clauses: list[ClauseId] = Field(min_length=1)
+    why: str = Field(min_length=1, max_length=300, pattern=r"^[^\n]+$")
+
+
 class RulesFile(Strict):
     rules: list[Rule] = Field(min_length=1)
+    not_judged: list[NotJudged] = []
+    """Each clause no rule or page acts on, with why (the coverage map lists every clause)."""
 
 
 # accounts.yaml -------------------------------------------------------------------------------

@@ -77,7 +77,11 @@ class OwnPages:
         self.held = held
         self.used = used
         self.host_pages: dict[tuple[str, str], Callable[[Policy, Visit], Awaitable[http.Response]]]
-        self.host_pages = {("mine", "GET"): self.mine, ("privacy", "GET"): self.privacy}
+        self.host_pages = {
+            ("mine", "GET"): self.mine,
+            ("privacy", "GET"): self.privacy,
+            ("clauses", "GET"): self.clauses,
+        }
         self.host_names = {name for name, _ in self.host_pages}
         self.ticket_pages: dict[tuple[str, str], Handler] = {
             ("continue", "POST"): self.continue_,
@@ -192,6 +196,29 @@ class OwnPages:
             "address, what you wrote or read, your device's address or your account (clause 9).",
             f"Device pseudonyms: {level}. 'daily' changes every day and cannot be linked "
             "back afterwards; 'none' records no device at all.",
+        )
+
+    async def clauses(self, policy: Policy, visit: Visit) -> http.Response:
+        """The clause coverage map is one page, on the service: sent there when this proxy
+        reports to one (its address must be one the school's devices can open)."""
+        service = self.shared.service_url
+        if service:
+            return http.Response.make(
+                303,
+                b"",
+                {
+                    "Location": service.rstrip("/") + "/clauses",
+                    "Cache-Control": "no-store",
+                    "Referrer-Policy": "no-referrer",
+                },
+            )
+        return page.notice(
+            200,
+            policy.school_name,
+            "Which clauses ClauseWarden acts on",
+            "The map of every clause of the school's policy, with what ClauseWarden does for "
+            "each, is a page of the school's ClauseWarden service; this proxy runs without one. "
+            "The IT admin can print it with: clausewarden clauses",
         )
 
     # --- pages behind the warning page's ticket --------------------------------------------

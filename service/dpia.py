@@ -1,8 +1,12 @@
 """What the transparency page and the DPIA draft say, generated from the settings in force."""
 
+import dataclasses
 from datetime import date
 from typing import Any
 
+from policy.bundle import compile_bundle
+from policy.config import SettingsFile
+from policy.coverage import HEADING_ONLY, ClauseEntry, clause_map
 from policy.school import SchoolConfig
 
 LEVEL_TEXT = {
@@ -135,6 +139,31 @@ def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
     }
 
 
+def clause_coverage_lines(school: SchoolConfig, settings: Any) -> list[str]:
+    """The clause coverage map (as /clauses shows it) as a Markdown table, with these settings."""
+    config = dataclasses.replace(school, settings=SettingsFile(settings=settings))
+    entries = clause_map(compile_bundle(config), school.rules.not_judged)
+    return [
+        "| clause | what ClauseWarden does |",
+        "| --- | --- |",
+        *[f"| {e.id} | {_coverage_cell(e)} |" for e in entries],
+    ]
+
+
+def _coverage_cell(e: ClauseEntry) -> str:
+    parts = [f"rule {u.rule}: {u.matches}: {u.does}" for u in e.rules]
+    parts += [r.name for r in e.routes]
+    if e.reported:
+        parts.append("counted in the dashboard's By clause report")
+    if e.not_judged:
+        parts.append(f"not judged by the software: {e.not_judged}")
+    if e.heading_only and not parts:
+        parts.append(HEADING_ONLY)
+    if not e.covered:
+        parts.append("NO ENTRY (add one in rules.yaml)")
+    return "; ".join(parts).replace("|", "/")
+
+
 def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
     c = privacy_context(school, settings)
     hours = "; ".join(f"{d}: {h}" for d, h in c["working_hours"].items())
@@ -224,7 +253,14 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "the headteacher's approval |",
         "| function creep | medium | medium | fixed event fields; public /privacy page |",
         "",
-        "## 8. Sign-off",
+        "## 8. Which clauses of the policy the software acts on",
+        "",
+        "Every clause of the policy, with the rules, pages and reports that act on it, or why it "
+        "is conduct the software does not judge (the public page /clauses shows the same map).",
+        "",
+        *clause_coverage_lines(school, settings),
+        "",
+        "## 9. Sign-off",
         "",
         "- DPO advice: ____________________",
         "- Headteacher: ____________________   Date: __________",

@@ -46,6 +46,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/metrics", health.metrics)
     # public
     r.add_get("/privacy", public.privacy)
+    r.add_get("/clauses", public.clauses)  # the clause coverage map
     r.add_get("/proxy.pac", proxy_pac.proxy_pac)  # devices: the PAC file, from the bundle in force
     r.add_get("/wpad.dat", proxy_pac.proxy_pac)  # the same, where WPAD looks for it
     r.add_get("/extension/updates.xml", extension_updates.updates_xml)  # force-installed laptops

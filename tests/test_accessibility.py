@@ -323,6 +323,19 @@ def test_the_error_pages_meet_wcag_2_2_aa(browser, sessions, service):
     context.close()
 
 
+def test_the_clause_map_meets_wcag_2_2_aa(browser, sessions, service):
+    # Issue 17 §3: the public clause coverage map, as anyone and as a logged-in user.
+    context = browser.new_context(bypass_csp=True)
+    anonymous = context.new_page()
+    assert anonymous.goto(f"{service['url']}/clauses").status == 200
+    assert anonymous.locator("#clause-map tbody tr").count() == 74
+    _check(anonymous, "/clauses, not logged in", "service-clauses")
+    context.close()
+    page = sessions["alice"]
+    assert page.goto(f"{service['url']}/clauses").status == 200
+    _check(page, "/clauses as admin")
+
+
 # --- the proxy ------------------------------------------------------------------------------
 
 

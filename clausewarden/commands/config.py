@@ -5,8 +5,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from policy.bundle import compile_bundle
 from policy.config import FILE_MODELS
 from policy.configdir import DEFAULT_CONFIG_DIR, find_config_dir, load_config_dir
+from policy.coverage import GAP_FIX, clause_map, gaps
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -38,6 +40,15 @@ def run_validate(args: argparse.Namespace) -> int:
         f"{len(config.accounts.accounts)} school accounts, "
         f"{len(config.device_groups.device_groups)} device groups."
     )
+    # Every clause needs an entry on the clause coverage map (`clausewarden clauses`).
+    missing = gaps(clause_map(compile_bundle(config), config.rules.not_judged))
+    if missing:
+        print(
+            f"{folder}: clause {', '.join(missing)} of policy.yaml has no entry on the clause "
+            f"coverage map: {GAP_FIX}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -135,6 +135,8 @@ export class WarningFlow {
       }),
       privacy_level: privacyLevel(bundle, config.privacyLevel),
       tell: Boolean(config.serviceUrl && config.token), // "Tell the Headteacher" can send
+      // The clause coverage map is a public page of the school's service.
+      clauses_url: config.serviceUrl ? `${config.serviceUrl.replace(/\/+$/, "")}/clauses` : null,
     };
   }
 

@@ -99,6 +99,10 @@ async function show() {
   }
   $("recorded").textContent =
     `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`;
+  if (state.clauses_url) {
+    $("clause-map").href = state.clauses_url;
+    $("clause-map-line").hidden = false;
+  }
   $("content").hidden = false;
 }
 
