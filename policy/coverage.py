@@ -207,8 +207,8 @@ def _does(rule: Mapping[str, Any]) -> str:
 
 
 def _summary(clause: Mapping[str, Any]) -> str:
-    text = " ".join(p for p in (clause.get("text"), clause.get("continuation")) if p)
-    return text
+    """The clause's words, with the continuation after its list (11.3.1)."""
+    return " ".join(str(p) for p in (clause.get("text"), clause.get("continuation")) if p)
 
 
 def clause_map(bundle: Mapping[str, Any], not_judged: Sequence[NotJudged]) -> list[ClauseEntry]:

@@ -187,14 +187,14 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                     )
 
     listed: set[str] = set()
-    for i, group in enumerate(config.rules.not_judged):
-        for j, clause in enumerate(group.clauses):
-            where = ("not_judged", i, "clauses", j)
+    for i, lines in enumerate(config.rules.not_judged):
+        for j, clause in enumerate(lines.clauses):
+            at = ("not_judged", i, "clauses", j)
             if clause not in clause_ids:
-                problems.append(rules_yaml.problem(where, f"clause {clause} is not in policy.yaml"))
+                problems.append(rules_yaml.problem(at, f"clause {clause} is not in policy.yaml"))
             elif clause in listed:
                 problems.append(
-                    rules_yaml.problem(where, f"clause {clause} is listed twice under not_judged")
+                    rules_yaml.problem(at, f"clause {clause} is listed twice under not_judged")
                 )
             listed.add(clause)
 
