@@ -200,7 +200,7 @@ def _matches(match: Mapping[str, Any]) -> str:
 
 
 def _does(rule: Mapping[str, Any]) -> str:
-    words = OUTCOME_WORDS.get(rule["outcome"], rule["outcome"])
+    words = OUTCOME_WORDS.get(rule["outcome"], str(rule["outcome"]))
     if rule["outcome"] == "warn":
         words += "; Continue offered" if rule["allow_continue"] else "; no Continue"
     return words
