@@ -83,6 +83,21 @@ def test_opening_facebook_in_working_time_shows_the_warning_page_with_clause_7(
     page.close()
 
 
+def test_the_warning_page_links_the_services_clause_map(
+    browser: tuple[Any, Any], service: dict[str, Any]
+) -> None:
+    # Issue 17 §3: the map of every clause is one page, on the school's service.
+    context, worker = browser
+    reset(context, worker)
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#reason:not(:empty)")
+    link = page.get_by_role("link", name="Which clauses ClauseWarden acts on")
+    assert link.is_visible()
+    assert link.get_attribute("href") == f"{service['url'].rstrip('/')}/clauses"
+    page.close()
+
+
 def test_the_warning_page_says_what_the_proxys_page_says(
     browser: tuple[Any, Any], config_dir: Path
 ) -> None:

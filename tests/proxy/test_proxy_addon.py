@@ -742,3 +742,41 @@ async def test_a_blocked_reference_is_held_and_its_warning_offers_no_continue(tc
     assert (held_again["outcome"], held_again["response"]) == ("block", "none")
     assert (held["outcome"], held["held"]) == ("block", True)
     assert (went_back["response"], went_back["held"]) == ("went_back", True)
+
+
+async def test_the_warning_page_and_self_view_link_the_clause_map_which_the_service_serves(
+    tctx, tmp_path
+):
+    # Issue 17 §3: the map is one page, on the service; the proxy's own host sends there.
+    from policy.bundle import compile_bundle
+    from policy.configdir import load_config_dir
+    from proxy_addon.secrets import write_private
+
+    addon, ctx = tctx
+    f = flow("https://www.facebook.com/")
+    await addon.request(f)
+    assert 'clausewarden.internal/clauses" id="clause-map"' in f.response.get_text()
+    mine = flow("http://clausewarden.internal/mine")
+    await addon.request(mine)
+    assert 'href="/clauses"' in mine.response.get_text()
+    alone = flow("http://clausewarden.internal/clauses")
+    await addon.request(alone)
+    assert alone.response.status_code == 200
+    assert "this proxy runs without one" in alone.response.get_text()
+
+    data = tmp_path / "with-service"
+    data.mkdir()
+    bundle = compile_bundle(load_config_dir(None))
+    write_private(data / "bundle.json", json.dumps({"etag": '"x"', "bundle": bundle}).encode())
+    token = tmp_path / "token"
+    token.write_text("cws_test\n")
+    ctx.configure(
+        addon,
+        clausewarden_data_dir=str(data),
+        clausewarden_service="https://clausewarden.wycliffe.sch.uk/",
+        clausewarden_token_file=str(token),
+    )
+    sent = flow("http://clausewarden.internal/clauses")
+    await addon.request(sent)
+    assert sent.response.status_code == 303
+    assert sent.response.headers["Location"] == "https://clausewarden.wycliffe.sch.uk/clauses"

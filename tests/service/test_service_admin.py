@@ -261,3 +261,39 @@ async def test_term_dates_edited_in_the_settings_reach_the_bundle(cli):
     assert [c["name"] for c in bundle["schedule"]["closures"]] == ["Autumn half term"]
     bad = await form_post(cli, "/settings", "/settings/schedule", {"terms": "Autumn, soon, later"})
     assert bad.status == 400
+
+
+async def test_the_clause_map_is_public_lists_every_clause_and_follows_the_settings(cli):
+    # Issue 17 §3: one page, linked from /privacy, made from the policy, rules and settings.
+    html = await (await cli.get("/privacy")).text()
+    assert 'href="/clauses"' in html
+    page = await cli.get("/clauses")
+    assert page.status == 200
+    html = await page.text()
+    assert html.count('<tr id="clause-') == 74
+    assert 'id="clause-11.3.1.5"' in html and "No entry yet" not in html
+    row = html.split('<tr id="clause-6.2">', 1)[1].split("</tr>", 1)[0]
+    assert "Rule <code>reference</code>" in row and "blocked" in row
+    row = html.split('<tr id="clause-8">', 1)[1].split("</tr>", 1)[0]
+    assert "Conduct the software does not judge" in row and "in sight of children" in row
+    row = html.split('<tr id="clause-7">', 1)[1].split("</tr>", 1)[0]
+    assert "<code>post-outside-working-time</code>: posting or commenting" in row
+    assert "outside working time: warning page" in row
+    await add_user(cli, "helen", "headteacher")
+    await login(cli, "helen")
+    resp = await form_post(
+        cli,
+        "/settings",
+        "/settings",
+        {
+            "privacy_level": "daily",
+            "k_anonymity": "3",
+            "retention_days": "90",
+            "personal_use_outside_working_time": "log",
+        },
+    )
+    assert resp.status == 303
+    cli.session.cookie_jar.clear()
+    html = await (await cli.get("/clauses")).text()
+    row = html.split('<tr id="clause-7">', 1)[1].split("</tr>", 1)[0]
+    assert "outside working time: allowed and recorded, no warning" in row
