@@ -26,11 +26,22 @@ ACT_WORDS = {
     "connect": "a friend request, follow or invitation",
     "subresource": "content embedded in another site",
 }
+ACCOUNT_WORDS = {
+    "school": "an approved school account",
+    "personal": "a personal account",
+    "unknown": "an unrecognised account",
+}
+ACTS = frozenset({"post", "message", "reference", "connect"})
 OUTCOME_WORDS = {
-    "allow": "allowed",
-    "log": "allowed and recorded, no warning",
-    "warn": "warning page; an act is held (not sent) until the member of staff answers",
-    "block": "blocked; an act is held and cannot be sent",
+    # (outcome, what the rule matches: acts only, opening pages only, or either)
+    ("allow", "any"): "allowed",
+    ("log", "any"): "allowed and recorded, no warning",
+    ("warn", "acts"): "held (not sent) with the warning, until the member of staff answers",
+    ("warn", "pages"): "the warning page before it opens",
+    ("warn", "any"): "the warning page; an act is held (not sent)",
+    ("block", "acts"): "held, and it cannot be sent",
+    ("block", "pages"): "the blocked page",
+    ("block", "any"): "blocked; an act is held and cannot be sent",
 }
 HEADING_ONLY = "A heading: the clauses under it say what applies."
 
@@ -191,7 +202,7 @@ def _matches(match: Mapping[str, Any]) -> str:
     if match.get("platforms"):
         parts.append("on " + ", ".join(match["platforms"]))
     if match.get("accounts"):
-        parts.append("from " + " or ".join(f"a {a} account" for a in match["accounts"]))
+        parts.append("from " + " or ".join(ACCOUNT_WORDS.get(a, a) for a in match["accounts"]))
     if match.get("device_groups"):
         parts.append("from devices in " + ", ".join(match["device_groups"]))
     if match.get("working_time") is not None:
@@ -200,8 +211,14 @@ def _matches(match: Mapping[str, Any]) -> str:
 
 
 def _does(rule: Mapping[str, Any]) -> str:
-    words = OUTCOME_WORDS.get(rule["outcome"], str(rule["outcome"]))
-    if rule["outcome"] == "warn":
+    """What the rule's outcome does to what it matches, in words."""
+    outcome = str(rule["outcome"])
+    actions = set(rule["match"].get("actions") or ())
+    kind = "acts" if actions and actions <= ACTS else "pages" if actions == {"browse"} else "any"
+    words = OUTCOME_WORDS.get((outcome, kind)) or OUTCOME_WORDS.get((outcome, "any"), outcome)
+    if outcome == "allow" and rule["record"]:
+        words += " and recorded"
+    if outcome == "warn":
         words += "; Continue offered" if rule["allow_continue"] else "; no Continue"
     return words
 

@@ -273,12 +273,12 @@ async def test_the_clause_map_is_public_lists_every_clause_and_follows_the_setti
     assert html.count('<tr id="clause-') == 74
     assert 'id="clause-11.3.1.5"' in html and "No entry yet" not in html
     row = html.split('<tr id="clause-6.2">', 1)[1].split("</tr>", 1)[0]
-    assert "Rule <code>reference</code>" in row and "blocked" in row
+    assert "Rule <code>reference</code>" in row and "it cannot be sent" in row
     row = html.split('<tr id="clause-8">', 1)[1].split("</tr>", 1)[0]
     assert "Conduct the software does not judge" in row and "in sight of children" in row
     row = html.split('<tr id="clause-7">', 1)[1].split("</tr>", 1)[0]
     assert "<code>post-outside-working-time</code>: posting or commenting" in row
-    assert "outside working time: warning page" in row
+    assert "outside working time: held (not sent) with the warning" in row
     await add_user(cli, "helen", "headteacher")
     await login(cli, "helen")
     resp = await form_post(
