@@ -404,6 +404,7 @@ def test_a_held_messages_warning_page_meets_wcag_2_2_aa(proxied):
 PROXY_PAGES = [
     ("http://clausewarden.internal/mine", 200),
     ("http://clausewarden.internal/privacy", 200),
+    ("http://clausewarden.internal/clauses", 200),  # sent on to the service's clause map
     ("http://clausewarden.internal/ca", 200),
     ("http://clausewarden.internal/no-such-page", 404),
     ("https://www.facebook.com/.clausewarden/no-such-page", 404),
