@@ -48,7 +48,7 @@ class ActLimit:
     clauses: tuple[str, ...]
 
 
-def _unconditional(match: RuleMatch) -> bool:
+def unconditional(match: RuleMatch) -> bool:
     """Matches the act whatever the category, platform, time or device group."""
     return (
         match.categories is None
@@ -70,7 +70,7 @@ def act_limit(rules: Sequence[RuleLike], action: str) -> ActLimit:
             continue
         clauses = tuple(rule.clauses)
         if rule.outcome == "block":
-            if _unconditional(match):
+            if unconditional(match):
                 return ActLimit(action, "never", rule.id, clauses)
             continue
         limit: Limit = "notice" if rule.outcome == "warn" else "allowed"
@@ -96,3 +96,24 @@ def refusal(limit: ActLimit) -> str:
         f"a school account too (clause {clauses}; clause 10.3 makes school use subject to the "
         "rest of the policy)"
     )
+
+
+def passed_over_blocks(rules: Sequence[RuleLike]) -> list[tuple[int, RuleLike, RuleLike]]:
+    """(index, rule, later block): a rule that lets school accounts through placed before a rule
+    that blocks some of the same acts from every account. In that order an approval would allow
+    what a clause says never (clause 10.3); the school-account rule belongs below it."""
+    found = []
+    for i, rule in enumerate(rules):
+        accounts = rule.match.accounts
+        if rule.outcome not in ("allow", "log") or accounts is None or "school" not in accounts:
+            continue
+        for later in rules[i + 1 :]:
+            m = later.match
+            if later.outcome != "block" or not unconditional(m):
+                continue
+            if m.accounts is not None and "school" not in m.accounts:
+                continue
+            acts = rule.match.actions
+            if acts is None or m.actions is None or set(acts) & set(m.actions):
+                found.append((i, rule, later))
+    return found

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from policy.approvals import never_approvable
+from policy.approvals import never_approvable, passed_over_blocks
 from policy.approvals import refusal as approval_refusal
 from policy.config import (
     FILE_MODELS,
@@ -140,6 +140,17 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
         )
 
     # Clause 10.3: no approval can allow what a rule blocks from every account (6.2, references).
+    rules_yaml = located["rules.yaml"]
+    for i, rule, later in passed_over_blocks(config.rules.rules):
+        problems.append(
+            rules_yaml.problem(
+                ("rules", i, "id"),
+                f"rule {rule.id} lets school accounts through before rule {later.id}, which "
+                f"blocks {', '.join(later.match.actions or ['everything'])} from every account "
+                f"(clause {', '.join(later.clauses)}): school use is subject to the rest of the "
+                f"policy (clause 10.3), so move rule {rule.id} below rule {later.id}",
+            )
+        )
     never = never_approvable(config.rules.rules)
     groups_yaml = located["device_groups.yaml"]
     for i, group in enumerate(config.device_groups.device_groups):
@@ -167,7 +178,6 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                     )
                 )
 
-    rules_yaml = located["rules.yaml"]
     for i, rule in enumerate(config.rules.rules):
         for j, clause in enumerate(rule.clauses):
             if clause not in clause_ids:

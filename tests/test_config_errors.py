@@ -297,3 +297,22 @@ def test_a_school_that_relaxes_references_to_warn_may_approve_them(config: Path)
         "    actions: [browse, reference]",
     )
     assert load_config_dir(config).accounts.accounts[0].actions == ["browse", "reference"]
+
+
+def test_a_school_account_rule_above_the_reference_rule_is_refused(config: Path) -> None:
+    # The order before issue 17: an approval could then allow what clause 6.2 says never.
+    path = config / "rules.yaml"
+    text = path.read_text()
+    start = text.index("  - id: school-account\n")
+    end = text.index("  - id: message-working-time\n")
+    school = text[start:end]
+    moved = text[:start] + text[end:]
+    top = moved.index("  - id: reference\n")
+    path.write_text(moved[:top] + school + moved[top:])
+    line = (moved[:top]).count("\n") + 1
+    problem = the_problem(config)
+    assert (problem.field, problem.line) == ("rules[1].id", line)
+    assert (
+        "rule school-account lets school accounts through before rule reference" in problem.message
+    )
+    assert "clause 6.2" in problem.message and "move rule school-account below" in problem.message
