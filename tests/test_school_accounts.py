@@ -161,3 +161,34 @@ def test_the_default_expiry_is_the_end_of_the_school_year(today, expected):
 def test_the_default_expiry_is_the_last_term_end_when_a_term_runs_past_31_august():
     terms = [DateRange(name="Southern", start=date(2027, 7, 1), end=date(2027, 9, 10))]
     assert default_expiry(date(2027, 3, 1), terms) == date(2027, 9, 10)
+
+
+def test_what_an_approval_gives_each_act_is_read_from_the_rules_in_order() -> None:
+    # Clause 10.3: the rules above the school-account rule bind an approved account too.
+    from policy.approvals import act_limits
+
+    limits = act_limits(load_config_dir().rules.rules)
+    assert (limits["reference"].limit, limits["reference"].clauses) == ("never", ("6.2",))
+    for act in ("message", "connect"):
+        assert (limits[act].limit, limits[act].rule) == ("notice", "school-account-contact")
+        assert limits[act].clauses == ("8.1", "10.3")
+    for act in ("browse", "post"):
+        assert (limits[act].limit, limits[act].rule) == ("allowed", "school-account")
+
+
+def test_a_block_on_one_platform_only_does_not_make_an_act_unapprovable() -> None:
+    # Blocking references on LinkedIn alone leaves other platforms to the rules below it.
+    from policy.approvals import act_limit
+    from policy.config import Rule, RuleMatch
+
+    rules = [
+        Rule(
+            id="no-linkedin-references",
+            description="x",
+            match=RuleMatch(actions=["reference"], platforms=["linkedin"]),
+            outcome="block",
+            clauses=["6.2"],
+        ),
+        Rule(id="school", description="x", match=RuleMatch(accounts=["school"]), outcome="allow"),
+    ]
+    assert act_limit(rules, "reference").limit == "allowed"
