@@ -1,10 +1,11 @@
-"""The Tell form's recipients (clauses 5.3, 12.3, 10.2): a school names a line manager and the senior
-team in settings.yaml; a real `clausewarden proxy` offers them on its form, saying who receives
-what; a real `clausewarden serve` keeps each report for its recipient alone and emails its own
-address through a real SMTP server (aiosmtpd); in real Chromium, a report to the line manager is
-read by the account the headteacher chose for the line manager and not by the headteacher, a press
-enquiry (clause 10.2) goes to the headteacher and not to the line manager, and every read is in
-the audit log. A recipient id the school does not have is refused by the API naming the field."""
+"""The Tell form's recipients (clauses 5.3, 12.3, 10.2): a school names a line manager and the
+senior team in settings.yaml; a real `clausewarden proxy` offers them on its form, saying who
+receives what; a real `clausewarden serve` keeps each report for its recipient alone and emails
+its own address through a real SMTP server (aiosmtpd); in real Chromium, a report to the line
+manager is read by the account the headteacher chose for the line manager and not by the
+headteacher, a press enquiry (clause 10.2) goes to the headteacher and not to the line manager,
+and every read is in the audit log. A recipient id the school does not have is refused by the
+API naming the field."""
 
 import json
 import re
@@ -15,7 +16,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,7 +39,7 @@ LEE_MAIL, SLT_MAIL, HEAD_MAIL = (
 )
 RECIPIENTS = (
     "  report_recipients:\n"
-    f"    - {{id: lm-ks1, role: line_manager, label: {LINE_MANAGER}, email: [{LEE_MAIL}]}}\n"
+    f"    - {{id: lm-ks1, role: line_manager, label: '{LINE_MANAGER}', email: [{LEE_MAIL}]}}\n"
     f"    - {{id: slt, role: senior_team, label: The senior team, email: [{SLT_MAIL}]}}\n"
 )
 MISUSE = "Bluejay-3: a colleague posted photos of Year 6 pupils on a personal account."
