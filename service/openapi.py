@@ -372,7 +372,12 @@ def document() -> dict[str, Any]:
                         "201": _json(
                             "StaffReportReceipt", "kept; the reference to show the member of staff"
                         ),
-                        "400": _json("FieldRefusal", "refused; nothing kept"),
+                        "400": _json(
+                            "FieldRefusal",
+                            "refused; nothing kept (also for what the school's configuration "
+                            "decides: a platform not in the catalogue, a recipient the school "
+                            "does not have or one that does not receive that kind)",
+                        ),
                         "413": _json("Failure", f"over {REPORT_MAX_BYTES} bytes"),
                         "429": _too_many("reports"),
                         **_AUTH_ERRORS,
