@@ -154,7 +154,7 @@ async def serve(
             tag,
             values,
             error="Not sent: the ClauseWarden service refused it just now (too many reports "
-            "from here, or it was too long). Wait a minute and send again, or tell the "
+            "from here, too long, or a recipient the school has just changed). Wait a minute and send again, or tell the "
             "Headteacher another way.",
         )
     except ServiceError as exc:
