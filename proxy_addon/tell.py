@@ -154,8 +154,8 @@ async def serve(
             tag,
             values,
             error="Not sent: the ClauseWarden service refused it just now (too many reports "
-            "from here, too long, or a recipient the school has just changed). Wait a minute and send again, or tell the "
-            "Headteacher another way.",
+            "from here, too long, or a recipient the school has just changed). Wait a minute "
+            "and send again, or tell the Headteacher another way.",
         )
     except ServiceError as exc:
         log.warning("a report to the headteacher was not sent: %s", exc)
