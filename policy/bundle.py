@@ -30,6 +30,7 @@ from policy.config import (
 )
 from policy.privacy import Privacy, privacy_part
 from policy.school import SchoolConfig
+from policy.staff_report import RecipientRole, ReportKind, recipients
 from policy.vocabulary import Outcome
 
 BUNDLE_FORMAT: Literal[1] = 1
@@ -64,6 +65,16 @@ class BundleRule(Strict):
     relaxable: bool
 
 
+class BundleRecipient(Strict):
+    """Someone the Tell form offers, and what they receive (policy.staff_report.recipients): never
+    their email address or who reads their reports in the service."""
+
+    id: Identifier
+    role: Literal["headteacher"] | RecipientRole
+    label: str
+    receives: list[ReportKind]
+
+
 class BundleContent(Strict):
     """Everything the version hashes: the configuration as the sensors read it."""
 
@@ -78,8 +89,11 @@ class BundleContent(Strict):
     staff_group: Identifier
     rules: list[BundleRule]
     accounts: list[SchoolAccount]
+    report_recipients: list[BundleRecipient]
+    """Who the Tell form offers, the Headteacher first."""
     settings: Settings
-    """settings.yaml. Its `privacy_level` is still written for one release, for sensors of the
+    """settings.yaml, without `report_recipients` (their email addresses stay in the service).
+    Its `privacy_level` is still written for one release, for sensors of the
     release before that read it there; every reader now reads `privacy.level`. Drop it then."""
 
 
@@ -129,7 +143,10 @@ def compile_bundle(config: SchoolConfig) -> dict[str, Any]:
         staff_group=config.device_groups.staff_group,
         rules=rules,
         accounts=config.accounts.accounts,
-        settings=settings,
+        report_recipients=[
+            BundleRecipient(**r.to_json()) for r in recipients(settings.report_recipients)
+        ],
+        settings=settings.model_copy(update={"report_recipients": []}),
     ).model_dump(mode="json")
     return {
         "version": content_version(content),

@@ -18,6 +18,7 @@ from pydantic import (
 
 from policy import ids
 from policy.errors import ConfigError, Problem
+from policy.staff_report import RecipientRole, ReportKind
 from policy.vocabulary import Action, Category, EndpointAction, Outcome, PrivacyLevel
 from policy.yamlsource import LocatedYaml, parse_yaml
 
@@ -384,6 +385,24 @@ class ContinueReason(Strict):
     label: str = Field(min_length=1)
 
 
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class ReportRecipient(Strict):
+    """Someone other than the Headteacher who receives reports on the Tell form (clauses 5.3,
+    12.3). Who reads them in the service is the headteacher's choice (its staff reports page);
+    `email` stays in the service and never travels in the bundle."""
+
+    id: Identifier
+    role: RecipientRole
+    label: str = Field(min_length=1, max_length=120)
+    """Who they are, as the form shows them: "Mrs Patel, line manager for Key Stage 1"."""
+    receives: list[ReportKind] | None = None
+    """What they receive (default: all their role may, see policy.staff_report.ROLE_KINDS)."""
+    email: list[Email] = []
+    """Where the email saying a report is waiting goes (none: no email, the inbox only)."""
+
+
 class TenantRestrictionsV1(Strict):
     tenants: list[str] = Field(min_length=1)
     context: str = Field(min_length=1)
@@ -423,6 +442,9 @@ class Settings(Strict):
     proxy_address: ProxyAddress | None = None
     """host:port at which staff devices reach the proxy, for the PAC file the service serves at
     /proxy.pac (None: the host the PAC file was fetched from, port 8080)."""
+    report_recipients: list[ReportRecipient] = []
+    """Who besides the Headteacher receives reports from the Tell form: staff's line managers
+    (clause 5.3's misuse, 12.3's comments) and the senior team (5.3's questions, 12.3)."""
 
 
 class SettingsFile(Strict):

@@ -21,6 +21,7 @@ from policy.config import (
 )
 from policy.errors import ConfigError, Problem
 from policy.hosts import registrable_domain
+from policy.staff_report import CLAUSE_OF, HEADTEACHER, ROLE_KINDS, ROLE_NAMES
 from policy.yamlsource import LocatedYaml
 
 
@@ -92,6 +93,7 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
     dupes("device_groups.yaml", "device_groups", [g.id for g in config.device_groups.device_groups])
     dupes("rules.yaml", "rules", [r.id for r in config.rules.rules])
     dupes("accounts.yaml", "accounts", [a.id for a in config.accounts.accounts])
+    problems.extend(_recipient_problems(config, located["settings.yaml"]))
 
     owner: dict[str, str] = {}
     platforms_yaml = located["platforms.yaml"]
@@ -243,6 +245,41 @@ ACCOUNT_KIND_WORDS = {
     "page": "a Page (matches only while someone acts as the Page)",
 }
 """How each kind of account id is named to the people who approve one."""
+
+
+def _recipient_problems(config: SchoolConfig, settings_yaml: LocatedYaml) -> list[Problem]:
+    """settings.yaml's report_recipients: ids unique and not the Headteacher's; each receives
+    only what the clauses let its role receive (8.1, 8.4, 10.2 and 11.3.7 name the Headteacher)."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, recipient in enumerate(config.settings.settings.report_recipients):
+        where = ("settings", "report_recipients", i)
+        if recipient.id == HEADTEACHER:
+            problems.append(
+                settings_yaml.problem(
+                    (*where, "id"), "'headteacher' is the Headteacher's own id: choose another"
+                )
+            )
+        elif recipient.id in seen:
+            problems.append(
+                settings_yaml.problem((*where, "id"), f"id {recipient.id!r} is used twice")
+            )
+        seen.add(recipient.id)
+        allowed = ROLE_KINDS[recipient.role]
+        for j, kind in enumerate(recipient.receives or ()):
+            if kind in allowed:
+                continue
+            why = (
+                f"clause {CLAUSE_OF[kind]} sends it to the Headteacher"
+                if kind in CLAUSE_OF
+                else f"a {ROLE_NAMES[recipient.role]} receives only {', '.join(allowed)}"
+            )
+            problems.append(
+                settings_yaml.problem(
+                    (*where, "receives", j), f"{kind!r} cannot go to this recipient: {why}"
+                )
+            )
+    return problems
 
 
 def account_kinds(platform: Platform) -> tuple[str, ...]:

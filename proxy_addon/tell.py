@@ -1,9 +1,12 @@
-"""Tell the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the form on the proxy's own host.
+"""Tell the Headteacher (clauses 8.1, 8.4, 10.2, 11.3.7), or the line manager or the senior team
+(5.3, 12.3): the form on the proxy's own host.
 
 `http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform; the warning page and
 the page of what this device recorded today link it). A member of staff writes what happened, on
-which platform, their own name and how to reach them; the proxy relays it at once to the service
-(`POST /api/v1/staff-reports`, its sensor token) and shows the reference the service gave it.
+which platform, their own name and how to reach them, and chooses who receives it among the
+recipients the bundle offers (policy.staff_report: the form says who receives what); the proxy
+relays it at once to the service (`POST /api/v1/staff-reports`, its sensor token) and shows the
+reference the service gave it.
 
 - The one place a name enters ClauseWarden, typed on purpose, and the form says so. Nothing of it
   is written to the outbox, the proxy's log or any file: the proxy keeps no queue of reports. If
@@ -31,7 +34,15 @@ from typing import Any
 from mitmproxy import http
 
 from policy.engine import Policy
-from policy.staff_report import KINDS, OTHER_PLATFORM, TEXT_LIMITS, check_report
+from policy.staff_report import (
+    HEADTEACHER,
+    KINDS,
+    OTHER_PLATFORM,
+    TEXT_LIMITS,
+    Recipient,
+    bundle_recipients,
+    check_report,
+)
 from proxy_addon import allowance, page
 from proxy_addon.service_client import ReportRefused, ServiceError, post_staff_report
 from proxy_addon.shared import Shared
@@ -78,7 +89,10 @@ async def serve(
         values = {"platform": chosen if chosen in policy.platforms else ""}
         return _form(200, policy, shared, tag, values)
     form = request.urlencoded_form
-    values = {name: form.get(name, "") for name in ("kind", "platform", *TEXT_LIMITS)}
+    offered = bundle_recipients(policy.bundle)
+    values = {name: form.get(name, "") for name in ("kind", "platform", "to", *TEXT_LIMITS)}
+    if len(offered) == 1:  # the Headteacher alone: nothing to choose
+        values["to"] = HEADTEACHER
     token = form.get("token", "")
     if allowance.verify(shared.secret, token, _KIND, tag, now) != PATH:
         return _form(
@@ -91,7 +105,8 @@ async def serve(
             "check what you wrote and send it again.",
         )
     body: dict[str, Any] = {**values, "platform": values["platform"] or None}
-    report, problems = check_report(body, policy.platforms)
+    receive = {r.id: r.receives for r in offered}
+    report, problems = check_report(body, policy.platforms, receive)
     if report is None:
         return _form(400, policy, shared, tag, values, problems=problems)
     if not shared.service_url:
@@ -139,8 +154,8 @@ async def serve(
             tag,
             values,
             error="Not sent: the ClauseWarden service refused it just now (too many reports "
-            "from here, or it was too long). Wait a minute and send again, or tell the "
-            "Headteacher another way.",
+            "from here, too long, or a recipient the school has just changed). Wait a minute "
+            "and send again, or tell the Headteacher another way.",
         )
     except ServiceError as exc:
         log.warning("a report to the headteacher was not sent: %s", exc)
@@ -161,6 +176,7 @@ async def serve(
         "tell_sent.html",
         school=school,
         reference=reference,
+        recipient=_recipient(offered, report.to),
     )
 
 
@@ -178,13 +194,15 @@ def _form(
     platforms = sorted(
         ((p.id, p.name) for p in policy.platforms.values()), key=lambda p: p[1].lower()
     )
-    field_errors = {p["field"]: _plain(p["field"]) for p in problems or ()}
+    offered = bundle_recipients(policy.bundle)
+    field_errors = {p["field"]: _plain(p["field"], values, offered) for p in problems or ()}
     return page.html_response(
         status,
         "tell.html",
         school=policy.school_name,
         token=allowance.sign(shared.secret, _KIND, PATH, tag, expires, once=True),
         kinds=KINDS,
+        recipients=offered,
         platforms=platforms,
         other=OTHER_PLATFORM,
         limits=TEXT_LIMITS,
@@ -195,14 +213,25 @@ def _form(
     )
 
 
-def _plain(field: str) -> str:
+def _recipient(offered: tuple[Recipient, ...], ident: str) -> Recipient:
+    return next((r for r in offered if r.id == ident), offered[0])
+
+
+def _plain(field: str, values: Mapping[str, str], offered: tuple[Recipient, ...]) -> str:
     """What to fix, for the person at the form."""
+    kind = values.get("kind", "")
+    if field == "to" and kind in KINDS and any(r.id == values.get("to") for r in offered):
+        takers = " or ".join(r.label for r in offered if kind in r.receives)
+        return (
+            f"{_recipient(offered, values['to']).label} does not receive this kind of report: "
+            f"choose {takers}."
+        )
     return {
+        "to": "Choose who receives it.",
         "kind": "Choose what it is about.",
         "platform": "Choose a platform from the list.",
         "what_happened": f"Write what happened (at most {TEXT_LIMITS['what_happened']} "
         "characters).",
         "name": f"Write your name (at most {TEXT_LIMITS['name']} characters).",
-        "contact": f"Write how the Headteacher can reach you (at most {TEXT_LIMITS['contact']} "
-        "characters).",
+        "contact": f"Write how they can reach you (at most {TEXT_LIMITS['contact']} characters).",
     }.get(field, "Check this field.")

@@ -21,7 +21,7 @@ from jinja2 import PackageLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from policy.configdir import load_config_dir
-from service import account_store, audit, retention
+from service import account_store, audit, retention, staff_report_store
 from service.bundle import BundleBuilder, forget_old_secrets, seed
 from service.config import Config, read_or_create_secret, secure_data_dir
 from service.db import make_engine, migrate
@@ -101,10 +101,20 @@ def create_app(config: Config) -> web.Application:
 async def _template_context(request: web.Request) -> dict[str, object]:
     user = await current_user(request)
     pending = 0
+    reads_reports = False
     if user is not None and user.role == "headteacher":  # the notice of accounts to approve
         async with request.app[ENGINE].connect() as conn:
             pending = await account_store.count_pending_accounts(conn)
-    return {"user": user, "csrf_token": await csrf_token(request), "pending_accounts": pending}
+        reads_reports = True
+    elif user is not None:  # a line manager or senior team member the headteacher chose
+        async with request.app[ENGINE].connect() as conn:
+            reads_reports = bool(await staff_report_store.readable_by(conn, user))
+    return {
+        "user": user,
+        "csrf_token": await csrf_token(request),
+        "pending_accounts": pending,
+        "reads_reports": reads_reports,
+    }
 
 
 def _preparer(app: web.Application) -> Prepare:

@@ -284,6 +284,20 @@ staff_reports = Table(
     # off (no SMTP server set), sending, sent, failed.
     Column("email_detail", String(200)),
     Column("first_read_at", String(20)),
+    Column("recipient", String(64), nullable=False, server_default="headteacher"),
+    # Who it was sent to (policy.staff_report): the Headteacher, or a line manager or the senior
+    # team the school names; only the account reading for that recipient opens it.
+)
+
+report_readers = Table(
+    "report_readers",
+    metadata,
+    # The account that reads each recipient's reports, other than the Headteacher's (read by the
+    # headteacher role): chosen by a headteacher alone, every change in the audit log.
+    Column("recipient", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("chosen_by", String(64), nullable=False),
+    Column("chosen_at", String(20), nullable=False),
 )
 
 policy_versions = Table(

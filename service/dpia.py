@@ -56,10 +56,16 @@ SAFEGUARDS = [
     "The audit log is a chain keyed with a secret kept outside the database; governors see its "
     "head (a count and a hash) to write down, and any rewrite or cut after that point is "
     "detected.",
-    "A report a member of staff sends the headteacher keeps the day it came and nothing finer: "
+    "A report a member of staff sends keeps the day it came and nothing finer: "
     "not the time, not the school proxy or laptop it was sent through, not a platform, and its "
     "entry in the audit log carries only the day. So no one with a copy of the database can "
     "match a report, and the name in it, to a device's events.",
+    "A report goes to the recipient its writer chooses: the headteacher (clauses 8.1, 8.4, 10.2 "
+    "and 11.3.7 name the headteacher alone), or a line manager or the senior team the school "
+    "names (clauses 5.3 and 12.3). Only that recipient reads it: the headteacher's reports the "
+    "headteacher role, any other recipient's the one account the headteacher chose for it; "
+    "every read and every choice of reader is in the audit log, and the email goes to that "
+    "recipient's own address only, saying a report waits, without its text or the name.",
     "Backups are signed with a key kept apart from them (in the configuration folder, and a "
     "copy the IT admin keeps elsewhere): a backup changed after it was made, for example a user "
     "given another role or a key replaced, is refused, not restored. Every change to a user or "
@@ -219,7 +225,8 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         f"Events are deleted after {c['retention_days']} days (clause 9.3); daily totals without "
         "device pseudonyms are kept for trends. A replaced policy version is kept for 7 years. "
         "Unapproved requests to register a school account are deleted after 7 days. Reports "
-        "staff send the headteacher are deleted after their own period (365 days unless the "
+        "staff send (to the headteacher, a line manager or the senior team) are deleted after "
+        "their own period (365 days unless the "
         "headteacher sets another), and keep only the day they came.",
         "",
         "## 6. Access",
@@ -228,7 +235,10 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "- admin: as viewer, plus sensors, users, school accounts (not approval), and settings "
         "(k, retention and the privacy level only with the headteacher's approval).",
         f"- headteacher ({c['headteacher']}): approves school accounts (clause 10.1); opens "
-        "investigations (clause 4.3).",
+        "investigations (clause 4.3); reads the reports staff send them; chooses which account "
+        "reads the reports sent to each line manager or the senior team.",
+        "- the reader the headteacher chose for a line manager or the senior team: reads only "
+        "the reports sent to that recipient (clauses 5.3, 12.3).",
         "- governor: sees reports and countersigns investigations.",
         "",
         "Every admin action is written to an audit log chained with a key kept outside the "
@@ -247,6 +257,8 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "| the audit log rewritten | low | high | keyed chain; governors' anchor |",
         "| a staff report matched to a device | low | high | the day only: no time, sensor or "
         "platform kept |",
+        "| a staff report read by someone it was not sent to | low | high | each recipient's "
+        "reports only to its reader, chosen by the headteacher; reads audited |",
         "| a backup edited, then restored | low | high | signed with a key kept outside it; "
         "users and roles checked against the audit chain |",
         "| a school account approved by editing a file | low | medium | file entries wait for "

@@ -1,4 +1,6 @@
-"""Email to the headteacher through the school's SMTP server (a report from a member of staff).
+"""Email to a report's recipient through the school's SMTP server (a report from a member of staff:
+the headteacher at CLAUSEWARDEN_SMTP_TO, a line manager or the senior team at the addresses the
+school set for them in settings.yaml).
 
 smtplib in a worker thread (`asyncio.to_thread`), so no aiohttp handler waits on the network: the
 handler keeps the report, answers the member of staff with its reference, and the email goes in a
@@ -37,15 +39,15 @@ class Mailer:
     def enabled(self) -> bool:
         return self.smtp is not None
 
-    async def send(self, subject: str, body: str) -> str | None:
-        """Send one email to the headteacher: None when the server took it, else why not (a
-        short sentence that never holds a secret)."""
+    async def send(self, subject: str, body: str, *, to: tuple[str, ...] = ()) -> str | None:
+        """Send one email to `to` (default: the headteacher, CLAUSEWARDEN_SMTP_TO): None when the
+        server took it, else why not (a short sentence that never holds a secret)."""
         smtp = self.smtp
         if smtp is None:
             return "no SMTP server is set"
         message = EmailMessage()
         message["From"] = smtp.sender
-        message["To"] = ", ".join(smtp.to)
+        message["To"] = ", ".join(to or smtp.to)
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
@@ -100,7 +102,7 @@ def failure(exc: BaseException, smtp: SmtpSettings) -> str:
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return f"{where} does not offer STARTTLS or login; check CLAUSEWARDEN_SMTP_SECURITY"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "the SMTP server refused the headteacher's address (CLAUSEWARDEN_SMTP_TO)"
+        return "the SMTP server refused the recipient's address (SMTP_TO or settings.yaml)"
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return f"the SMTP server refused the sender address (code {exc.smtp_code})"
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -119,9 +119,14 @@ SUMMARY = {
 STAFF_REPORT = {
     "type": "object",
     "additionalProperties": False,
-    "required": sorted(STAFF_REPORT_FIELDS - {"platform"}),
+    "required": sorted(STAFF_REPORT_FIELDS - {"platform", "to"}),
     "properties": {
         "kind": {"type": "string", "enum": list(REPORT_KINDS)},
+        "to": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "a recipient id of the bundle's report_recipients (absent: headteacher)",
+        },
         "platform": {"type": ["string", "null"], "maxLength": 64},
         **{
             name: {"type": "string", "minLength": 1, "maxLength": most}
@@ -358,15 +363,21 @@ def document() -> dict[str, Any]:
             },
             "/api/v1/staff-reports": {
                 "post": {
-                    "summary": "A report a member of staff wrote for the headteacher (Tell the "
-                    "Headteacher): kept apart from the events, read by the headteacher alone",
+                    "summary": "A report a member of staff wrote for the headteacher, a line "
+                    "manager or the senior team (the Tell form): kept apart from the events, read "
+                    "by its recipient alone",
                     "security": [{"sensorToken": []}],
                     "requestBody": _body("StaffReport"),
                     "responses": {
                         "201": _json(
                             "StaffReportReceipt", "kept; the reference to show the member of staff"
                         ),
-                        "400": _json("FieldRefusal", "refused; nothing kept"),
+                        "400": _json(
+                            "FieldRefusal",
+                            "refused; nothing kept (also for what the school's configuration "
+                            "decides: a platform not in the catalogue, a recipient the school "
+                            "does not have or one that does not receive that kind)",
+                        ),
                         "413": _json("Failure", f"over {REPORT_MAX_BYTES} bytes"),
                         "429": _too_many("reports"),
                         **_AUTH_ERRORS,

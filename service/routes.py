@@ -90,5 +90,6 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/investigations/checks/{check}/answers/{sensor}/void", investigations.answer_void)
     r.add_get("/staff-reports", staff_reports.inbox)
     r.add_post("/staff-reports/retention", staff_reports.retention_save)
+    r.add_post("/staff-reports/readers", staff_reports.reader_save)
     r.add_get("/staff-reports/{reference}", staff_reports.read)
     r.add_post("/staff-reports/{reference}/delete", staff_reports.delete)

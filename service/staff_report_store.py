@@ -1,11 +1,14 @@
-"""The reports staff send the headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): their store.
+"""The reports staff send (clauses 8.1, 8.4, 10.2, 11.3.7 to the Headteacher; 5.3, 12.3 to their
+line manager or the senior team): their store.
 
-A member of staff writes what happened, their own name and how to reach them, on a form of the
-proxy (or the extension), which relays it with its sensor token. This is the one place a name
-enters ClauseWarden, by the staff member's choice. The reports are kept in their own table, never
-joined to the events, the rollups, the exports or the dashboard; the headteacher alone reads them
-(each read in the audit log, which names the reference and never the text), and retention deletes
-them after their own period (`report_retention_days`, default 365).
+A member of staff writes what happened, their own name and how to reach them, and chooses who
+receives it, on a form of the proxy (or the extension), which relays it with its sensor token. This
+is the one place a name enters ClauseWarden, by the staff member's choice. The reports are kept in
+their own table, never joined to the events, the rollups, the exports or the dashboard. Each
+report is read only by its recipient: the Headteacher's by the headteacher role, any other's by
+the one account a headteacher chose for that recipient (`report_readers`); each read is in the
+audit log, which names the reference and the recipient and never the text. Retention deletes them
+after their own period (`report_retention_days`, default 365).
 
 Nothing kept with a report can pick out the device it came from: it keeps the day it came (the
 school's date), never the time, the sensor that relayed it or the platform the form offered,
@@ -20,9 +23,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.staff_report import StaffReport
+from policy.staff_report import HEADTEACHER, StaffReport
 from service import audit, settings_store, store
-from service.db import settings, staff_reports
+from service.db import report_readers, settings, staff_reports, users
 
 RETENTION_KEY = "report_retention_days"
 DEFAULT_RETENTION_DAYS = 365
@@ -61,6 +64,7 @@ async def add_report(
             reference=reference,
             received_on=day.isoformat(),
             kind=report.kind,
+            recipient=report.to,
             what_happened=report.what_happened,
             name=report.name,
             contact=report.contact,
@@ -72,7 +76,7 @@ async def add_report(
         at=day.isoformat(),
         actor=REPORT_ACTOR,
         action="staff_report.received",
-        detail={"reference": reference},
+        detail={"reference": reference, "to": report.to},
     )
     return reference
 
@@ -87,29 +91,79 @@ async def note_email(
     )
 
 
-async def inbox(conn: AsyncConnection) -> list[Any]:
-    """The list: reference, the day it came, kind, the email's fate, read or not (no text or
-    name: the list itself reads nothing)."""
+async def readable_by(conn: AsyncConnection, user: Any) -> set[str]:
+    """The recipients whose reports `user` (a logged-in, active account) reads: the Headteacher's
+    for the headteacher role, and each recipient a headteacher chose them for."""
+    chosen = await conn.execute(
+        select(report_readers.c.recipient).where(report_readers.c.user_name == user.name)
+    )
+    mine = {row.recipient for row in chosen}
+    return mine | {HEADTEACHER} if user.role == "headteacher" else mine
+
+
+async def readers(conn: AsyncConnection) -> dict[str, str]:
+    """Recipient id -> the account reading its reports (the Headteacher's: the headteacher role)."""
+    rows = await conn.execute(select(report_readers.c.recipient, report_readers.c.user_name))
+    return {row.recipient: row.user_name for row in rows}
+
+
+async def choose_reader(
+    conn: AsyncConnection, recipient: str, user_name: str | None, *, actor: str, now: datetime
+) -> None:
+    """A headteacher chooses (or with None removes) the account reading `recipient`'s reports;
+    the account must exist and not be disabled. In the audit log."""
+    if user_name is not None:
+        row = (await conn.execute(select(users).where(users.c.name == user_name))).first()
+        if row is None or row.disabled:
+            raise store.StoreError(f"no active user called {user_name!r}")
+    await conn.execute(delete(report_readers).where(report_readers.c.recipient == recipient))
+    if user_name is not None:
+        await conn.execute(
+            report_readers.insert().values(
+                recipient=recipient, user_name=user_name, chosen_by=actor, chosen_at=store.iso(now)
+            )
+        )
+    await audit.record(
+        conn,
+        at=store.iso(now),
+        actor=actor,
+        action="staff_report.reader",
+        detail={"recipient": recipient, "reader": user_name},
+    )
+
+
+async def inbox(conn: AsyncConnection, recipients: set[str]) -> list[Any]:
+    """The list of the reports sent to `recipients`: reference, the day it came, kind, recipient,
+    the email's fate, read or not (no text or name: the list itself reads nothing)."""
     c = staff_reports.c
     rows = await conn.execute(
         select(
             c.reference,
             c.received_on,
             c.kind,
+            c.recipient,
             c.email_status,
             c.email_detail,
             c.first_read_at,
-        ).order_by(c.received_on.desc(), c.id.desc())
+        )
+        .where(c.recipient.in_(sorted(recipients)))
+        .order_by(c.received_on.desc(), c.id.desc())
     )
     return list(rows)
 
 
 async def read_report(
-    conn: AsyncConnection, reference: str, *, reader: str, now: datetime
+    conn: AsyncConnection, reference: str, *, reader: str, recipients: set[str], now: datetime
 ) -> Any | None:
-    """One report, whole, for the headteacher; the read is written to the audit log."""
+    """One report, whole, if it was sent to one of `recipients` (the reader's); the read is
+    written to the audit log. Another recipient's report is as if it did not exist."""
     row = (
-        await conn.execute(select(staff_reports).where(staff_reports.c.reference == reference))
+        await conn.execute(
+            select(staff_reports).where(
+                staff_reports.c.reference == reference,
+                staff_reports.c.recipient.in_(sorted(recipients)),
+            )
+        )
     ).first()
     if row is None:
         return None
@@ -119,16 +173,25 @@ async def read_report(
             update(staff_reports).where(staff_reports.c.id == row.id).values(first_read_at=at)
         )
     await audit.record(
-        conn, at=at, actor=reader, action="staff_report.read", detail={"reference": reference}
+        conn,
+        at=at,
+        actor=reader,
+        action="staff_report.read",
+        detail={"reference": reference, "to": row.recipient},
     )
     return row
 
 
 async def delete_report(
-    conn: AsyncConnection, reference: str, *, actor: str, now: datetime
+    conn: AsyncConnection, reference: str, *, actor: str, recipients: set[str], now: datetime
 ) -> bool:
     gone = (
-        await conn.execute(delete(staff_reports).where(staff_reports.c.reference == reference))
+        await conn.execute(
+            delete(staff_reports).where(
+                staff_reports.c.reference == reference,
+                staff_reports.c.recipient.in_(sorted(recipients)),
+            )
+        )
     ).rowcount
     if gone:
         await audit.record(

@@ -316,3 +316,55 @@ def test_a_school_account_rule_above_the_reference_rule_is_refused(config: Path)
         "rule school-account lets school accounts through before rule reference" in problem.message
     )
     assert "clause 6.2" in problem.message and "move rule school-account below" in problem.message
+
+
+RECIPIENTS = "  report_recipients: []\n"
+
+
+def test_a_press_enquiry_routed_to_a_line_manager_is_refused_naming_clause_10_2(
+    config: Path,
+) -> None:
+    line = break_file(
+        config,
+        "settings.yaml",
+        RECIPIENTS,
+        "  report_recipients:\n"
+        "    - {id: lm-ks1, role: line_manager, label: Mr Lee, receives: [misuse, press]}\n",
+    )
+    problem = the_problem(config)
+    assert problem.file.endswith("settings.yaml") and problem.line == line + 1
+    assert problem.field == "settings.report_recipients[0].receives[1]"
+    assert "clause 10.2 sends it to the Headteacher" in problem.message
+
+
+def test_a_recipient_with_an_unknown_role_or_a_bad_address_is_named_with_its_line(
+    config: Path,
+) -> None:
+    line = break_file(
+        config,
+        "settings.yaml",
+        RECIPIENTS,
+        "  report_recipients:\n"
+        "    - id: lm-ks1\n"
+        "      role: deputy\n"
+        "      label: Mr Lee\n"
+        "      email: [not-an-address]\n",
+    )
+    found = {(p.field, p.line): p.message for p in problems_of(config)}
+    assert "'deputy' is not allowed" in found[("settings.report_recipients[0].role", line + 2)]
+    assert ("settings.report_recipients[0].email[0]", line + 4) in found
+
+
+def test_a_recipient_taking_the_headteachers_id_or_a_used_id_is_refused(config: Path) -> None:
+    line = break_file(
+        config,
+        "settings.yaml",
+        RECIPIENTS,
+        "  report_recipients:\n"
+        "    - {id: headteacher, role: senior_team, label: SLT}\n"
+        "    - {id: slt, role: senior_team, label: SLT}\n"
+        "    - {id: slt, role: line_manager, label: Mr Lee}\n",
+    )
+    found = {(p.field, p.line): p.message for p in problems_of(config)}
+    assert "the Headteacher's own id" in found[("settings.report_recipients[0].id", line + 1)]
+    assert "used twice" in found[("settings.report_recipients[2].id", line + 3)]

@@ -1,4 +1,5 @@
-// tell.html: the "Tell the Headteacher" form of the extension (js/tell.js relays it). Text only
+// tell.html: the Tell form of the extension (js/tell.js relays it): the Headteacher, or the line
+// manager or senior team the school names, with who receives what. Text only
 // (textContent), no HTML from anywhere. What is typed stays in the form until the worker says the
 // service has it; nothing is stored in the browser.
 
@@ -39,6 +40,29 @@ async function show() {
   const form = await sendMessage({ what: "tell-form" });
   $("school").textContent = form.school ?? "";
   document.title = `Tell the Headteacher - ${form.school}`;
+  const single = form.recipients.length === 1;
+  if (!single) {
+    $("heading").textContent = "Tell the Headteacher or another member of staff";
+    $("contact-label").textContent = "How they can reach you";
+    $("send").textContent = "Send to the person chosen";
+    $("recipients").hidden = false;
+    $("only-headteacher").hidden = true;
+  }
+  for (const r of form.recipients) {
+    const row = el("tr");
+    row.append(el("th", r.label, { scope: "row" }));
+    const cell = el("td");
+    const list = el("ul");
+    for (const kind of r.receives) list.append(el("li", form.kinds[kind] ?? kind));
+    cell.append(list);
+    row.append(cell);
+    $("who-receives").append(row);
+    if (!single) {
+      const choice = el("label");
+      choice.append(el("input", null, { type: "radio", name: "to", id: `to-${r.id}`, value: r.id, required: "" }), ` ${r.label}`);
+      $("recipients").append(choice);
+    }
+  }
   Object.entries(form.kinds).forEach(([id, label]) => {
     const row = el("label");
     row.append(el("input", null, { type: "radio", name: "kind", id: `kind-${id}`, value: id, required: "" }), ` ${label}`);
@@ -63,6 +87,7 @@ $("tell-form").addEventListener("submit", async (event) => {
   const answer = await sendMessage({
     what: "tell",
     kind: data.get("kind") ?? "",
+    to: data.get("to") ?? "",
     platform: data.get("platform") || null,
     what_happened: data.get("what_happened") ?? "",
     name: data.get("name") ?? "",
@@ -71,17 +96,18 @@ $("tell-form").addEventListener("submit", async (event) => {
   if (answer && answer.reference) {
     $("form-part").hidden = true;
     $("problem").hidden = true;
-    $("heading").textContent = "Sent to the Headteacher";
-    document.title = `Sent to the Headteacher - ${$("school").textContent}`;
+    const to = answer.to || "the Headteacher";
+    $("heading").textContent = `Sent to ${to}`;
+    document.title = `Sent to ${to} - ${$("school").textContent}`;
     const status = $("sent-status");
-    status.textContent = "Thank you. The Headteacher has your report. Your reference is ";
+    status.textContent = `Thank you. ${to.slice(0, 1).toUpperCase()}${to.slice(1)} has your report. Your reference is `;
     status.append(el("strong", answer.reference, { class: "reference", id: "reference" }), ": note it down if you want to talk about this report later.");
     $("sent").hidden = false;
     event.target.reset();
     return;
   }
   if (answer && answer.problems) {
-    const lines = Object.entries(answer.problems).map(([field, message]) => [field === "kind" ? "kind-contact" : field, message]);
+    const lines = Object.entries(answer.problems).map(([field, message]) => [field === "kind" ? "kind-contact" : field === "to" ? "to-headteacher" : field, message]);
     problem("Nothing was sent yet: please check", lines);
     return;
   }

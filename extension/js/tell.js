@@ -1,18 +1,31 @@
-// Telling the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7) from the extension: the worker's side of
-// tell.html. The member of staff writes what happened, on which platform, their own name and how
-// to reach them; the worker relays it at once to the service's POST /api/v1/staff-reports with the
-// sensor token, as the proxy's form does, and keeps nothing of it. It never joins the events.
+// Telling the Headteacher (clauses 8.1, 8.4, 10.2, 11.3.7), or the line manager or the senior team
+// (5.3, 12.3), from the extension: the worker's side of tell.html. The member of staff writes what
+// happened, on which platform, their own name and how to reach them, and chooses who receives it
+// among the bundle's report_recipients; the worker relays it at once to the service's
+// POST /api/v1/staff-reports with the sensor token, as the proxy's form does, and keeps nothing of
+// it. It never joins the events.
 //
-// KINDS and TEXT_LIMITS are policy/staff_report.py's (tests/extension/test_extension_acts.py
-// holds them equal).
+// KINDS, TEXT_LIMITS and the Headteacher's defaults are policy/staff_report.py's
+// (tests/extension/test_extension_acts.py holds them equal).
 
 export const KINDS = {
   contact: "A pupil or a parent/carer contacted me on social media (clause 8.1)",
   safeguarding: "Something on social media may be a safeguarding concern (clause 8.4)",
-  misuse: "Misuse of social media (clause 5.3)",
+  press: "I was asked for comments about the school for publication (clause 10.2)",
   reputation: "Content that disparages or reflects poorly on the school (clause 11.3.7)",
-  other: "Something else the Headteacher should know",
+  misuse: "Misuse of social media (clause 5.3)",
+  question: "A question about what this policy says or how it applies (clause 5.3)",
+  comment: "A comment on this policy or a way to improve it (clause 12.3)",
+  other: "Something else",
 };
+export const HEADTEACHER = "headteacher";
+
+/** Who the form offers: the bundle's report_recipients (a bundle from before them: the Headteacher alone). */
+export function recipientsOf(bundle) {
+  const listed = bundle.report_recipients;
+  if (Array.isArray(listed) && listed.length) return listed;
+  return [{ id: HEADTEACHER, role: HEADTEACHER, label: "the Headteacher", receives: Object.keys(KINDS) }];
+}
 export const TEXT_LIMITS = { what_happened: 4000, name: 200, contact: 200 };
 export const OTHER_PLATFORM = "other";
 
@@ -25,6 +38,7 @@ export async function tellForm({ settings, policies }) {
   return {
     school: policy.schoolName,
     kinds: KINDS,
+    recipients: recipientsOf(bundle),
     platforms: bundle.platforms.map((p) => [p.id, p.name]).sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
     other: OTHER_PLATFORM,
     limits: TEXT_LIMITS,
@@ -33,13 +47,19 @@ export async function tellForm({ settings, policies }) {
 }
 
 /** The problems of a report as the form has it ({field: message}), before anything is sent. */
-export function reportProblems(report, platformIds) {
+export function reportProblems(report, platformIds, recipients) {
   const problems = {};
   if (!Object.hasOwn(KINDS, report.kind)) problems.kind = "Choose what it is about.";
+  const chosen = recipients.find((r) => r.id === report.to);
+  if (!chosen) problems.to = "Choose who receives it.";
+  else if (!problems.kind && !chosen.receives.includes(report.kind)) {
+    const takers = recipients.filter((r) => r.receives.includes(report.kind)).map((r) => r.label);
+    problems.to = `${chosen.label} does not receive this kind of report: choose ${takers.join(" or ")}.`;
+  }
   if (report.platform !== null && report.platform !== OTHER_PLATFORM && !platformIds.includes(report.platform)) {
     problems.platform = "Choose a platform from the list.";
   }
-  const words = { what_happened: "what happened", name: "your name", contact: "how the Headteacher can reach you" };
+  const words = { what_happened: "what happened", name: "your name", contact: "how they can reach you" };
   for (const [field, most] of Object.entries(TEXT_LIMITS)) {
     const value = typeof report[field] === "string" ? report[field].trim() : "";
     if (!value) problems[field] = `Write ${words[field]}.`;
@@ -55,14 +75,16 @@ export async function sendReport({ settings, policies, fetch }, request) {
     return { error: "This browser is not connected to a ClauseWarden service, so nothing was sent. Please tell the Headteacher in person or by email." };
   }
   const { bundle } = await policies.current();
+  const recipients = recipientsOf(bundle);
   const report = {
     kind: String(request.kind ?? ""),
+    to: recipients.length === 1 ? recipients[0].id : String(request.to ?? ""),
     platform: request.platform ? String(request.platform) : null,
     what_happened: String(request.what_happened ?? ""),
     name: String(request.name ?? ""),
     contact: String(request.contact ?? ""),
   };
-  const problems = reportProblems(report, bundle.platforms.map((p) => p.id));
+  const problems = reportProblems(report, bundle.platforms.map((p) => p.id), recipients);
   if (Object.keys(problems).length) return { problems };
   let response;
   try {
@@ -76,7 +98,8 @@ export async function sendReport({ settings, policies, fetch }, request) {
   }
   if (response.status === 201) {
     const answer = await response.json();
-    return { reference: String(answer.reference) };
+    const to = recipients.find((r) => r.id === report.to);
+    return { reference: String(answer.reference), to: to.label };
   }
   if (response.status === 429) return { error: "Too many reports were sent from this browser just now. Try again in a few minutes." };
   return { error: `The service refused the report (${response.status}), so nothing was sent. Tell the Headteacher in person or by email.` };

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support import extension as shared
+from tests.support.axe import assert_accessible
 from tests.support.browser import artifact_path, have_chromium
 from tests.support.extension import (
     SCHOOL_ACCOUNT,
@@ -203,9 +204,23 @@ def test_tell_the_headteacher_from_the_warning_page_reaches_the_service_with_a_r
     form.wait_for_selector("#kind-contact")
     assert form.locator("#platform").input_value() == "facebook"
     assert "the one place where a name enters ClauseWarden" in form.content()
+    # The school names a line manager: the form says who receives what (clauses 5.3, 10.2).
+    assert form.locator("#who-receives th").all_inner_texts() == ["the Headteacher", "Mr Lee"]
+    assert_accessible(form, "the extension's Tell form with two recipients")
     form.click("#send")  # nothing filled in: each problem named, nothing sent
     form.wait_for_selector("#problem:not([hidden]) li")
-    assert form.locator("#problem li").count() == 4
+    assert form.locator("#problem li").count() == 5
+    form.check("#kind-press")  # clause 10.2: a press enquiry goes to the Headteacher alone
+    form.check("#to-lm-ks1")
+    form.fill("#what_happened", "The Gazette asked me for a comment on the new building.")
+    form.fill("#name", "Mr Example Teacher")
+    form.fill("#contact", "extension 12")
+    form.click("#send")
+    form.wait_for_selector("#problem:not([hidden]) li")
+    assert form.locator("#problem li").all_inner_texts() == [
+        "Mr Lee does not receive this kind of report: choose the Headteacher."
+    ]
+    form.check("#to-headteacher")
     form.check("#kind-contact")
     form.fill("#what_happened", "A parent of a pupil in Year 4 sent me a friend request.")
     form.fill("#name", "Mr Example Teacher")
@@ -217,6 +232,10 @@ def test_tell_the_headteacher_from_the_warning_page_reaches_the_service_with_a_r
     with sqlite3.connect(service["data"] / "clausewarden.db") as db:
         rows = db.execute("SELECT reference, kind, name, received_on FROM staff_reports").fetchall()
         kept = {row[1] for row in db.execute("PRAGMA table_info(staff_reports)")}
+        [to] = db.execute(
+            "SELECT recipient FROM staff_reports WHERE reference = ?", (reference.inner_text(),)
+        ).fetchone()
+    assert to == "headteacher"
     assert (reference.inner_text(), "contact", "Mr Example Teacher") in [r[:3] for r in rows]
     # The day only, no sensor, no platform (issue 16: they narrowed a report to a device).
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[3]) for r in rows)

@@ -53,6 +53,11 @@ BLOCK_TIKTOK = """\
     clauses: ["7"]
 
 """
+REPORT_RECIPIENTS = """\
+  report_recipients:
+    - {id: lm-ks1, role: line_manager, label: Mr Lee, email: [lee@wycliffe.example]}
+"""
+"""A line manager besides the Headteacher, so the extension's Tell form offers a choice."""
 NAVIGATION = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 
 
@@ -72,6 +77,11 @@ def config_dir(workdir: Path) -> Path:
     first = "  - id: school-account\n"
     assert first in rules
     (folder / "rules.yaml").write_text(rules.replace(first, BLOCK_TIKTOK + first, 1))
+    settings = (folder / "settings.yaml").read_text(encoding="utf-8")
+    assert "  report_recipients: []\n" in settings
+    (folder / "settings.yaml").write_text(
+        settings.replace("  report_recipients: []\n", REPORT_RECIPIENTS), encoding="utf-8"
+    )
     return folder
 
 

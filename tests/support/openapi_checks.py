@@ -30,8 +30,8 @@ CONTEXT = {
     ("POST", "/api/v1/events"): _event_context,
     # A catalogue platform, whose cookies carry that kind of account id.
     ("POST", "/api/v1/account-requests"): lambda _case, p: p["field"] in ("platform", "kind"),
-    # A catalogue platform, "other" or null.
-    ("POST", "/api/v1/staff-reports"): lambda _case, p: p["field"] == "platform",
+    # A catalogue platform, "other" or null; one of the school's recipients, receiving that kind.
+    ("POST", "/api/v1/staff-reports"): lambda _case, p: p["field"] in ("platform", "to"),
 }
 """Per operation: whether a problem named in a 400 is one the document says no schema can say."""
 

@@ -137,6 +137,62 @@ export const BUNDLE_SCHEMA = {
       "title": "Area",
       "type": "object"
     },
+    "BundleRecipient": {
+      "additionalProperties": false,
+      "description": "Someone the Tell form offers, and what they receive (policy.staff_report.recipients): never\ntheir email address or who reads their reports in the service.",
+      "properties": {
+        "id": {
+          "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$",
+          "title": "Id",
+          "type": "string"
+        },
+        "role": {
+          "anyOf": [
+            {
+              "const": "headteacher",
+              "type": "string"
+            },
+            {
+              "enum": [
+                "line_manager",
+                "senior_team"
+              ],
+              "type": "string"
+            }
+          ],
+          "title": "Role"
+        },
+        "label": {
+          "title": "Label",
+          "type": "string"
+        },
+        "receives": {
+          "items": {
+            "enum": [
+              "contact",
+              "safeguarding",
+              "press",
+              "reputation",
+              "misuse",
+              "question",
+              "comment",
+              "other"
+            ],
+            "type": "string"
+          },
+          "title": "Receives",
+          "type": "array"
+        }
+      },
+      "required": [
+        "id",
+        "role",
+        "label",
+        "receives"
+      ],
+      "title": "BundleRecipient",
+      "type": "object"
+    },
     "BundleRule": {
       "additionalProperties": false,
       "description": "A rule of rules.yaml as the sensors apply it: `record` and `allow_continue` resolved, and\na relaxable warning already made a record-only rule when the settings say so.",
@@ -824,6 +880,73 @@ export const BUNDLE_SCHEMA = {
       "title": "Privacy",
       "type": "object"
     },
+    "ReportRecipient": {
+      "additionalProperties": false,
+      "description": "Someone other than the Headteacher who receives reports on the Tell form (clauses 5.3,\n12.3). Who reads them in the service is the headteacher's choice (its staff reports page);\n`email` stays in the service and never travels in the bundle.",
+      "properties": {
+        "id": {
+          "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$",
+          "title": "Id",
+          "type": "string"
+        },
+        "role": {
+          "enum": [
+            "line_manager",
+            "senior_team"
+          ],
+          "title": "Role",
+          "type": "string"
+        },
+        "label": {
+          "maxLength": 120,
+          "minLength": 1,
+          "title": "Label",
+          "type": "string"
+        },
+        "receives": {
+          "anyOf": [
+            {
+              "items": {
+                "enum": [
+                  "contact",
+                  "safeguarding",
+                  "press",
+                  "reputation",
+                  "misuse",
+                  "question",
+                  "comment",
+                  "other"
+                ],
+                "type": "string"
+              },
+              "type": "array"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Receives"
+        },
+        "email": {
+          "default": [],
+          "items": {
+            "maxLength": 254,
+            "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+            "type": "string"
+          },
+          "title": "Email",
+          "type": "array"
+        }
+      },
+      "required": [
+        "id",
+        "role",
+        "label"
+      ],
+      "title": "ReportRecipient",
+      "type": "object"
+    },
     "RuleMatch": {
       "additionalProperties": false,
       "properties": {
@@ -1167,6 +1290,14 @@ export const BUNDLE_SCHEMA = {
           ],
           "default": null,
           "title": "Proxy Address"
+        },
+        "report_recipients": {
+          "default": [],
+          "items": {
+            "$ref": "#/$defs/ReportRecipient"
+          },
+          "title": "Report Recipients",
+          "type": "array"
         }
       },
       "required": [
@@ -1283,6 +1414,13 @@ export const BUNDLE_SCHEMA = {
       "title": "Accounts",
       "type": "array"
     },
+    "report_recipients": {
+      "items": {
+        "$ref": "#/$defs/BundleRecipient"
+      },
+      "title": "Report Recipients",
+      "type": "array"
+    },
     "settings": {
       "$ref": "#/$defs/Settings"
     },
@@ -1307,6 +1445,7 @@ export const BUNDLE_SCHEMA = {
     "staff_group",
     "rules",
     "accounts",
+    "report_recipients",
     "settings",
     "version",
     "privacy"
