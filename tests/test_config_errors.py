@@ -243,3 +243,16 @@ def test_validate_command_accepts_the_shipped_folder() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
+
+
+def test_an_endpoint_claiming_another_platforms_host_cannot_match_on_a_body(config: Path) -> None:
+    line = break_file(
+        config,
+        "platforms.yaml",
+        "        hosts: [i.instagram.com]\n",
+        "        hosts: [i.instagram.com]\n        body: 'text_post'\n",
+    )
+    problem = the_problem(config)
+    assert problem.field is not None and problem.field.endswith(".hosts[0]")
+    assert problem.line == line
+    assert "'i.instagram.com' is another platform's host" in problem.message
