@@ -128,8 +128,31 @@ class AccountCookie(Strict):
         return value
 
 
+Flow = Literal[
+    "compose",
+    "reply",
+    "comment",
+    "share",
+    "repost",
+    "react",
+    "follow",
+    "friend_request",
+    "accept",
+    "invite",
+    "endorse",
+    "recommend",
+    "message",
+    "upload_publish",
+]
+"""What a member of staff does that an endpoint carries (issue 17 §6): `clausewarden platforms
+report` lists, per platform, which of them have a recognised endpoint."""
+FLOWS: tuple[str, ...] = get_args(Flow)
+
+
 class Endpoint(Strict):
     action: EndpointAction
+    flows: list[Flow] = Field(default=[], exclude=True)
+    """The flows this endpoint carries (for the report only: not in the bundle)."""
     methods: list[Annotated[str, Field(pattern=r"^[A-Z]+$")]] = Field(min_length=1)
     path: Regex
     query: Regex | None = None

@@ -36,7 +36,14 @@ def decide(facts: Facts, policy: Policy) -> Decision:
 
     platform = policy.platforms[platform_id]
     host = untranslated(facts.host)
-    endpoint = _endpoint(platform, facts, host, policy.body_peek_bytes)
+    endpoint = None
+    for claimer, endpoints in policy.claims.get(host, ()):
+        endpoint = _endpoint(endpoints, facts, host, policy.body_peek_bytes)
+        if endpoint is not None:
+            platform = claimer  # another platform's act on this host (engine.Policy._claims)
+            break
+    else:
+        endpoint = _endpoint(platform.endpoints, facts, host, policy.body_peek_bytes)
     area = _area(platform, host, facts.path, facts.query)
     category = area.category if area is not None and area.category else platform.category
     action: Action
@@ -149,12 +156,14 @@ def _area(platform: PlatformSpec, host: str, path: str, query: str) -> AreaSpec 
     return None
 
 
-def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> EndpointSpec | None:
+def _endpoint(
+    endpoints: tuple[EndpointSpec, ...], facts: Facts, host: str, peek: int
+) -> EndpointSpec | None:
     """The act endpoint the request is, judged on its canonical form (policy.canonical) and on
     the raw one. An endpoint that names its act in the body, where the body could not be read
     whole (longer than the look, or an encoding the sensor could not undo), is the act it may be:
     acts fail closed."""
-    if not platform.endpoints:
+    if not endpoints:
         return None
     path = canonical.path(facts.path)
     query = canonical.query(facts.query)
@@ -166,7 +175,7 @@ def _endpoint(platform: PlatformSpec, facts: Facts, host: str, peek: int) -> End
     views: tuple[str, ...] | None = None
     cut = facts.body_cut or (facts.body is not None and len(facts.body) > peek)
     maybe: EndpointSpec | None = None
-    for endpoint in platform.endpoints:
+    for endpoint in endpoints:
         if not canonical.accepts(endpoint.methods, methods):
             continue
         if endpoint.hosts and host not in endpoint.hosts:

@@ -149,6 +149,20 @@ class Policy:
     def from_bundle(cls, bundle: Mapping[str, Any]) -> "Policy":
         return cls(bundle)
 
+    def _claims(self) -> dict[str, tuple[tuple[PlatformSpec, tuple[EndpointSpec, ...]], ...]]:
+        """Host -> the other platforms whose endpoints name that host: an app of one platform
+        that sends its acts to another's host (Threads on i.instagram.com) is told apart by the
+        endpoint, which claims the request for its own platform (tried before the host's own)."""
+        claims: dict[str, list[tuple[PlatformSpec, tuple[EndpointSpec, ...]]]] = {}
+        for spec in self.platforms.values():
+            for host in sorted({h for e in spec.endpoints for h in e.hosts}):
+                owner = self.classifier.platform_for(host)
+                if owner is None or owner == spec.id:
+                    continue
+                endpoints = tuple(e for e in spec.endpoints if host in e.hosts)
+                claims.setdefault(host, []).append((spec, endpoints))
+        return {host: tuple(found) for host, found in claims.items()}
+
     def _load(self, bundle: Mapping[str, Any]) -> None:
         self.bundle = bundle
         self.version: str = bundle["version"]
@@ -205,6 +219,7 @@ class Policy:
                 ),
             )
         self.classifier = HostClassifier(domains, hosts, tlds)
+        self.claims = self._claims()
 
         schedule = bundle["schedule"]
         closed: list[date] = [date.fromisoformat(d["date"]) for d in schedule["bank_holidays"]]

@@ -120,6 +120,19 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
 
     for i, platform in enumerate(config.platforms.platforms):
         own = {*platform.domains, *platform.hosts}
+        for j, endpoint in enumerate(platform.endpoints):
+            for k, name in enumerate(endpoint.hosts if endpoint.body is not None else ()):
+                labels = name.split(".")
+                if not any(".".join(labels[n:]) in own for n in range(len(labels))):
+                    # It claims another platform's host (policy.engine Policy._claims); a sensor
+                    # reads a body only for the host's own platform's endpoints.
+                    problems.append(
+                        platforms_yaml.problem(
+                            ("platforms", i, "endpoints", j, "hosts", k),
+                            f"{name!r} is another platform's host: an endpoint there claims its "
+                            "requests on method, path and query only; remove `body` or the host",
+                        )
+                    )
         for j, area in enumerate(platform.areas):
             for k, name in enumerate(area.domains):
                 labels = name.split(".")

@@ -139,6 +139,11 @@ class Warden:
         pages_until = self._take_allowance(flow, platform_id, visit)
         facts = facts_from_flow(flow, platform, visit.at, visit.client, policy.body_peek_bytes)
         decision, asked = decide_request(facts, policy)
+        if decision.platform is not None and decision.platform != platform_id:
+            # Another platform's act on this host (Threads on i.instagram.com, engine._claims): it
+            # is held, warned and allowed as that platform's.
+            platform_id = decision.platform
+            platform = policy.platforms[platform_id]
         pending = self.held.pending(visit.tag, platform_id, visit.now)
         device = Device(
             pages_allowed_until=pages_until,

@@ -368,3 +368,16 @@ def test_a_recipient_taking_the_headteachers_id_or_a_used_id_is_refused(config: 
     found = {(p.field, p.line): p.message for p in problems_of(config)}
     assert "the Headteacher's own id" in found[("settings.report_recipients[0].id", line + 1)]
     assert "used twice" in found[("settings.report_recipients[2].id", line + 3)]
+
+
+def test_an_endpoint_claiming_another_platforms_host_cannot_match_on_a_body(config: Path) -> None:
+    line = break_file(
+        config,
+        "platforms.yaml",
+        "        hosts: [i.instagram.com]\n",
+        "        hosts: [i.instagram.com]\n        body: 'text_post'\n",
+    )
+    problem = the_problem(config)
+    assert problem.field is not None and problem.field.endswith(".hosts[0]")
+    assert problem.line == line
+    assert "'i.instagram.com' is another platform's host" in problem.message

@@ -3,6 +3,7 @@ lists the endpoints by age (never verified first, then the oldest), so a school 
 signature may be stale. Run as the real command line."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from typing import Any
 
 import yaml
 
+from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
+from tests.support.shapes import load, python_decisions, recognised
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,3 +79,31 @@ def test_a_negative_age_is_refused_in_one_line() -> None:
     out = report("--stale-after", "-1")
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "--stale-after" in out.stderr
+
+
+def test_the_report_lists_per_platform_the_flows_with_a_recognised_endpoint() -> None:
+    """Every flow a write of the discovery split is recognised for is listed as recognised for its
+    platform (the `flows` the catalogue claims are true of real requests), Threads included."""
+    out = report("--json")
+    assert out.returncode == 0, out.stderr
+    flows = {f["platform"]: f for f in json.loads(out.stdout)["flows"]}
+    assert set(flows) == {p.id for p in load_config_dir().platforms.platforms}
+    assert {"compose", "reply", "repost", "upload_publish"} <= set(flows["threads"]["recognised"])
+    assert flows["whatsapp"]["recognised"] == []  # end-to-end encrypted: every act is browsing
+    assert "endorse" in flows["linkedin"]["recognised"]
+    for f in flows.values():
+        assert set(f["recognised"]).isdisjoint(f["not_recognised"])
+    shapes = load("discovery_shapes.json")
+    decisions = python_decisions(compile_bundle(load_config_dir()), shapes)
+    unlisted = [
+        (s["platform"], s["flow"])
+        for s, d in zip(shapes, decisions, strict=True)
+        if s["kind"] == "write"
+        and recognised(s, d)
+        and s["flow"] not in flows[s["platform"]]["recognised"]
+    ]
+    assert unlisted == []
+    text = report()
+    assert "Flows with a recognised endpoint, per platform" in text.stdout
+    threads = r"^  threads +compose, reply, repost, react, follow, upload then publish$"
+    assert re.search(threads, text.stdout, re.MULTILINE)

@@ -1,5 +1,7 @@
 """`clausewarden platforms report [--config DIR] [--stale-after DAYS] [--json]`: the catalogue's
-endpoints by age, so a school sees when a request signature may be stale.
+endpoints by age, so a school sees when a request signature may be stale, and per platform which
+of the flows a member of staff can use (compose, reply, comment, ..., upload then publish) have a
+recognised endpoint.
 
 Each endpoint of config/platforms.yaml names its `source` (the web app, or an open-source client's
 file) and the date it was last `verified_on` against it. Platforms change their web apps; an
@@ -12,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from policy.config import FLOWS
 from policy.configdir import load_config_dir
 
 STALE_AFTER_DAYS = 180
@@ -63,6 +66,22 @@ def endpoint_rows(config_dir: Path | None, today: date, stale_after: int) -> lis
     return rows
 
 
+def flow_rows(config_dir: Path | None) -> list[dict[str, Any]]:
+    """Per platform, the flows (config.Flow) some endpoint recognises, and those none does: on a
+    platform without endpoints every act shows as browsing."""
+    rows = []
+    for platform in load_config_dir(config_dir).platforms.platforms:
+        covered = {flow for endpoint in platform.endpoints for flow in endpoint.flows}
+        rows.append(
+            {
+                "platform": platform.id,
+                "recognised": [f for f in FLOWS if f in covered],
+                "not_recognised": [f for f in FLOWS if f not in covered],
+            }
+        )
+    return rows
+
+
 def _oldest_first(row: dict[str, Any]) -> tuple[bool, int, str]:
     age = row["age_days"]
     return (age is not None, -(age or 0), str(row["platform"]))
@@ -77,9 +96,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     today = args.today or date.today()
     rows = endpoint_rows(args.config, today, args.stale_after)
+    flows = flow_rows(args.config)
     counts = {s: sum(r["status"] == s for r in rows) for s in ("never verified", "possibly stale")}
     if args.json:
-        doc = {"today": today.isoformat(), "stale_after_days": args.stale_after, "endpoints": rows}
+        doc = {
+            "today": today.isoformat(),
+            "stale_after_days": args.stale_after,
+            "endpoints": rows,
+            "flows": flows,
+        }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
     print(
@@ -95,4 +120,19 @@ def run(args: argparse.Namespace) -> int:
             f"{'/'.join(r['methods']):10} {r['path']}{where}"
         )
         print(f"{'':>19}source: {r['source'] or '(none given)'}")
+    print()
+    print(
+        "Flows with a recognised endpoint, per platform (a flow with none, where the platform "
+        "offers it, shows as browsing):"
+    )
+    for f in flows:
+        recognised = ", ".join(_flow(x) for x in f["recognised"]) or "none"
+        print(f"  {f['platform']:12} {recognised}")
+        if f["recognised"] and f["not_recognised"]:
+            missing = ", ".join(_flow(x) for x in f["not_recognised"])
+            print(f"  {'':12} no endpoint for: {missing}")
     return 0
+
+
+def _flow(flow: str) -> str:
+    return "upload then publish" if flow == "upload_publish" else flow.replace("_", " ")

@@ -37,9 +37,17 @@ export function decide(facts, policy) {
   }
   if (platformId === null) return _pass(facts, working, group, NOT_SOCIAL, "This site is not social media.");
 
-  const platform = policy.platforms.get(platformId);
+  let platform = policy.platforms.get(platformId);
   const host = untranslated(facts.host);
-  const endpoint = _endpoint(platform, facts, host, policy.bodyPeekBytes);
+  let endpoint = null;
+  for (const [claimer, endpoints] of policy.claims.get(host) || []) {
+    endpoint = _endpoint(endpoints, facts, host, policy.bodyPeekBytes);
+    if (endpoint !== null) {
+      platform = claimer; // another platform's act on this host (engine.js _claims)
+      break;
+    }
+  }
+  if (endpoint === null) endpoint = _endpoint(platform.endpoints, facts, host, policy.bodyPeekBytes);
   const area = _area(platform, host, facts.path, facts.query);
   const category = area !== null && area.category ? area.category : platform.category;
   let action;
@@ -165,8 +173,8 @@ function _area(platform, host, path, query) {
 /** The act endpoint the request is, judged on its canonical form (canonical.js) and on the raw
  * one. An endpoint that names its act in the body, where the body could not be read whole (longer
  * than the look, or an encoding the sensor could not undo), is the act it may be: acts fail closed. */
-function _endpoint(platform, facts, host, peek) {
-  if (!platform.endpoints.length) return null;
+function _endpoint(endpoints, facts, host, peek) {
+  if (!endpoints.length) return null;
   const path = canonical.path(facts.path);
   const query = canonical.query(facts.query);
   const methods = canonical.methods(facts.method, facts.headers, facts.query);
@@ -178,7 +186,7 @@ function _endpoint(platform, facts, host, peek) {
   let views = null;
   const cut = facts.body_cut || (facts.body !== null && _byteLength(facts.body) > peek);
   let maybe = null;
-  for (const endpoint of platform.endpoints) {
+  for (const endpoint of endpoints) {
     if (!canonical.accepts(endpoint.methods, methods)) continue;
     if (endpoint.hosts.size && !endpoint.hosts.has(host)) continue;
     if (!(endpoint.pathAnyCase.test(path) || endpoint.path.test(facts.path))) continue;

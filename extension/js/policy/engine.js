@@ -129,6 +129,24 @@ export class Policy {
     }
   }
 
+  /** Host -> the other platforms whose endpoints name that host: an app of one platform that sends
+   * its acts to another's host (Threads on i.instagram.com) is told apart by the endpoint, which
+   * claims the request for its own platform (tried before the host's own). As engine.py _claims. */
+  _claims() {
+    const claims = new Map();
+    for (const spec of this.platforms.values()) {
+      const named = [...new Set(spec.endpoints.flatMap((e) => [...e.hosts]))].sort();
+      for (const host of named) {
+        const owner = this.classifier.platformFor(host);
+        if (owner === null || owner === spec.id) continue;
+        const endpoints = spec.endpoints.filter((e) => e.hosts.has(host));
+        if (!claims.has(host)) claims.set(host, []);
+        claims.get(host).push([spec, endpoints]);
+      }
+    }
+    return claims;
+  }
+
   _load(bundle) {
     this.bundle = bundle;
     this.version = _need(bundle.version, "version");
@@ -181,6 +199,7 @@ export class Policy {
       );
     }
     this.classifier = new HostClassifier(domains, hosts, tlds);
+    this.claims = this._claims();
 
     const schedule = _need(bundle.schedule, "schedule");
     const closed = schedule.bank_holidays.map((d) => _date(d.date));
