@@ -448,7 +448,8 @@ export const BUNDLE_SCHEMA = {
               "message",
               "reference",
               "connect",
-              "subresource"
+              "subresource",
+              "seen"
             ],
             "type": "string"
           },
@@ -877,7 +878,8 @@ export const BUNDLE_SCHEMA = {
                   "message",
                   "reference",
                   "connect",
-                  "subresource"
+                  "subresource",
+                  "seen"
                 ],
                 "type": "string"
               },
@@ -1024,7 +1026,8 @@ export const BUNDLE_SCHEMA = {
               "message",
               "reference",
               "connect",
-              "subresource"
+              "subresource",
+              "seen"
             ],
             "type": "string"
           },
