@@ -7,16 +7,14 @@ Real mitmdump, real service, a real TLS server standing in for www.facebook.com;
 loopback source address of its own (127.0.0.2 and 127.0.0.4 visitors, 127.0.0.3 staff Wi-Fi)."""
 
 import json
-import shutil
 import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from policy.configdir import DEFAULT_CONFIG_DIR
+from tests.support.captive import groups_config
 from tests.support.certs import make_certs
 from tests.support.proxy import TIMEOUT, Proxy, wait_shipped
 from tests.support.service import Service
@@ -24,20 +22,6 @@ from tests.support.tell import proxy_with_service
 from tests.support.upstream import BODY, Upstream
 
 VISITOR, OTHER_VISITOR, OWN_PHONE = "127.0.0.2", "127.0.0.4", "127.0.0.3"
-
-
-def tunnelled_groups_config(folder: Path) -> Path:
-    """config/ with the visitors and staff Wi-Fi groups on loopback addresses of their own."""
-    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
-    path = folder / "device_groups.yaml"
-    groups = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for group in groups["device_groups"]:
-        if group["id"] == "visitors":
-            group["networks"] = [f"{VISITOR}/32", f"{OTHER_VISITOR}/32"]
-        elif group["id"] == "staff-wifi":
-            group["networks"] = [f"{OWN_PHONE}/32"]
-    path.write_text(yaml.safe_dump(groups, sort_keys=False), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +34,11 @@ def setup(
     context.load_cert_chain(certs.cert, certs.key)
     far_end = Upstream(context)  # every tunnel reaches it (map_tunnels), never the internet
     plain = Upstream()
-    config = tunnelled_groups_config(folder / "config")
+    config = groups_config(
+        folder / "config",
+        visitors=[f"{VISITOR}/32", f"{OTHER_VISITOR}/32"],
+        staff_wifi=[f"{OWN_PHONE}/32"],
+    )
     (folder / "run").mkdir()
     try:
         with proxy_with_service(
