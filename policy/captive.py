@@ -69,6 +69,11 @@ PORTAL_HOSTS = frozenset({"www.msftconnecttest.com"})
 http://www.msftconnecttest.com/redirect in the browser when its probe fails)."""
 
 
+PROBE_HOSTS = frozenset({host for host, _ in PROBES} | PORTAL_HOSTS)
+"""The hosts the proxy must read plain-http requests of in its transparent mode (mitmproxy passes
+any other host's connection on unread, by `allow_hosts`: proxy_addon/intercept.py)."""
+
+
 def probe_for(host: str, path: str) -> Probe | None:
     """The probe a plain-http request is, if any (`path` without its query)."""
     return PROBES.get((host.lower().rstrip("."), path))
