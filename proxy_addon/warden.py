@@ -9,6 +9,11 @@ warning on their next page of that platform within a few minutes (proxy_addon.he
 there opens acts on that platform from that device for the allowance period: the act, sent again,
 then goes through (the `continued` event stands for it).
 
+A device whose secure connections are tunnelled, never decrypted (staff's own devices, visitors:
+policy.tunnel) is recorded as `seen` when the name it connects to is a platform's page host, at
+most once per device, platform and 15 minutes (policy.respond.respond_tunnel); its tunnel is
+never touched.
+
 Every rule is in policy/: `decide_request` and `respond` (policy/respond.py) say what becomes of
 the request; this carries that Response out. Per flow the host is classified, the device's tag
 computed and the local day found once (proxy_addon.visit).
@@ -76,6 +81,8 @@ class Warden:
                 and sni != PAGES_HOST
             ):
                 data.ignore_connection = True
+                if not sni and not self._decrypts_for(policy, data.context.client.peername):
+                    self._seen(policy, data)  # no SNI: the CONNECT's name is all there is
             elif sni != PAGES_HOST and not self._decrypts_for(policy, data.context.client.peername):
                 data.ignore_connection = True  # own devices, visitors, no group: never decrypted
                 self._seen(policy, data)

@@ -50,9 +50,9 @@ def setup(
         plain.close()
 
 
-def through_tunnel(proxy: Proxy, source: str, host: str, ca: Path) -> bytes:
+def through_tunnel(proxy: Proxy, source: str, host: str, ca: Path, sni: bool = True) -> bytes:
     """CONNECT from `source` to host:443, then TLS with the far end itself (verified against its
-    own CA, SNI `host`) and one request: the answer's body."""
+    own CA, SNI `host` unless `sni` is false) and one request: the answer's body."""
     sock = socket.create_connection(("127.0.0.1", proxy.port), TIMEOUT, (source, 0))
     with sock:
         sock.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
@@ -62,7 +62,7 @@ def through_tunnel(proxy: Proxy, source: str, host: str, ca: Path) -> bytes:
         assert head.startswith(b"HTTP/1.1 200"), head
         context = ssl.create_default_context(cafile=str(ca))
         context.check_hostname = False  # the far end's certificate names www.facebook.com only
-        with context.wrap_socket(sock, server_hostname=host) as tls:
+        with context.wrap_socket(sock, server_hostname=host if sni else None) as tls:
             tls.sendall(f"GET /private/path?q=1 HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
             answer = b""
             while chunk := tls.recv(65536):
@@ -85,12 +85,15 @@ def test_tunnelled_devices_are_seen_once_per_platform_and_period_and_never_decry
     assert through_tunnel(proxy, VISITOR, "m.facebook.com", ca) == BODY  # same platform
     assert through_tunnel(proxy, OTHER_VISITOR, "www.facebook.com", ca) == BODY
     assert through_tunnel(proxy, OWN_PHONE, "www.linkedin.com", ca) == BODY
-    wait_shipped(proxy, 3)
+    # A client that sends no SNI: the CONNECT's name is all there is, and it is enough.
+    assert through_tunnel(proxy, OTHER_VISITOR, "www.reddit.com", ca, sni=False) == BODY
+    wait_shipped(proxy, 4)
     events = seen_events(service)
     assert sorted((e["platform"], e["device_group"], e["rule"]) for e in events) == [
         ("facebook", "visitors", "visitor-seen"),
         ("facebook", "visitors", "visitor-seen"),
         ("linkedin", "staff-wifi", "own-device-seen"),
+        ("reddit", "visitors", "visitor-seen"),
     ]
     by_platform = {e["platform"]: e for e in events}
     assert json.loads(str(by_platform["facebook"]["clauses"])) == ["3.2", "7"]
