@@ -36,8 +36,8 @@ def make_addons() -> list[object]:
     held = HeldActs(answer_seconds=TICKET_SECONDS)  # held acts and the acts Continue opened
     used = UsedTickets(shared)  # tickets and Tell tokens used once, across the host's workers
     return [
-        TransparentHost(),  # transparent mode (guest Wi-Fi's port 80): the name asked for
         ClientGate(shared, clients),  # only the school's clients are served
+        TransparentHost(),  # transparent mode (guest Wi-Fi's port 80): the name asked for
         OwnHostGuard(shared, clients),  # never the proxy host's loopback names, for other machines
         DestinationGuard(shared, clients),  # nor its addresses, judged where it connects
         Settings(shared),  # data folder, secret, service and token, the clock
