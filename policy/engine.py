@@ -72,6 +72,8 @@ class PlatformSpec:
     """Methods for which some endpoint looks at the body: only those bodies are ever read."""
     areas: tuple[AreaSpec, ...] = ()
     """The platform's parts, tried in order (config.Area)."""
+    domains: frozenset[str] = frozenset()
+    """Its catalogue domains (each with its subdomains): where its page hosts are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,7 @@ class Policy:
                     )
                     for a in p.get("areas", ())
                 ),
+                domains=frozenset(p["domains"]),
             )
         self.classifier = HostClassifier(domains, hosts, tlds)
         self.claims = self._claims()
@@ -264,6 +267,11 @@ class Policy:
                     actions=frozenset(held["actions"]),
                 )
         self.staff_group: str = bundle["staff_group"]
+        self.tunnelled_groups: frozenset[str] = frozenset(
+            g["id"] for g in bundle["device_groups"] if not g.get("decrypt_https", True)
+        )
+        """Groups whose secure connections are tunnelled, never decrypted (config.DeviceGroup:
+        staff's own devices, visitors): the proxy knows only the name each connection asks for."""
         self.group_for_client = lru_cache(maxsize=4096)(self._group_for_client)
 
         self.rules = tuple(

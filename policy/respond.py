@@ -17,17 +17,22 @@ The rules (the proxy's, which the extension follows too):
   on a held act opens acts on that platform (then the act, sent again, goes through: the
   `continued` event stands for it, nothing more is recorded);
 - a prefetch or prerender is never warned nor recorded: one of a page that would be warned is
-  declined, so the page is asked for again, and warned, when it is opened.
+  declined, so the page is asked for again, and warned, when it is opened;
+- a secure connection tunnelled without decrypting (policy.tunnel: staff's own devices, visitors)
+  always goes through untouched; a platform's page host is recorded as `seen` at most once per
+  device and platform in SEEN_SECONDS (the proxy only: the extension decrypts nothing).
 """
 
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from policy.decide import PREFETCH, decide, is_prefetch, is_top_level_navigation
 from policy.engine import Policy
 from policy.facts import Decision, Facts
+from policy.tunnel import decide_tunnel
 from policy.warning import (
     WARNING_OUTCOMES,
     act_held,
@@ -42,6 +47,11 @@ TICKET_SECONDS = 1800
 HELD_NOTICE_SECONDS = 300
 """How long a held act's warning waits for the member of staff's next page of that platform
 (when the act was sent by the page's own script, not a navigation)."""
+
+
+SEEN_SECONDS = 900
+"""At most one `seen` event per device and platform in this long (a tunnelled device opens many
+connections to one platform while it is used: 15 minutes of use is one record)."""
 
 
 def allowance_seconds(settings: Mapping[str, Any]) -> int:
@@ -210,3 +220,16 @@ def answer_continue(
 def answer_back(decision: Decision) -> Answer:
     """Go back on the warning about `decision`: recorded as `went_back` where it was recorded."""
     return Answer(accepted=True, record=going_back_recorded(decision))
+
+
+def decide_tunnelled(host: str, at: datetime, client: str | None, policy: Policy) -> Decision:
+    """The Decision about a tunnelled connection to `host` (policy.tunnel.decide_tunnel)."""
+    return decide_tunnel(host, at, client, policy)
+
+
+def respond_tunnel(decision: Decision, last_seen_at: float | None, now: float) -> Response:
+    """A tunnelled connection always goes through, never opened; `seen` is recorded where the
+    rules record it and this device's last `seen` of this platform (`last_seen_at`, epoch
+    seconds) is at least SEEN_SECONDS old."""
+    due = last_seen_at is None or not 0 <= now - last_seen_at < SEEN_SECONDS
+    return Response(request="forward", record=decision.record and due)

@@ -6,7 +6,9 @@ from typing import Literal, get_args
 Category = Literal[
     "social_network", "professional_network", "messaging", "video", "blog", "wiki", "forum"
 ]
-Action = Literal["browse", "post", "message", "reference", "connect", "subresource"]
+Action = Literal["browse", "post", "message", "reference", "connect", "subresource", "seen"]
+"""`seen`: a tunnelled connection to a platform's page host, on a device the proxy does not decrypt
+(staff's own devices, visitors): the name asked for is all that is known, no act."""
 EndpointAction = Literal["post", "message", "reference", "connect"]
 Outcome = Literal["allow", "log", "warn", "block"]
 AccountKind = Literal["school", "personal", "unknown"]
@@ -14,6 +16,8 @@ PrivacyLevel = Literal["daily", "stable", "none"]
 
 CATEGORIES: tuple[str, ...] = get_args(Category)
 ACTIONS: tuple[str, ...] = get_args(Action)
+APPROVABLE_ACTIONS: tuple[str, ...] = tuple(a for a in ACTIONS if a != "seen")
+"""The actions a school account may be approved for (`seen` knows no account)."""
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 ACCOUNT_KINDS: tuple[str, ...] = get_args(AccountKind)
 PRIVACY_LEVELS: tuple[str, ...] = get_args(PrivacyLevel)
@@ -34,4 +38,5 @@ ACTION_LABELS = {
     "reference": "writing a recommendation or endorsement on",
     "connect": "sending a friend request, follow or invitation on",
     "subresource": "content embedded from",
+    "seen": "a connection (not decrypted) to",
 }

@@ -11,6 +11,7 @@ before the warden decides.
 
 from policy.respond import TICKET_SECONDS
 from proxy_addon.ca_page import CaPage
+from proxy_addon.captive import CaptivePortal
 from proxy_addon.client_gate import ClientGate
 from proxy_addon.clients import Clients
 from proxy_addon.destination_guard import DestinationGuard
@@ -22,6 +23,7 @@ from proxy_addon.policy_source import PolicySource
 from proxy_addon.recorder import Recorder
 from proxy_addon.settings import Settings
 from proxy_addon.shared import Shared
+from proxy_addon.transparent import TransparentHost
 from proxy_addon.used_tickets import UsedTickets
 from proxy_addon.warden import Warden
 
@@ -35,6 +37,7 @@ def make_addons() -> list[object]:
     used = UsedTickets(shared)  # tickets and Tell tokens used once, across the host's workers
     return [
         ClientGate(shared, clients),  # only the school's clients are served
+        TransparentHost(),  # transparent mode (guest Wi-Fi's port 80): the name asked for
         OwnHostGuard(shared, clients),  # never the proxy host's loopback names, for other machines
         DestinationGuard(shared, clients),  # nor its addresses, judged where it connects
         Settings(shared),  # data folder, secret, service and token, the clock
@@ -43,6 +46,7 @@ def make_addons() -> list[object]:
         PacServer(shared),  # /proxy.pac asked of the proxy itself, or on its own host
         CaPage(shared),  # the CA page and its downloads, on the proxy's own host
         used,  # closes its file when mitmproxy stops
+        CaptivePortal(shared, clients),  # the captive-portal notice for devices not decrypted
         OwnPages(shared, recorder, held, used),  # /.clausewarden/ on a social host
         Warden(shared, recorder, held),  # the TLS and request hooks
     ]

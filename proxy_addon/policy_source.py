@@ -15,6 +15,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http, tls
 
 from policy.bundle import compile_bundle
+from policy.captive import PROBE_HOSTS
 from policy.configdir import load_config_dir
 from policy.engine import Policy
 from policy.errors import ConfigError
@@ -134,7 +135,11 @@ class PolicySource:
         shared.policy = policy
         shared.injections = injections(policy.settings)
         shared.policy_error = None
-        pattern = allow_hosts_pattern(policy.bundle, shared.injections)
+        # The captive portal's hosts too: in transparent mode their plain http is read, not
+        # passed on unread (proxy_addon/captive.py; their TLS is still tunnelled by the warden).
+        captive_host = getattr(ctx.options, "clausewarden_captive_host", "")
+        extra = {*shared.injections, *PROBE_HOSTS, *([captive_host] if captive_host else [])}
+        pattern = allow_hosts_pattern(policy.bundle, extra)
         if list(ctx.options.allow_hosts) != [pattern]:
             ctx.options.update(allow_hosts=[pattern])  # type: ignore[no-untyped-call]
         # The policy's many long-lived objects need no garbage collection passes; the last

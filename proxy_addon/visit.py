@@ -27,7 +27,11 @@ class Visit:
 
 def visit_of(flow: http.HTTPFlow, shared: Shared, policy: Policy) -> Visit:
     peer = flow.client_conn.peername
-    client = peer[0] if peer else ""
+    return visit_of_client(peer[0] if peer else "", shared, policy)
+
+
+def visit_of_client(client: str, shared: Shared, policy: Policy) -> Visit:
+    """The visit of a client known by its address alone (a tunnel: no request is read)."""
     at = shared.now()
     return Visit(
         client=client,

@@ -9,6 +9,11 @@ warning on their next page of that platform within a few minutes (proxy_addon.he
 there opens acts on that platform from that device for the allowance period: the act, sent again,
 then goes through (the `continued` event stands for it).
 
+A device whose secure connections are tunnelled, never decrypted (staff's own devices, visitors:
+policy.tunnel) is recorded as `seen` when the name it connects to is a platform's page host, at
+most once per device, platform and 15 minutes (policy.respond.respond_tunnel); its tunnel is
+never touched.
+
 Every rule is in policy/: `decide_request` and `respond` (policy/respond.py) say what becomes of
 the request; this carries that Response out. Per flow the host is classified, the device's tag
 computed and the local day found once (proxy_addon.visit).
@@ -28,14 +33,22 @@ from mitmproxy import ctx, http, tls
 from policy.engine import PlatformSpec, Policy
 from policy.facts import Decision
 from policy.pages_host import PAGES_HOST
-from policy.respond import Device, Response, decide_request, respond
+from policy.respond import (
+    Device,
+    Response,
+    decide_request,
+    decide_tunnelled,
+    respond,
+    respond_tunnel,
+)
 from policy.warning import ACT_NOUNS, warning_content
 from proxy_addon import allowance, page
 from proxy_addon.flow_facts import facts_from_flow
 from proxy_addon.held import HeldAct, HeldActs
 from proxy_addon.recorder import Recorder
+from proxy_addon.seen import SeenTunnels
 from proxy_addon.shared import Shared
-from proxy_addon.visit import Visit, platform_of, visit_of
+from proxy_addon.visit import Visit, platform_of, visit_of, visit_of_client
 
 log = logging.getLogger("clausewarden")
 
@@ -48,8 +61,8 @@ class Warden:
     def __init__(self, shared: Shared, recorder: Recorder, held: HeldActs) -> None:
         self.shared = shared
         self.recorder = recorder
-        self._tunnelled: tuple[Policy, frozenset[str]] | None = None
         self.held = held
+        self.seen = SeenTunnels()
 
     def running(self) -> None:
         if ctx.options.connection_strategy != "lazy":
@@ -68,8 +81,11 @@ class Warden:
                 and sni != PAGES_HOST
             ):
                 data.ignore_connection = True
+                if not sni and not self._decrypts_for(policy, data.context.client.peername):
+                    self._seen(policy, data)  # no SNI: the CONNECT's name is all there is
             elif sni != PAGES_HOST and not self._decrypts_for(policy, data.context.client.peername):
                 data.ignore_connection = True  # own devices, visitors, no group: never decrypted
+                self._seen(policy, data)
         except Exception:
             self.shared.failed("tls_clienthello")
 
@@ -77,14 +93,25 @@ class Warden:
         """Whether this client's device group may be decrypted: a group with `decrypt_https:
         false` (staff's own devices, visitors: they do not trust the school's CA) and a client in
         no group are tunnelled."""
-        if self._tunnelled is None or self._tunnelled[0] is not policy:
-            groups = policy.bundle["device_groups"]
-            self._tunnelled = (
-                policy,
-                frozenset(g["id"] for g in groups if not g.get("decrypt_https", True)),
-            )
         group = policy.group_for_client(peername[0]) if peername else None
-        return group is not None and group not in self._tunnelled[1]
+        return group is not None and group not in policy.tunnelled_groups
+
+    def _seen(self, policy: Policy, data: tls.ClientHelloData) -> None:
+        """A tunnelled connection to a catalogue host: the name it asked for (its SNI, else the
+        CONNECT's) is all that is known; a page host is recorded as `seen` (policy.tunnel), at
+        most once per device, platform and 15 minutes. The tunnel itself is never touched."""
+        peer, server = data.context.client.peername, data.context.server.address
+        host = data.client_hello.sni or (str(server[0]) if server else "")
+        if not peer or not host:
+            return
+        visit = visit_of_client(str(peer[0]), self.shared, policy)
+        decision = decide_tunnelled(host, visit.at, visit.client, policy)
+        if decision.platform is None:
+            return
+        last = self.seen.last(visit.tag, decision.platform)
+        if respond_tunnel(decision, last, visit.now).record:
+            self.seen.recorded(visit.tag, decision.platform, visit.now)
+            self.recorder.record(policy, decision, visit)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Stream the body of a request the proxy will not hold (it is never read)."""

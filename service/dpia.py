@@ -98,11 +98,23 @@ SAFEGUARDS = [
     "extension's warning page cannot be framed by a web page.",
 ]
 
+NOT_DECRYPTED = (
+    "Devices in these groups do not trust the school's certificate, so their secure connections "
+    "are never opened: {groups}. The proxy sees only the name of the site each connects to, as "
+    "any network does. When that name is a social network's own pages (not its widgets or "
+    "images embedded in other sites), it records one event with the action 'seen' and no act, "
+    "at most once per device, platform and 15 minutes (clauses 3.2 and 4.2, with 7). Where the "
+    "guest Wi-Fi sends them to it, their connectivity check shows the policy's clauses 3.2, 4.2 "
+    "and 7 once a day with a button to accept; accepting is not recorded. Elsewhere they see "
+    "nothing from ClauseWarden."
+)
+
 EVENT_HOLDS = [
     "a random event id, and the time rounded down to the configured granularity",
     "which sensor recorded it (the school proxy or a school laptop's browser extension)",
     "the platform (e.g. facebook) and its category, and the kind of action (opening, posting, "
-    "messaging, endorsing, connecting)",
+    "messaging, endorsing, connecting; or only seen, for a device whose connections are not "
+    "decrypted)",
     "the outcome (allowed, logged, warned, blocked) and the clause numbers of the policy applied",
     "whether it was working time, the device group (e.g. staff laptops), whether the account "
     "was the school's own, a personal one or unknown",
@@ -126,6 +138,13 @@ def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
         "policy_title": school.policy.document.title,
         "policy_version": school.policy.document.version,
         "groups": [g.label for g in school.device_groups.device_groups],
+        "not_decrypted": NOT_DECRYPTED.format(
+            groups=", ".join(
+                g.label for g in school.device_groups.device_groups if not g.decrypt_https
+            )
+        )
+        if any(not g.decrypt_https for g in school.device_groups.device_groups)
+        else "",
         "platforms": platforms,
         "time_zone": school.schedule.time_zone,
         "working_hours": {
@@ -193,6 +212,7 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "## 2. Scope",
         "",
         f"- Devices: {', '.join(c['groups'])}.",
+        *([f"- {c['not_decrypted']}"] if c["not_decrypted"] else []),
         f"- Platforms: {', '.join(c['platforms'])}.",
         f"- Working time ({c['time_zone']}): {hours}.",
         f"- {c['outside_working_time']}",

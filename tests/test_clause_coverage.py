@@ -102,7 +102,7 @@ def test_a_not_judged_clause_the_policy_lacks_is_refused_with_file_and_line(conf
         load_config_dir(config)
     [problem] = caught.value.problems
     assert problem.file.endswith("rules.yaml") and problem.line == line
-    assert problem.field == "not_judged[10].clauses[0]"
+    assert problem.field == "not_judged[9].clauses[0]"
     assert "clause 8.9 is not in policy.yaml" in problem.message
 
 

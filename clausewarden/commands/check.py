@@ -6,11 +6,16 @@ import sys
 import textwrap
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from policy import Facts, Policy, decide
+from policy.captive import CLAUSES as CAPTIVE_CLAUSES
+from policy.captive import probe_for
 from policy.configdir import load_policy
 from policy.decide import is_top_level_navigation
 from policy.facts import Decision
+from policy.respond import SEEN_SECONDS
+from policy.tunnel import decide_tunnel
 from policy.warning import act_held, continue_offered, what_staff_see
 
 
@@ -122,7 +127,12 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(str(exc))
-    decision = decide(facts, policy)
+    group = policy.group_for_client(args.client) if args.client else policy.staff_group
+    tunnelled = group in policy.tunnelled_groups and urlsplit(args.url).scheme == "https"
+    if tunnelled:  # never decrypted: the proxy knows the name asked for, nothing more
+        decision = decide_tunnel(facts.host, at, args.client, policy)
+    else:
+        decision = decide(facts, policy)
     if args.json:
         print(json.dumps(decision.contract(), ensure_ascii=False))
         return 0
@@ -137,7 +147,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"  why:      {decision.reason}")
     name = policy.platforms[decision.platform].name if decision.platform else "-"
     navigation = is_top_level_navigation(facts.method, facts.headers)
-    print(f"  staff see: {staff_see(decision, navigation, name)}")
+    if tunnelled:
+        print(f"  staff see: {tunnel_sees(decision, group or '-')}")
+    else:
+        print(f"  staff see: {staff_see(decision, navigation, name)}")
+    if group in policy.tunnelled_groups and urlsplit(args.url).scheme == "http":
+        probe = probe_for(facts.host, facts.path)
+        if probe is not None:
+            print(f"  captive portal: {captive_sees(policy, probe.system)}")
     for clause in policy.clause_texts(decision.clauses):
         heading = f" {clause.heading}" if clause.heading else ""
         print(f"  clause {clause.id}{heading}:")
@@ -148,6 +165,31 @@ def run(args: argparse.Namespace) -> int:
             + '"'
         )
     return 0
+
+
+def tunnel_sees(decision: Decision, group: str) -> str:
+    """What a device whose secure connections are tunnelled gets: never a page."""
+    told = (
+        f"no page: device group {group} is not decrypted (decrypt_https: false), so this "
+        "secure connection is tunnelled unopened"
+    )
+    if decision.record:
+        return (
+            f"{told}; recorded as 'seen' (at most once per device, platform and "
+            f"{SEEN_SECONDS // 60} minutes)"
+        )
+    return f"{told}; not recorded"
+
+
+def captive_sees(policy: Policy, system: str) -> str:
+    """What a device not decrypted gets for its connectivity check (proxy_addon/captive.py)."""
+    quoted = [c.id for c in policy.clause_texts(CAPTIVE_CLAUSES)]
+    return (
+        f"this is {system}'s connectivity check: where the guest Wi-Fi's port 80 goes to the "
+        f"proxy's transparent mode, the device's first check of the day gets the notice quoting "
+        f"clauses {', '.join(quoted)} with a button to accept; after it, the answer {system} "
+        "expects (docs/devices.md)"
+    )
 
 
 def staff_see(decision: Decision, navigation: bool, platform_name: str) -> str:

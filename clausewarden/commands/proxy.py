@@ -45,6 +45,20 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "e.g. http://filter.la.example:8080: mitmproxy's upstream mode",
     )
     parser.add_argument(
+        "--transparent-port",
+        type=int,
+        metavar="PORT",
+        help="also listen on PORT in mitmproxy's transparent mode, for the guest Wi-Fi's port-80 "
+        "traffic that the router or nftables redirects there (docs/devices.md): devices that are "
+        "not decrypted get the captive-portal notice quoting clauses 3.2, 4.2 and 7",
+    )
+    parser.add_argument(
+        "--captive-host",
+        metavar="NAME",
+        help="the captive portal's host name, of the https URI handed out in DHCP option 114 "
+        "(RFC 8910): its API (RFC 8908) and page are answered on it",
+    )
+    parser.add_argument(
         "--script",
         action="append",
         default=[],
@@ -84,6 +98,8 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
         options[ALLOW_PLAIN_HTTP_OPTION] = "true"
     if args.service_url:
         options["clausewarden_service"] = args.service_url
+    if args.captive_host:
+        options["clausewarden_captive_host"] = args.captive_host
     if args.sensor_token_file:
         options["clausewarden_token_file"] = str(args.sensor_token_file)
     if args.data_dir:
@@ -98,6 +114,11 @@ def mitmdump_command(args: argparse.Namespace) -> list[str]:
     command = [program, "--listen-host", args.listen_host, "--listen-port", str(args.listen_port)]
     if args.upstream:
         command += ["--mode", f"upstream:{upstream_url(args.upstream)}"]
+    elif args.transparent_port:
+        command += ["--mode", "regular"]  # named, since a second mode is added below
+    if args.transparent_port:
+        # Port 80 redirected here: answered on the name asked for (proxy_addon/transparent.py).
+        command += ["--mode", f"transparent@{args.transparent_port}"]
     command += ["-s", str(ADDON)]
     for script in args.script:
         command += ["-s", str(script)]
@@ -157,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
     # mitmdump would say "Try specifying a different port by using `--mode regular@8081`", an
     # option of its own: the person ran `clausewarden proxy`, so say it in its words first.
     check_port_free(args.listen_host, args.listen_port, "--listen-port")
+    if args.transparent_port:
+        check_port_free(args.listen_host, args.transparent_port, "--transparent-port")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)  # noqa: S606 (our own mitmdump, no shell)

@@ -18,7 +18,7 @@ from policy.approvals import ActLimit, act_limits, refusal
 from policy.config import Platform
 from policy.ids import ACCOUNT_ID
 from policy.school import ACCOUNT_KIND_WORDS, account_kinds, account_refusal, default_expiry
-from policy.vocabulary import ACTIONS
+from policy.vocabulary import APPROVABLE_ACTIONS as ACTIONS
 from service import account_store, store
 from service.account_mail import kind_words, tell_headteacher
 from service.keys import ENGINE, SERVICES

@@ -197,6 +197,7 @@ async def test_settings_change_the_bundle_and_the_privacy_page(cli):
     assert "deleted after 30 days" in html and "stable" in html
     # As shipped, clause 7 warns outside working time too, and the page says so, not "less".
     assert "Outside working time personal use is warned too" in html
+    assert "never opened: Staff Wi-Fi (own devices), Visitors and contractors" in html
 
 
 async def test_every_admin_action_is_in_the_audit_log_and_an_edit_is_detected(cli):

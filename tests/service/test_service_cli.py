@@ -79,6 +79,9 @@ def test_dpia_draft_is_generated_from_the_settings(tmp_path):
     assert result.returncode == 0
     assert "Privacy level: **daily**" in result.stdout
     assert "deleted after 90 days" in result.stdout
+    # Devices not decrypted (issue 17): what is recorded of them, and what they are shown.
+    assert "never opened: Staff Wi-Fi (own devices), Visitors and contractors" in result.stdout
+    assert "the action 'seen' and no act" in result.stdout
 
 
 @pytest.fixture

@@ -5,11 +5,23 @@ Loaded after ClauseWarden's addon, so it sees only what ClauseWarden let through
 """
 
 from mitmproxy import ctx, http
+from mitmproxy.proxy import server_hooks
 
 
 class MapUpstream:
     def load(self, loader):  # type: ignore[no-untyped-def]
         loader.add_option("map_upstream", str, "", "host:port that receives every request")
+        loader.add_option(
+            "map_tunnels", str, "", "host:port that every tunnel (CONNECT not decrypted) reaches"
+        )
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """A tunnel the proxy does not open goes to the local TLS server, never the internet."""
+        target = ctx.options.map_tunnels
+        address = data.server.address
+        if target and address is not None and address[0] != "127.0.0.1":
+            host, _, port = target.rpartition(":")
+            data.server.address = (host, int(port))
 
     def request(self, flow: http.HTTPFlow) -> None:
         target = ctx.options.map_upstream

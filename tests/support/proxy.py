@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,10 +127,13 @@ def start_proxy(
     extra: Sequence[str] | None = None,
     service: tuple[str, Path] | None = None,
     args: Sequence[str] = (),
+    inside: Callable[[Sequence[str]], list[str]] | None = None,
+    listening: Callable[[int, "subprocess.Popen[bytes]"], None] | None = None,
 ) -> Proxy:
     """`clausewarden proxy` on a free port, its files in `folder`. `now` fixes its clock (None:
     the real one); `extra` are mitmproxy `--set` options; `service` is (URL, token file); `args`
-    are further command-line arguments as an admin types them."""
+    are further command-line arguments as an admin types them; `inside` wraps the command (run in
+    a network namespace, netns.py) and `listening(port, process)` then waits for its port."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     command = [
@@ -156,9 +159,11 @@ def start_proxy(
         command += ["--set", option]
     command += list(args)
     log = (folder / "proxy.log").open("ab")
+    if inside is not None:
+        command = inside(command)
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        wait_for_port(port, process, timeout=60)
+        (listening or (lambda p, proc: wait_for_port(p, proc, timeout=60)))(port, process)
     except BaseException:
         stop(process)  # never leave a proxy behind a failed test
         raise

@@ -2,7 +2,7 @@
 the form's token, a report posted with it, and the reports a real service kept."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,14 +52,17 @@ def stored_reports(service: Service) -> list[dict[str, object]]:
 
 
 @contextmanager
-def proxy_with_service(folder: Path, upstream_port: int) -> Iterator[tuple[Proxy, Service]]:
-    """A real proxy relaying to a real service (its sensor `proxy`), its files in `folder`."""
+def proxy_with_service(
+    folder: Path, upstream_port: int, config: Path | None = None, extra: Sequence[str] = ()
+) -> Iterator[tuple[Proxy, Service]]:
+    """A real proxy relaying to a real service (its sensor `proxy`), its files in `folder`;
+    `config` the configuration folder of both, `extra` more mitmproxy `--set` options."""
     (folder / "service").mkdir()
-    service = Service(folder / "service", sensor="proxy")
+    service = Service(folder / "service", sensor="proxy", config=config)
     service.start()
     try:
         running = start_proxy(
-            folder, upstream_port, None, recent_working_time(), FAST,
+            folder, upstream_port, config, recent_working_time(), [*FAST, *extra],
             (service.url, service.token_file),
         )  # fmt: skip
     except BaseException:

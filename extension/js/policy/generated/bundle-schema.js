@@ -504,7 +504,8 @@ export const BUNDLE_SCHEMA = {
               "message",
               "reference",
               "connect",
-              "subresource"
+              "subresource",
+              "seen"
             ],
             "type": "string"
           },
@@ -1000,7 +1001,8 @@ export const BUNDLE_SCHEMA = {
                   "message",
                   "reference",
                   "connect",
-                  "subresource"
+                  "subresource",
+                  "seen"
                 ],
                 "type": "string"
               },
@@ -1147,7 +1149,8 @@ export const BUNDLE_SCHEMA = {
               "message",
               "reference",
               "connect",
-              "subresource"
+              "subresource",
+              "seen"
             ],
             "type": "string"
           },
