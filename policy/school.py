@@ -19,6 +19,7 @@ from policy.config import (
 )
 from policy.errors import ConfigError, Problem
 from policy.hosts import registrable_domain
+from policy.reasons import reason_problems
 from policy.yamlsource import LocatedYaml
 
 
@@ -193,6 +194,7 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                     ("accounts", i, "expires_on"), "expires before it was approved"
                 )
             )
+    problems += reason_problems(config.policy, config.settings, located["settings.yaml"])
     return problems
 
 
