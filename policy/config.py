@@ -379,15 +379,17 @@ ReasonRoute = Literal["continue", "tell"]
 Tell the Headteacher form opens instead, with the platform and the reason's report kind chosen."""
 
 
+def _page_views_only() -> dict[ReasonAct, ReasonRoute]:
+    return {"browse": "continue"}
+
+
 class ContinueReason(Strict):
     id: Identifier
     label: str = Field(min_length=1)
     clause: ClauseId | None = None
     """The clause the reason rests on, where it names one: what that clause's own words allow is
     checked against `acts` (policy/reasons.py)."""
-    acts: dict[ReasonAct, ReasonRoute] = Field(
-        default_factory=lambda: {"browse": "continue"}, min_length=1
-    )
+    acts: dict[ReasonAct, ReasonRoute] = Field(default_factory=_page_views_only, min_length=1)
     """For which kinds of request the reason is offered, and what choosing it does. A reason that
     names no kind is offered on page views only."""
     tell: str | None = None

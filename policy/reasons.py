@@ -43,7 +43,9 @@ def kind_of(action: str, acts: Iterable[str]) -> str:
     return action if action in set(acts) else PAGE_VIEW
 
 
-def reasons_for(reasons: Iterable[Mapping[str, Any]], kind: str, route: str) -> list[dict[str, str]]:
+def reasons_for(
+    reasons: Iterable[Mapping[str, Any]], kind: str, route: str
+) -> list[dict[str, str]]:
     """The reasons offered for `kind` that `route` (continue or tell), in the settings' order."""
     out = []
     for reason in reasons:
@@ -76,7 +78,7 @@ def reason_problems(
                 problems.append(
                     located.problem(
                         (*where, "acts", act),
-                        f"no reason can send a {act}: clause {never[0]} says \"{never[1]}\"; "
+                        f'no reason can send a {act}: clause {never[0]} says "{never[1]}"; '
                         f"leave {act} out",
                     )
                 )
@@ -87,9 +89,8 @@ def reason_problems(
                     located.problem(
                         (*where, "acts", act),
                         f"a reason resting on clause {reason.clause} cannot send a {act}: the "
-                        f"clause says \"{duty}\"; write `{act}: tell` (the act stays unsent and "
+                        f'clause says "{duty}"; write `{act}: tell` (the act stays unsent and '
                         "Tell the Headteacher opens)",
                     )
                 )
     return problems
-

@@ -1,9 +1,11 @@
 """Tell the Headteacher (clauses 8.1, 8.4, 5.3, 11.3.7): the form on the proxy's own host.
 
-`http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform; the warning page and
-the page of what this device recorded today link it). A member of staff writes what happened, on
-which platform, their own name and how to reach them; the proxy relays it at once to the service
-(`POST /api/v1/staff-reports`, its sensor token) and shows the reference the service gave it.
+`http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform, `?kind=<kind>` what it
+is about; the warning page and the page of what this device recorded today link it, and a reason
+that tells the Headteacher instead of sending a held act leads to it with both). A member of
+staff writes what happened, on which platform, their own name and how to reach them; the proxy
+relays it at once to the service (`POST /api/v1/staff-reports`, its sensor token) and shows the
+reference the service gave it.
 
 - The one place a name enters ClauseWarden, typed on purpose, and the form says so. Nothing of it
   is written to the outbox, the proxy's log or any file: the proxy keeps no queue of reports. If
@@ -75,7 +77,11 @@ async def serve(
     now = shared.now().timestamp()
     if not post:
         chosen = request.query.get("platform", "")
-        values = {"platform": chosen if chosen in policy.platforms else ""}
+        kind = request.query.get("kind", "")
+        values = {
+            "platform": chosen if chosen in policy.platforms else "",
+            "kind": kind if kind in KINDS else "",
+        }
         return _form(200, policy, shared, tag, values)
     form = request.urlencoded_form
     values = {name: form.get(name, "") for name in ("kind", "platform", *TEXT_LIMITS)}
