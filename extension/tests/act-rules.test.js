@@ -305,6 +305,13 @@ test("a form posted as a page is held and the tab shown the warning page for the
   assert.equal(state.heading, "Your message on Facebook was not sent");
   assert.equal(state.held, true);
   assert.ok(state.next_step);
+  // The safeguarding reason (8.4) is a route to the Headteacher: the page goes to the Tell form,
+  // nothing opens, and the answer is recorded as going back.
+  const warningPage = { frameId: 0, tab: { id: 7 }, url: `chrome-extension://clausewarden/warning.html#${SEND.url}` };
+  const told = await w.answer({ what: "continue", ticket: state.ticket, reason: "safeguarding" }, warningPage);
+  assert.deepEqual(told, { tell: "chrome-extension://clausewarden/tell.html?platform=facebook&kind=safeguarding" });
+  assert.deepEqual((await events(ext)).map((e) => [e.response, e.held]), [["none", true], ["went_back", true]]);
+  assert.ok((await ext.session.get([ACTS_KEY]))[ACTS_KEY].some((h) => h.platform === "facebook"));
 });
 
 test("continue on a page's warning opens the platform's pages, never its acts: a message is still held", async () => {
