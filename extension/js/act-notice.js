@@ -53,9 +53,15 @@
   async function show() {
     const state = await ask({ what: "held" });
     if (!state || !state.ticket) return;
+    // The same act held again while its notice is still up (a page's script retrying): keep that
+    // notice, and whatever the member of staff has chosen in it (its ticket still answers). A
+    // different act gets its own notice. Kept in this script's own world, out of the page's reach.
+    const shown = globalThis.__clausewardenNotice;
+    if (shown && shown.host.isConnected && shown.heading === state.heading) return;
     remove();
     const { ticket } = state;
     const host = el("div", null, { id: HOST_ID });
+    globalThis.__clausewardenNotice = { host, heading: state.heading };
     const root = host.attachShadow({ mode: "open" });
     root.append(el("style", CSS));
     const box = el("section", null, {
@@ -131,6 +137,7 @@
         }
         const answer = await ask({ what: "held-continue", ticket, reason }).catch((err) => ({ error: String(err) }));
         if (answer && answer.continued) {
+          globalThis.__clausewardenNotice = null; // answered: the next hold gets its own notice
           box.replaceChildren(
             el("p", state.school, { class: "school" }),
             el("h1", `${name} is open for ${answer.minutes} minutes`, { id: "cw-heading", tabindex: "-1" }),
@@ -166,7 +173,8 @@
           if (!event.isTrusted) return;
           const answer = await ask({ what: "held-continue", ticket, reason: r.id }).catch((err) => ({ error: String(err) }));
           if (answer && answer.told) {
-            box.replaceChildren(
+            globalThis.__clausewardenNotice = null; // answered: the next hold gets its own notice
+          box.replaceChildren(
               el("p", state.school, { class: "school" }),
               el("h1", `Your ${state.act} was not sent`, { id: "cw-heading", tabindex: "-1" }),
               el("p", "The form to tell the Headteacher is open in a new tab, with the platform chosen.", { id: "cw-told" }),
