@@ -18,7 +18,7 @@ from pydantic import (
 
 from policy import ids
 from policy.errors import ConfigError, Problem
-from policy.staff_report import RecipientRole, ReportKind
+from policy.staff_report import KINDS, RecipientRole, ReportKind
 from policy.vocabulary import Action, Category, EndpointAction, Outcome, PrivacyLevel
 from policy.yamlsource import LocatedYaml, parse_yaml
 
@@ -403,9 +403,45 @@ class AccountsFile(Strict):
 # settings.yaml -------------------------------------------------------------------------------
 
 
+ReasonAct = Literal["browse", "post", "message", "reference", "connect"]
+"""What a reason can be given for: opening a page (browse) or sending one kind of act."""
+REASON_ACTS: tuple[str, ...] = get_args(ReasonAct)
+
+ReasonRoute = Literal["continue", "tell"]
+"""continue: the request goes through (an allowance for that kind); tell: it stays unsent and the
+Tell the Headteacher form opens instead, with the platform and the reason's report kind chosen."""
+
+
+def _page_views_only() -> dict[ReasonAct, ReasonRoute]:
+    return {"browse": "continue"}
+
+
 class ContinueReason(Strict):
     id: Identifier
     label: str = Field(min_length=1)
+    clause: ClauseId | None = None
+    """The clause the reason rests on, where it names one: what that clause's own words allow is
+    checked against `acts` (policy/reasons.py)."""
+    acts: dict[ReasonAct, ReasonRoute] = Field(default_factory=_page_views_only, min_length=1)
+    """For which kinds of request the reason is offered, and what choosing it does. A reason that
+    names no kind is offered on page views only."""
+    tell: str | None = None
+    """The Tell the Headteacher form's "what is it about" (policy.staff_report.KINDS) that a
+    `tell` route opens it with."""
+
+    @model_validator(mode="after")
+    def _tell_is_named(self) -> "ContinueReason":
+        routes_to_tell = "tell" in self.acts.values()
+        if routes_to_tell and self.tell is None:
+            raise ValueError(
+                "a reason that opens Tell the Headteacher needs `tell:`, what the report is "
+                f"about ({', '.join(KINDS)})"
+            )
+        if self.tell is not None and self.tell not in KINDS:
+            raise ValueError(f"tell: {self.tell!r} is not one of {', '.join(KINDS)}")
+        if self.tell is not None and not routes_to_tell:
+            raise ValueError("`tell:` is only for a reason with an act that says `tell`")
+        return self
 
 
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]

@@ -14,8 +14,11 @@ The rules (the proxy's, which the extension follows too):
   and the warning waits for the next page of that platform (HELD_NOTICE_SECONDS); another site's
   script forging it gets the 403 only (it must not tell staff they sent something);
 - Continue on a page's warning lets that platform's pages open for the allowance; only Continue
-  on a held act opens acts on that platform (then the act, sent again, goes through: the
-  `continued` event stands for it, nothing more is recorded);
+  on a held act opens acts on that platform, and only that kind of act (then the act, sent
+  again, goes through: the `continued` event stands for it, nothing more is recorded); any other
+  kind is held and warned on its own, with its own clause and its own event;
+- a reason that tells the Headteacher instead (policy.warning.tell_instead) opens nothing: the act
+  stays unsent, Go back is recorded, and the sensor opens Tell the Headteacher;
 - a prefetch or prerender is never warned nor recorded: one of a page that would be warned is
   declined, so the page is asked for again, and warned, when it is opened;
 - a secure connection tunnelled without decrypting (policy.tunnel: staff's own devices, visitors)
@@ -25,7 +28,7 @@ The rules (the proxy's, which the extension follows too):
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -39,6 +42,7 @@ from policy.warning import (
     continue_accepted,
     continue_offered,
     going_back_recorded,
+    tell_instead,
 )
 
 TICKET_SECONDS = 1800
@@ -55,7 +59,8 @@ connections to one platform while it is used: 15 minutes of use is one record)."
 
 
 def allowance_seconds(settings: Mapping[str, Any]) -> int:
-    """How long Continue lets a platform open (pages; acts too after a held act's Continue)."""
+    """How long Continue lets a platform open (pages; that kind of act too after a held act's
+    Continue)."""
     return int(settings["allowance_minutes"]) * 60
 
 
@@ -100,7 +105,8 @@ class Device:
     """What the sensor keeps about this device on this platform (times: epoch seconds)."""
 
     pages_allowed_until: float | None = None  # Continue on a page's (or held act's) warning
-    acts_allowed_until: float | None = None  # Continue on a held act's warning
+    acts_allowed_until: Mapping[str, float] = field(default_factory=dict)
+    """By kind of act (post, message, ...): Continue on a held act of that kind's warning."""
     pending_held_at: float | None = None  # a held act whose warning was not shown yet
 
 
@@ -147,8 +153,8 @@ def respond(decision: Decision, request: Request, device: Device, now: float) ->
     if request.prefetch:
         return Response(request="decline_prefetch" if warned and not pages_allowed else "forward")
     held = act_held(decision)
-    if held and offered and _until(device.acts_allowed_until, now):
-        return Response(request="forward")  # Continue opened acts: `continued` stands for it
+    if held and offered and _until(device.acts_allowed_until.get(decision.action), now):
+        return Response(request="forward")  # Continue opened this act: `continued` stands for it
     ticket = int(now) + TICKET_SECONDS
     if request.navigation and not held and _pending(device, now):
         # the held act's warning, on this next page (the act was recorded when it was held)
@@ -194,9 +200,11 @@ class Answer:
     """What the warning page's Continue or Go back does (JSON: `contract()`)."""
 
     accepted: bool  # Continue with this reason goes through (Go back always does)
-    record: bool  # record `continued` (with the reason) or `went_back`
+    record: bool  # record `continued` (with the reason) or `went_back` (Go back, or `tell`)
     pages_allowed_until: int | None = None  # the platform's pages open until then
-    acts_allowed_until: int | None = None  # and its acts, after Continue on a held act
+    acts_allowed_until: int | None = None  # and `act`, after Continue on a held act
+    act: str | None = None  # the one kind of act `acts_allowed_until` opens
+    tell: str | None = None  # not sent: open Tell the Headteacher about this (a report kind)
 
     def contract(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -205,15 +213,22 @@ class Answer:
 def answer_continue(
     bundle: Mapping[str, Any], decision: Decision, reason: str, *, held: bool, now: float
 ) -> Answer:
-    """Continue with `reason` on the warning about `decision` (`held`: about a held act)."""
+    """Continue with `reason` on the warning about `decision` (`held`: about a held act). A
+    reason that tells the Headteacher instead opens nothing: it is answered as Go back is, and
+    the sensor opens the Tell form about `tell`."""
+    told = tell_instead(bundle, decision, reason)
+    if told is not None:
+        return Answer(accepted=False, record=going_back_recorded(decision), tell=told)
     if not continue_accepted(bundle, decision, reason):
         return Answer(accepted=False, record=False)
     until = int(now + allowance_seconds(bundle["settings"]))
+    opens_act = held and act_held(decision)
     return Answer(
         accepted=True,
         record=True,
         pages_allowed_until=until,
-        acts_allowed_until=until if held else None,
+        acts_allowed_until=until if opens_act else None,
+        act=decision.action if opens_act else None,
     )
 
 

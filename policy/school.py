@@ -21,6 +21,7 @@ from policy.config import (
 )
 from policy.errors import ConfigError, Problem
 from policy.hosts import registrable_domain
+from policy.reasons import reason_problems
 from policy.staff_report import CLAUSE_OF, HEADTEACHER, ROLE_KINDS, ROLE_NAMES
 from policy.yamlsource import LocatedYaml
 
@@ -249,6 +250,7 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                     ("accounts", i, "expires_on"), "expires before it was approved"
                 )
             )
+    problems += reason_problems(config.policy, config.settings, located["settings.yaml"])
     return problems
 
 

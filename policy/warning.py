@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from policy.facts import Decision
+from policy.reasons import kind_of, reasons_for
 from policy.vocabulary import EndpointAction
 
 WARNING_OUTCOMES = ("warn", "block")
@@ -26,6 +27,15 @@ ACT_NOUNS = {
 }
 """What the warning calls each act: "Your message on LinkedIn was not sent"."""
 
+NOT_RECORDED = (
+    "Not recorded: the address of the page, anything you wrote or read, your device's address, "
+    "or your account. That is the school's promise in its privacy notice and its data "
+    "protection impact assessment (DPIA), not clause 9 of the policy: clause 9 keeps the "
+    "school's right to monitor more."
+)
+"""What an event never holds, and whose promise that is (clause 9 disclaims privacy, so it
+cannot be cited for it)."""
+
 Seen = Literal[
     "nothing", "warning_page", "blocked_page", "next_page_warning", "next_page_blocked", "refused"
 ]
@@ -34,7 +44,8 @@ SEEN: tuple[str, ...] = get_args(Seen)
 
 def act_held(decision: Decision) -> bool:
     """A warned or blocked act is held: it is not sent, and the member of staff sees the clause
-    (Continue, where the rule offers it, opens acts on that platform; then the act goes through).
+    (Continue, where the rule offers it, opens that kind of act on that platform; then the act
+    goes through).
     """
     return decision.outcome in WARNING_OUTCOMES and decision.action in ACTS
 
@@ -61,8 +72,31 @@ def continue_offered(decision: Decision) -> bool:
 
 
 def continue_accepted(bundle: Mapping[str, Any], decision: Decision, reason: str) -> bool:
-    """Continue goes through only where it is offered and with one of the reasons offered."""
-    return continue_offered(decision) and reason in _reason_ids(bundle)
+    """Continue goes through only where it is offered and with one of the reasons that continue
+    this kind of request (a page view, or this act)."""
+    return continue_offered(decision) and any(r["id"] == reason for r in reasons(bundle, decision))
+
+
+def reasons(bundle: Mapping[str, Any], decision: Decision) -> list[dict[str, str]]:
+    """The reasons that continue `decision`'s kind of request ({id, label}), where Continue is
+    offered at all."""
+    if not continue_offered(decision):
+        return []
+    return reasons_for(_continue_reasons(bundle), kind_of(decision.action, ACTS), "continue")
+
+
+def tell_reasons(bundle: Mapping[str, Any], decision: Decision) -> list[dict[str, str]]:
+    """The reasons that, for `decision`'s kind of request, leave it unsent and open Tell the
+    Headteacher instead ({id, label, tell}: `tell` is what the report is about)."""
+    if not continue_offered(decision):
+        return []
+    return reasons_for(_continue_reasons(bundle), kind_of(decision.action, ACTS), "tell")
+
+
+def tell_instead(bundle: Mapping[str, Any], decision: Decision, reason: str) -> str | None:
+    """What the report is about (policy.staff_report.KINDS) when `reason` is one that tells the
+    Headteacher instead of sending `decision`'s request; None for any other reason."""
+    return next((r["tell"] for r in tell_reasons(bundle, decision) if r["id"] == reason), None)
 
 
 def going_back_recorded(decision: Decision) -> bool:
@@ -94,7 +128,8 @@ def warning_content(
     sensor held the act (`act_held`): the page then says the act was not sent, and what next.
     """
     settings = bundle["settings"]
-    offered = continue_offered(decision)
+    continuing = reasons(bundle, decision)
+    offered = bool(continuing)
     name = _platform_name(bundle, decision.platform)
     blocked = decision.outcome == "block"
     minutes = int(settings["allowance_minutes"])
@@ -105,8 +140,8 @@ def warning_content(
         if offered:
             next_step = (
                 f"If it is school business, choose the reason below and continue, then send it "
-                f"again: for {minutes} minutes what you send on {name} from this device goes "
-                "through."
+                f"again: for {minutes} minutes each {act} you send on {name} from this device "
+                "goes through (anything else you send is warned on its own)."
             )
         elif blocked:
             next_step = f"The school's policy does not permit this on {name}; it cannot be sent."
@@ -128,18 +163,18 @@ def warning_content(
         "reason": decision.reason.replace(f" (rule {decision.rule})", ""),  # no id for staff
         "clauses": _clause_texts(bundle, decision.clauses),
         "allow_continue": offered,
-        "reasons": [{"id": r["id"], "label": r["label"]} for r in settings["continue_reasons"]]
-        if offered
-        else [],
+        "reasons": continuing,
+        "tell_reasons": tell_reasons(bundle, decision),
         "allowance_minutes": minutes,
         "granularity": int(settings["event_time_granularity_minutes"]),
+        "not_recorded": NOT_RECORDED,
         "account_seen": account_seen,
         "return_to": safe_return_path(return_to),
     }
 
 
-def _reason_ids(bundle: Mapping[str, Any]) -> set[str]:
-    return {r["id"] for r in bundle["settings"]["continue_reasons"]}
+def _continue_reasons(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(bundle["settings"]["continue_reasons"])
 
 
 def _platform_name(bundle: Mapping[str, Any], platform: str | None) -> str:

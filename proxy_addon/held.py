@@ -1,6 +1,7 @@
 """Held acts: a warned or blocked act (a post, message, reference, friend request) that the proxy
 did not send, kept in memory until the member of staff has seen its warning and answered it, and
-the acts Continue opened.
+the acts Continue opened (each kind of act on its own: Continue on a held message opens messages,
+never friend requests).
 
 Kept per device (its tag: an HMAC of the client address, never the address itself) and
 platform, in this process's memory only, short-lived and bounded: the held act's Decision (the
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from policy.facts import Decision
 from policy.respond import HELD_NOTICE_SECONDS
+from policy.warning import ACTS
 
 MAX_ENTRIES = 10_000
 """At most this many held acts and as many act allowances (the oldest go first)."""
@@ -36,7 +38,7 @@ class HeldActs:
         self.max_entries = max_entries
         self._acts: OrderedDict[str, HeldAct] = OrderedDict()  # by id, oldest first
         self._latest: dict[tuple[str, str], str] = {}  # (tag, platform) -> id of the latest
-        self._allowed: OrderedDict[tuple[str, str], float] = OrderedDict()  # -> until
+        self._allowed: OrderedDict[tuple[str, str, str], float] = OrderedDict()  # -> until
 
     def hold(self, tag: str, platform: str, decision: Decision, now: float) -> HeldAct:
         """Keep a held act; it replaces an earlier one of this device and platform not yet shown."""
@@ -83,21 +85,28 @@ class HeldActs:
         self._acts[act.id] = act
         self._latest.setdefault((act.tag, act.platform), act.id)
 
-    def allow_acts(self, tag: str, platform: str, until: float) -> None:
-        """Continue opened acts on this platform from this device until `until`."""
-        self._allowed[(tag, platform)] = until
-        self._allowed.move_to_end((tag, platform))
+    def allow_acts(self, tag: str, platform: str, act: str, until: float) -> None:
+        """Continue opened this kind of act on this platform from this device until `until`."""
+        key = (tag, platform, act)
+        self._allowed[key] = max(until, self._allowed.get(key, until))
+        self._allowed.move_to_end(key)
         while len(self._allowed) > self.max_entries:
             self._allowed.popitem(last=False)
 
-    def acts_allowed_until(self, tag: str, platform: str, now: float) -> float | None:
-        """Until when Continue opened acts on this platform from this device (None: never, or
-        no longer)."""
-        until = self._allowed.get((tag, platform))
-        if until is not None and now >= until:
-            del self._allowed[(tag, platform)]
-            return None
-        return until
+    def acts_allowed_until(self, tag: str, platform: str, now: float) -> dict[str, float]:
+        """Until when Continue opened each kind of act on this platform from this device (the
+        kinds never opened, or no longer, are left out)."""
+        out: dict[str, float] = {}
+        for act in ACTS:
+            key = (tag, platform, act)
+            until = self._allowed.get(key)
+            if until is None:
+                continue
+            if now >= until:
+                del self._allowed[key]
+            else:
+                out[act] = until
+        return out
 
     def __len__(self) -> int:
         return len(self._acts)

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from mitmproxy import http
 
@@ -193,7 +194,10 @@ class OwnPages:
             "logged.",
             "When a page needs a warning, an anonymised event is recorded: the time, rounded; "
             "the platform; the kind of action; the clause; and your choice. Never the page's "
-            "address, what you wrote or read, your device's address or your account (clause 9).",
+            "address, what you wrote or read, your device's address or your account: that is "
+            "the school's promise in its privacy notice and its data protection impact "
+            "assessment (DPIA), not clause 9 of the policy, which keeps the school's right to "
+            "monitor more.",
             f"Device pseudonyms: {level}. 'daily' changes every day and cannot be linked "
             "back afterwards; 'none' records no device at all.",
         )
@@ -246,6 +250,8 @@ class OwnPages:
         answer = answer_continue(
             policy.bundle, decision, reason, held=held is not None, now=visit.now
         )
+        if answer.tell is not None:
+            return await self._tell_instead(asked, decision, held, answer.tell, answer.record)
         if not answer.accepted or answer.pages_allowed_until is None:
             if held is not None:  # not answered after all: the page can still be answered
                 self.held.hold_again(held)
@@ -257,8 +263,11 @@ class OwnPages:
                 self.held.hold_again(held)
             return _expired(asked.school)
         self.recorder.record(policy, decision, visit, "continued", reason, held=held is not None)
-        if answer.acts_allowed_until is not None:  # on any of the platform's hosts
-            self.held.allow_acts(visit.tag, asked.platform.id, answer.acts_allowed_until)
+        if answer.acts_allowed_until is not None and answer.act is not None:
+            # that kind of act only, on any of the platform's hosts
+            self.held.allow_acts(
+                visit.tag, asked.platform.id, answer.act, answer.acts_allowed_until
+            )
         token = allowance.sign(
             self.shared.secret, "allow", asked.platform.id, visit.tag, answer.pages_allowed_until
         )
@@ -272,6 +281,31 @@ class OwnPages:
                 "Cache-Control": "no-store",
                 "Set-Cookie": f"{allowance.COOKIE}={token}; Path=/; Max-Age={seconds}; "
                 f"HttpOnly; SameSite=Lax{secure}",
+            },
+        )
+
+    async def _tell_instead(
+        self, asked: Asked, decision: Decision, held: HeldAct | None, kind: str, record: bool
+    ) -> http.Response:
+        """A reason that tells the Headteacher instead (8.1, 8.4; 11.3.6 on a post): nothing is
+        sent or opened, the answer is recorded as Go back is, and the page goes to the Tell form
+        on the proxy's own host with the platform and what it is about chosen."""
+        if not await self._use_ticket(asked):
+            if held is not None:
+                self.held.hold_again(held)
+            return _expired(asked.school)
+        if record:
+            self.recorder.record(
+                asked.policy, decision, asked.visit, "went_back", held=held is not None
+            )
+        query = urlencode({"platform": asked.platform.id, "kind": kind})
+        return http.Response.make(
+            303,
+            b"",
+            {
+                "Location": f"{asked.flow.request.scheme}://{PAGES_HOST}/{TELL_PATH}?{query}",
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
             },
         )
 

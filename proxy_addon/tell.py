@@ -1,10 +1,12 @@
 """Tell the Headteacher (clauses 8.1, 8.4, 10.2, 11.3.7), or the line manager or the senior team
 (5.3, 12.3): the form on the proxy's own host.
 
-`http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform; the warning page and
-the page of what this device recorded today link it). A member of staff writes what happened, on
-which platform, their own name and how to reach them, and chooses who receives it among the
-recipients the bundle offers (policy.staff_report: the form says who receives what); the proxy
+`http://clausewarden.internal/tell` (`?platform=<id>` preselects a platform, `?kind=<kind>` what it
+is about; the warning page and the page of what this device recorded today link it, and a reason
+that tells the Headteacher instead of sending a held act leads to it with both). A member of
+staff writes what happened, on which platform, their own name and how to reach them, and chooses
+who receives it among the recipients the bundle offers (policy.staff_report: the form says who
+receives what); the proxy
 relays it at once to the service (`POST /api/v1/staff-reports`, its sensor token) and shows the
 reference the service gave it.
 
@@ -86,7 +88,11 @@ async def serve(
     now = shared.now().timestamp()
     if not post:
         chosen = request.query.get("platform", "")
-        values = {"platform": chosen if chosen in policy.platforms else ""}
+        kind = request.query.get("kind", "")
+        values = {
+            "platform": chosen if chosen in policy.platforms else "",
+            "kind": kind if kind in KINDS else "",
+        }
         return _form(200, policy, shared, tag, values)
     form = request.urlencoded_form
     offered = bundle_recipients(policy.bundle)

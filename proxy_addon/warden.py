@@ -6,8 +6,9 @@ is held: never sent upstream. Posted as a form by the page itself (a top-level n
 mbasic.facebook.com does) it gets the warning page at once; sent by the page's own script it gets
 a 403 naming the clause (JSON where the script accepts JSON) and the member of staff sees the
 warning on their next page of that platform within a few minutes (proxy_addon.held). Continue
-there opens acts on that platform from that device for the allowance period: the act, sent again,
-then goes through (the `continued` event stands for it).
+there opens that kind of act on that platform from that device for the allowance period: the act,
+sent again, then goes through (the `continued` event stands for it); any other kind of act is held
+and warned on its own.
 
 A device whose secure connections are tunnelled, never decrypted (staff's own devices, visitors:
 policy.tunnel) is recorded as `seen` when the name it connects to is a platform's page host, at
@@ -303,7 +304,8 @@ class Warden:
             held=held is not None,
         )
         expires = response.ticket_expires or int(visit.now)
-        return page.html_response(
+        pages = f"{flow.request.scheme}://{PAGES_HOST}"
+        answer = page.html_response(
             403 if content["blocked"] else 200,
             "warning.html",
             **content,
@@ -311,8 +313,11 @@ class Warden:
             held_id=held.id if held is not None else "",
             next_page=next_page,
             injection=bool(self.shared.injections),
-            pages=f"{flow.request.scheme}://{PAGES_HOST}",
+            pages=pages,
         )
+        if content["tell_reasons"]:
+            page.forms_may_lead_to(answer, pages)
+        return answer
 
 
 def _referring_path(flow: http.HTTPFlow) -> str:

@@ -127,7 +127,16 @@ EVENT_NEVER = [
     "the device's IP address or name, or any name of a person",
     "a personal account id or user name on the platform",
     "anything typed (continuing asks for a reason from a fixed list, never free text)",
+    "that a member of staff chose to tell the Headteacher instead of sending an act (clauses "
+    "8.1, 8.4, 11.3.6): that answer is recorded as going back, and the report never joins the "
+    "events",
 ]
+PROMISE = (
+    "These limits are the school's promise, made in this notice and its data protection impact "
+    "assessment. They are not in clause 9 of the policy, which keeps the school's right to "
+    "monitor more; the warning pages say so."
+)
+"""Whose promise the limits are: the warning pages' "Not recorded" cites this, not clause 9."""
 
 
 def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
@@ -159,6 +168,7 @@ def privacy_context(school: SchoolConfig, settings: Any) -> dict[str, Any]:
         "granularity": settings.event_time_granularity_minutes,
         "holds": EVENT_HOLDS,
         "never": EVENT_NEVER,
+        "promise": PROMISE,
         "threat_model": THREAT_MODEL,
         "safeguards": SAFEGUARDS,
     }
@@ -224,6 +234,8 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "Never held:",
         "",
         *[f"- {item}" for item in c["never"]],
+        "",
+        c["promise"],
         "",
         "## 4. Pseudonyms and re-identification",
         "",

@@ -73,7 +73,12 @@ def generate(
     weights = [PLATFORM_WEIGHTS[p] for p in names]
     hours = list(HOUR_WEIGHTS)
     hour_weights = list(HOUR_WEIGHTS.values())
-    reasons = [r.id for r in school.settings.settings.continue_reasons]
+    # the sample's events are page views: the reasons that continue one
+    reasons = [
+        r.id
+        for r in school.settings.settings.continue_reasons
+        if r.acts.get("browse") == "continue"
+    ]
     granularity = school.settings.settings.event_time_granularity_minutes
     out: list[dict[str, Any]] = []
     for day in _term_days(school, today, days):

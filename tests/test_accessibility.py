@@ -397,6 +397,8 @@ def test_a_held_messages_warning_page_meets_wcag_2_2_aa(proxied):
     page.get_by_role("button", name="Send").click()
     page.wait_for_load_state()
     assert "not sent" in page.get_by_role("heading", level=1).inner_text()
+    # with the reasons that tell the Headteacher instead, as buttons of their own (issue 17)
+    assert page.get_by_role("button", name="Reporting a safeguarding concern (clause 8.4)").count()
     _check(page, "a held message's warning page", "proxy-held")
     page.close()
 
@@ -422,7 +424,8 @@ def test_each_of_the_proxys_own_pages_meets_wcag_2_2_aa(proxied, url, status):
 
 def test_tell_the_headteacher_and_its_sent_page_meet_wcag_2_2_aa(proxied):
     page = proxied.new_page()
-    page.goto("http://clausewarden.internal/tell?platform=facebook")
+    page.goto("http://clausewarden.internal/tell?platform=facebook&kind=contact")
+    assert page.locator("#kind-contact").is_checked()  # chosen by a held act's 8.1 reason
     _check(page, "the proxy's Tell the Headteacher form", "proxy-tell")
     page.locator("#send").click()  # nothing filled in: the proxy says what to fix
     page.wait_for_load_state()
@@ -505,10 +508,32 @@ def test_the_extensions_warning_page_meets_wcag_2_2_aa(extension):
     page.close()
 
 
+def test_the_extensions_warning_page_for_a_held_message_meets_wcag_2_2_aa(extension):
+    context, base = extension
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#continue")
+    page.check("input[value='teaching-resource']")
+    page.click("#continue")
+    page.wait_for_url("https://www.facebook.com/")
+    page.evaluate(  # a message form posted by the page (as mbasic.facebook.com does)
+        "() => { const f = document.createElement('form'); f.method = 'post'; "
+        "f.action = '/messages/send/'; document.body.append(f); f.submit(); }"
+    )
+    page.wait_for_selector("#tell-reasons button")
+    assert page.locator("h1").inner_text() == "Your message on Facebook was not sent"
+    _check(page, "the extension's warning page for a held message", "extension-held-message")
+    page.close()
+    # the allowance that Continue gave ends here: the other pages' checks start from none
+    context.service_workers[0].evaluate(
+        "chrome.storage.session.clear().then(() => clausewarden.refreshRules())"
+    )
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        "tell.html?platform=facebook",
+        "tell.html?platform=facebook&kind=contact",
         "options.html",
         "warning.html#https://www.facebook.com/",  # opened on its own: "This warning has expired"
     ],

@@ -381,3 +381,60 @@ def test_an_endpoint_claiming_another_platforms_host_cannot_match_on_a_body(conf
     assert problem.field is not None and problem.field.endswith(".hosts[0]")
     assert problem.line == line
     assert "'i.instagram.com' is another platform's host" in problem.message
+
+
+REPORT_CONTACT_ACTS = (
+    "      acts: {browse: continue, post: tell, message: tell, connect: tell}\n      tell: contact"
+)
+
+
+def test_a_reason_resting_on_8_1_that_would_send_a_message_is_refused_at_its_line(
+    config: Path,
+) -> None:
+    line = break_file(
+        config,
+        "settings.yaml",
+        REPORT_CONTACT_ACTS,
+        "      acts: {browse: continue, post: tell, message: continue, connect: tell}\n"
+        "      tell: contact",
+    )
+    problem = the_problem(config)
+    assert problem.file.endswith("settings.yaml") and problem.line == line
+    assert problem.field == "settings.continue_reasons[2].acts.message"
+    assert "clause 8.1" in problem.message and "You must not enter into any correspondence" in (
+        problem.message
+    )
+    assert "`message: tell`" in problem.message
+
+
+def test_a_reason_that_would_send_a_reference_is_refused_under_6_2(config: Path) -> None:
+    old = "      label: Other school business\n      acts: {browse: continue, "
+    line = break_file(config, "settings.yaml", old, old + "reference: continue, ") + 1
+    problem = the_problem(config)
+    assert (problem.line, problem.field) == (line, "settings.continue_reasons[5].acts.reference")
+    assert "clause 6.2" in problem.message and "never provide references" in problem.message
+
+
+def test_a_reason_that_opens_the_tell_form_must_say_what_about(config: Path) -> None:
+    line = break_file(
+        config,
+        "settings.yaml",
+        REPORT_CONTACT_ACTS,
+        REPORT_CONTACT_ACTS.replace("contact", "gossip"),
+    )
+    problem = the_problem(config)
+    assert problem.field == "settings.continue_reasons[2]" and line - 3 <= problem.line <= line
+    assert "'gossip' is not one of contact, safeguarding" in problem.message
+
+
+def test_a_reason_resting_on_a_clause_the_policy_lacks_is_refused(config: Path) -> None:
+    line = break_file(config, "settings.yaml", '      clause: "8.4"', '      clause: "8.9"')
+    problem = the_problem(config)
+    assert (problem.line, problem.field) == (line, "settings.continue_reasons[3].clause")
+    assert "clause 8.9 is not in policy.yaml" in problem.message
+
+
+def test_a_reason_naming_no_kinds_is_offered_on_page_views_only(config: Path) -> None:
+    break_file(config, "settings.yaml", "      acts: {browse: continue}\n", "")
+    reasons = load_config_dir(config).settings.settings.continue_reasons
+    assert reasons[0].id == "teaching-resource" and reasons[0].acts == {"browse": "continue"}

@@ -99,3 +99,12 @@ def test_the_vectors_cover_every_kind_of_response() -> None:
     answers = [a["expected"] for a in ANSWERS]
     assert {a["accepted"] for a in answers} == {True, False}
     assert any(a["acts_allowed_until"] is None and a["pages_allowed_until"] for a in answers)
+    assert {a["act"] for a in answers} == {None, "message"}
+    assert {a["tell"] for a in answers} >= {None, "contact", "other"}
+    # an allowance for one kind of act, and a request of another kind on the same platform
+    assert any(
+        c["device"]["acts_allowed_until"]
+        and c["decision"]["action"] not in c["device"]["acts_allowed_until"]
+        and c["response"]["request"] == "hold"
+        for c in CASES
+    )

@@ -13,6 +13,7 @@ from policy.warning import (
     act_held,
     continue_accepted,
     going_back_recorded,
+    tell_instead,
     warning_content,
     what_staff_see,
 )
@@ -54,6 +55,8 @@ def test_continue_and_go_back_follow_the_vector(case: dict[str, Any]) -> None:
     decision = decision_of(case["decision"])
     for reason, accepted in case["continue_accepted"].items():
         assert continue_accepted(BUNDLE, decision, reason) is accepted, reason
+    for reason, kind in case["tell_instead"].items():
+        assert tell_instead(BUNDLE, decision, reason) == kind, reason
     assert going_back_recorded(decision) is case["go_back_recorded"]
 
 
@@ -64,6 +67,25 @@ def test_the_vectors_cover_each_rule_both_ways() -> None:
     assert {c["account_seen"] for c in contents} == {True, False}
     assert {c["go_back_recorded"] for c in CASES} == {True, False}
     assert any(c["sensor"]["return_to"] != c["content"]["return_to"] for c in CASES)
+
+
+def test_the_vectors_cover_reasons_per_kind_of_act_and_the_routes_to_the_headteacher() -> None:
+    told = {kind for c in CASES for kind in c["tell_instead"].values()}
+    assert {"contact", "safeguarding", "other", None} <= told
+    # the 8.1 reason opens a page but never sends a message; ask-first only on a post
+    message = next(c for c in CASES if c["decision"].get("action") == "message")
+    assert message["continue_accepted"]["report-contact"] is False
+    page = next(c for c in CASES if c["content"]["allow_continue"] and not c["content"]["held"])
+    assert page["continue_accepted"]["report-contact"] is True
+    asked_first = {
+        c["decision"].get("action")
+        for c in CASES
+        if any(r["id"] == "ask-first" for r in c["content"]["tell_reasons"])
+    }
+    assert asked_first == {"post"}
+    # a reason that names no kinds (an older bundle) is offered on page views only
+    assert page["continue_accepted"]["named-no-kind"] is True
+    assert message["continue_accepted"]["named-no-kind"] is False
 
 
 @pytest.mark.parametrize("case", VECTORS["seen"], ids=[c["name"] for c in VECTORS["seen"]])

@@ -53,9 +53,15 @@
   async function show() {
     const state = await ask({ what: "held" });
     if (!state || !state.ticket) return;
+    // The same act held again while its notice is still up (a page's script retrying): keep that
+    // notice, and whatever the member of staff has chosen in it (its ticket still answers). A
+    // different act gets its own notice. Kept in this script's own world, out of the page's reach.
+    const shown = globalThis.__clausewardenNotice;
+    if (shown && shown.host.isConnected && shown.heading === state.heading) return;
     remove();
     const { ticket } = state;
     const host = el("div", null, { id: HOST_ID });
+    globalThis.__clausewardenNotice = { host, heading: state.heading };
     const root = host.attachShadow({ mode: "open" });
     root.append(el("style", CSS));
     const box = el("section", null, {
@@ -112,7 +118,7 @@
       box.append(
         el(
           "p",
-          `Only the reason you choose is recorded, never anything you type. What you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again.`,
+          `Only the reason you choose is recorded, never anything you type. Each ${state.act} you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again. Anything else you send is warned on its own.`,
           { class: "small" },
         ),
       );
@@ -131,6 +137,7 @@
         }
         const answer = await ask({ what: "held-continue", ticket, reason }).catch((err) => ({ error: String(err) }));
         if (answer && answer.continued) {
+          globalThis.__clausewardenNotice = null; // answered: the next hold gets its own notice
           box.replaceChildren(
             el("p", state.school, { class: "school" }),
             el("h1", `${name} is open for ${answer.minutes} minutes`, { id: "cw-heading", tabindex: "-1" }),
@@ -148,6 +155,45 @@
         }
       });
     }
+    if (state.tell_reasons.length) {
+      // Reasons that leave the act unsent and open Tell the Headteacher (8.1, 8.4; 11.3.6 on a
+      // post): never a way to send it.
+      box.append(el("h2", "Tell the Headteacher instead of sending it"));
+      box.append(
+        el(
+          "p",
+          `Choosing one of these leaves your ${state.act} unsent and opens the form to tell the Headteacher in a new tab, with ${state.platform_name} chosen.`,
+        ),
+      );
+      const row = el("div", null, { class: "actions" });
+      const told = el("p", null, { class: "error", role: "alert", hidden: "" });
+      for (const r of state.tell_reasons) {
+        const button = el("button", r.label, { type: "button", class: "secondary", "data-reason": r.id });
+        button.addEventListener("click", async (event) => {
+          if (!event.isTrusted) return;
+          const answer = await ask({ what: "held-continue", ticket, reason: r.id }).catch((err) => ({ error: String(err) }));
+          if (answer && answer.told) {
+            globalThis.__clausewardenNotice = null; // answered: the next hold gets its own notice
+          box.replaceChildren(
+              el("p", state.school, { class: "school" }),
+              el("h1", `Your ${state.act} was not sent`, { id: "cw-heading", tabindex: "-1" }),
+              el("p", "The form to tell the Headteacher is open in a new tab, with the platform chosen.", { id: "cw-told" }),
+            );
+            const close = el("button", "Close", { type: "button", class: "primary", id: "cw-close" });
+            close.addEventListener("click", (e) => e.isTrusted && remove());
+            const closeRow = el("div", null, { class: "actions" });
+            closeRow.append(close);
+            box.append(closeRow);
+            root.getElementById("cw-heading").focus();
+          } else {
+            told.textContent = (answer && answer.error) || "This is not available.";
+            told.hidden = false;
+          }
+        });
+        row.append(button);
+      }
+      box.append(told, row);
+    }
     if (state.tell) {
       box.append(el("h2", "Telling the Headteacher"));
       const p = el("p", "Has a pupil or a parent contacted you on social media, or have you seen something the Headteacher should know (clauses 8.1, 8.4)? ");
@@ -162,7 +208,7 @@
     box.append(
       el(
         "p",
-        `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`,
+        `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. ${state.not_recorded}`,
         { id: "cw-recorded" },
       ),
     );

@@ -9,9 +9,13 @@
 // warning page: the worker keeps a one-time nonce for the tab's hold (with the Decision, never the
 // held URL); the notice, in that tab's top frame only, takes it once (within the held-act notice
 // window, HELD_NOTICE_SECONDS) as its ticket and reports the choice with it (within the ticket's
-// lifetime, TICKET_SECONDS). Continue on a held act opens the platform's acts and pages for the
-// allowance, the act rules are recomputed without that platform's, and the page's next attempt
-// goes through, recorded no more (the `continued` event stands for it).
+// lifetime, TICKET_SECONDS). Continue on a held act opens the platform's pages and that kind of
+// act for the allowance, the act rules are recomputed without that platform's rules for that
+// kind, and the page's next attempt goes through, recorded no more (the `continued` event stands
+// for it); any other kind of act is still held, with its own notice and event. A reason that
+// tells the Headteacher instead (the 8.1 and 8.4 reasons on an act, Ask the Headteacher first on
+// a post) opens nothing: the act stays unsent, Go back is recorded, and Tell the Headteacher
+// opens in a new tab with the platform and what it is about chosen.
 
 import { heldByRules } from "./act-rules.js";
 import { requestHeaders } from "./navigation.js";
@@ -168,8 +172,9 @@ export class HeldActs {
     return { key, ...ticket };
   }
 
-  /** "This is school business — continue": the platform's pages and acts open for the allowance
-   * (answerContinue about a held act); the page may send again. */
+  /** "This is school business — continue": the platform's pages and this kind of act open for
+   * the allowance (answerContinue about a held act); the page may send again. A reason that tells
+   * the Headteacher instead leaves the act unsent and opens the Tell form ({told: true}). */
   async continueTo({ ticket: id, reason }, tabId) {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
     const ticket = await this._ticket(id, tabId);
@@ -178,6 +183,13 @@ export class HeldActs {
     const at = await settings.now();
     const { decision } = ticket;
     const answer = answerContinue(bundle, decision, reason, { held: true, now: at / 1000 });
+    if (answer.tell !== null) {
+      await ext.session.remove(ticket.key);
+      if (answer.record) await recorder.record(decision, at, "went_back", null, { held: true });
+      await ext.clearNotification(`held-${tabId}`).catch(() => {});
+      await this._ctx.openTell(decision.platform, answer.tell, { always: true });
+      return { told: true };
+    }
     if (!answer.accepted) return { error: "Continue is not available. Choose one of the reasons offered." };
     await allowances.grant(decision.platform, answer);
     await ext.session.remove(ticket.key);

@@ -6,7 +6,11 @@
 import { sendMessage } from "./ext.js";
 
 const $ = (id) => document.getElementById(id);
-const asked = new URLSearchParams(location.search).get("platform") ?? "";
+const query = new URLSearchParams(location.search);
+const asked = query.get("platform") ?? "";
+// What it is about, chosen already when a reason on a held act's warning led here (8.1, 8.4,
+// 11.3.6): they can still change it.
+const askedKind = query.get("kind") ?? "";
 
 function el(tag, text, attrs = {}) {
   const node = document.createElement(tag);
@@ -65,7 +69,9 @@ async function show() {
   }
   Object.entries(form.kinds).forEach(([id, label]) => {
     const row = el("label");
-    row.append(el("input", null, { type: "radio", name: "kind", id: `kind-${id}`, value: id, required: "" }), ` ${label}`);
+    const input = el("input", null, { type: "radio", name: "kind", id: `kind-${id}`, value: id, required: "" });
+    if (id === askedKind) input.checked = true;
+    row.append(input, ` ${label}`);
     $("kinds").append(row);
   });
   for (const [id, name] of form.platforms) {

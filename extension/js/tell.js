@@ -29,6 +29,19 @@ export function recipientsOf(bundle) {
 export const TEXT_LIMITS = { what_happened: 4000, name: 200, contact: 200 };
 export const OTHER_PLATFORM = "other";
 
+/**
+ * The form's address in the extension (tell.html), with the platform (a catalogue id) and what
+ * the report is about (one of KINDS) chosen where given and known: the warning's "Tell the
+ * Headteacher", and a reason that tells the Headteacher instead of sending a held act.
+ */
+export function tellPath(platformIds, platform = null, kind = null) {
+  const query = new URLSearchParams();
+  if (typeof platform === "string" && platformIds.includes(platform)) query.set("platform", platform);
+  if (typeof kind === "string" && Object.hasOwn(KINDS, kind)) query.set("kind", kind);
+  const asked = query.toString();
+  return asked ? `tell.html?${asked}` : "tell.html";
+}
+
 /** Whether the browser can send a report (a service and a sensor token are configured). */
 export const connected = (config) => Boolean(config.serviceUrl && config.token);
 

@@ -17,6 +17,7 @@ import { TICKET_SECONDS, answerBack, answerContinue, respond } from "./policy/re
 import { warningContent } from "./policy/warning.js";
 import { privacyLevel, randomHex } from "./sensor-event.js";
 import { forgetStale } from "./session-expiry.js";
+import { tellPath } from "./tell.js";
 
 const TICKET_MS = TICKET_SECONDS * 1000;
 const PASS_THROUGH_SECONDS = 10;
@@ -141,17 +142,24 @@ export class WarningFlow {
   }
 
   /**
-   * Continue with a reason: what answerContinue() opens (the platform's pages; its acts too on a
-   * held act's warning), and the event says why.
+   * Continue with a reason: what answerContinue() opens (the platform's pages; that kind of act
+   * too on a held act's warning), and the event says why. A reason that tells the Headteacher
+   * instead opens nothing: the act stays unsent, Go back is recorded, and the page goes to the
+   * Tell form ({tell: its address}) with the platform and what it is about chosen.
    */
   async continueTo({ ticket: id, reason }, tabId) {
     const { ext, settings, policies, allowances, rules, recorder } = this._ctx;
     const ticket = await this._ticket(id, tabId);
     if (!ticket) return { error: "This warning has expired. Reload the page you wanted to see." };
-    const { bundle } = await policies.current();
+    const { policy, bundle } = await policies.current();
     const at = await settings.now();
     const { decision, held } = ticket;
     const answer = answerContinue(bundle, decision, reason, { held, now: at / 1000 });
+    if (answer.tell !== null) {
+      await ext.session.remove(ticket.key);
+      if (answer.record) await recorder.record(decision, at, "went_back", null, { held });
+      return { tell: ext.extensionUrl(tellPath([...policy.platforms.keys()], decision.platform, answer.tell)) };
+    }
     if (!answer.accepted) return { error: "Continue is not available. Choose one of the reasons offered." };
     await allowances.grant(decision.platform, answer);
     await ext.session.remove(ticket.key);

@@ -88,9 +88,20 @@ async function show() {
       $("reasons").append(label);
     });
     $("allowance-note").textContent = state.held
-      ? `Only the reason you choose is recorded, never anything you type. What you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again.`
+      ? `Only the reason you choose is recorded, never anything you type. Each ${state.act} you send on ${name} from this device then goes through for ${state.allowance_minutes} minutes: send it again. Anything else you send is warned on its own.`
       : `Only the reason you choose is recorded, never anything you type. ${name} will then open on this device for ${state.allowance_minutes} minutes.`;
     $("continue-form").hidden = false;
+  }
+  if (state.tell_reasons.length) {
+    // Reasons that leave it unsent and open Tell the Headteacher (8.1, 8.4; 11.3.6 for a post).
+    $("tell-instead-note").textContent =
+      `Choosing one of these leaves your ${state.act ?? "request"} unsent and opens the form to tell the Headteacher, with ${name} chosen.`;
+    for (const r of state.tell_reasons) {
+      const button = el("button", r.label, { type: "button", class: "secondary", "data-reason": r.id });
+      button.addEventListener("click", () => answer(r.id));
+      $("tell-reasons").append(button);
+    }
+    $("tell-instead").hidden = false;
   }
   $("register").hidden = !state.account_seen;
   if (state.tell) {
@@ -98,7 +109,7 @@ async function show() {
     $("tell").hidden = false; // only where a service can receive it
   }
   $("recorded").textContent =
-    `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. Not recorded: the address of the page, anything you wrote or read, your device's address, or your account (clause 9).`;
+    `An anonymised event: the time (to the nearest ${state.granularity} minutes), the platform, what kind of action it was, the clause, and what you chose. ${state.not_recorded}`;
   if (state.clauses_url) {
     $("clause-map").href = state.clauses_url;
     $("clause-map-line").hidden = false;
@@ -111,17 +122,23 @@ if (!framed) $("go-back").addEventListener("click", async () => {
   leave();
 });
 
-$("continue-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
+/** Continue with `reason`, or (a reason that tells the Headteacher instead) go to the Tell form. */
+async function answer(reason) {
   if (framed) return;
-  const reason = new FormData(event.target).get("reason");
-  const answer = await sendMessage({ what: "continue", ticket, reason });
-  if (answer && answer.url && webTarget()) {
-    location.replace(answer.url);
+  const answered = await sendMessage({ what: "continue", ticket, reason });
+  if (answered && answered.tell) {
+    location.replace(answered.tell); // nothing was sent: the Tell the Headteacher form
+  } else if (answered && answered.url && webTarget()) {
+    location.replace(answered.url);
   } else {
-    $("error").textContent = (answer && answer.error) || "Continue is not available.";
+    $("error").textContent = (answered && answered.error) || "Continue is not available.";
     $("error").hidden = false;
   }
+}
+
+$("continue-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await answer(new FormData(event.target).get("reason"));
 });
 
 $("register-link").addEventListener("click", (event) => {

@@ -18,7 +18,7 @@ import { privacyLevel } from "./sensor-event.js";
 import { SessionRules } from "./session-rules.js";
 import { Credential, indexedDbStore } from "./credential.js";
 import { Settings } from "./settings.js";
-import { connected, sendReport, tellForm } from "./tell.js";
+import { connected, sendReport, tellForm, tellPath } from "./tell.js";
 import { WarningFlow } from "./warning-flow.js";
 
 const COOKIE_SETTLE_MS = 200;
@@ -169,14 +169,19 @@ export function createWorker(
     tell: (request) => sendReport(ctx, request),
   };
 
-  /** Open the form in a tab of its own, for `platform` (a catalogue id) when given. */
-  async function openTell(platform) {
+  /**
+   * Open the form in a tab of its own, for `platform` (a catalogue id) and about `kind` when
+   * given. Asked for by the notice's own link only where a service can receive it; a reason that
+   * tells the Headteacher instead of sending a held act opens it all the same (`always`): the
+   * form then says how else to tell them.
+   */
+  async function openTell(platform, kind = null, { always = false } = {}) {
     const { policy } = await policies.current();
-    const known = typeof platform === "string" && policy.platforms.has(platform);
-    if (!connected(await settings.get())) return { error: "not connected to a service" };
-    await ext.openTab(ext.extensionUrl(known ? `tell.html?platform=${encodeURIComponent(platform)}` : "tell.html"));
+    if (!always && !connected(await settings.get())) return { error: "not connected to a service" };
+    await ext.openTab(ext.extensionUrl(tellPath([...policy.platforms.keys()], platform, kind)));
     return {};
   }
+  ctx.openTell = openTell;
   const messages = {
     state: () => state(),
   };

@@ -137,9 +137,21 @@ test("warned acts get block rules on the platform's hosts for their methods; rea
 test("acts opened by Continue on a held act, a school account or a time the rules don't warn removes the act's rule", async () => {
   const allowances = new Allowances(new FileStorage());
   const until = WORKING / 1000 + 60;
-  await allowances.grant("facebook", { pages_allowed_until: until, acts_allowed_until: until });
+  // Continue on a held message opens messages only: the friend request and post rules stay.
+  await allowances.grant("facebook", { pages_allowed_until: until, acts_allowed_until: until, act: "message" });
+  const messages = await rulesAt(WORKING, { allowances });
+  assert.equal(ruleOf(messages, "facebook", "https://www.facebook.com/messaging/send/"), undefined);
+  assert.ok(ruleOf(messages, "facebook", "https://www.facebook.com/ajax/add_friend/action"));
+  assert.ok(ruleOf(messages, "facebook", "https://www.facebook.com/ajax/updatestatus.php"));
+  for (const act of ["post", "connect", "reference"]) {
+    await allowances.grant("facebook", { pages_allowed_until: until, acts_allowed_until: until, act });
+  }
   const allowed = await rulesAt(WORKING, { allowances });
-  assert.equal(allowed.filter((r) => r.platform === "facebook").length, 0);
+  // (reference is blocked: Continue never opens it, whatever is kept)
+  assert.deepEqual(
+    allowed.filter((r) => r.platform === "facebook").map((r) => POLICY.platforms.get("facebook").endpoints[r.index].action).filter((a) => a !== "reference"),
+    [],
+  );
   assert.ok(allowed.some((r) => r.platform === "linkedin"));
   // Continue on a page's warning opens the platform's pages, never its acts: the rules stay.
   const pagesOnly = new Allowances(new FileStorage());
@@ -225,18 +237,43 @@ test("a held act is recorded once, as held, and its notice gets the clause and a
   assert.deepEqual(state.clauses.map((c) => c.id).slice(0, 1), ["8.1"]);
   assert.equal(state.allow_continue, true);
   assert.equal((await w.answer({ what: "held" }, NOTICE())).none, true); // once
-  // Continue with a reason: the allowance, no act rule for facebook, the event says why.
+  // A reason for page views only, or one made up: refused.
   assert.ok((await w.answer({ what: "held-continue", ticket: state.ticket, reason: "made-up" }, NOTICE())).error);
-  const done = await w.answer({ what: "held-continue", ticket: state.ticket, reason: "report-contact" }, NOTICE());
+  assert.ok((await w.answer({ what: "held-continue", ticket: state.ticket, reason: "teaching-resource" }, NOTICE())).error);
+  // Continue with a reason that can send a message: the allowance, no act rule for facebook's
+  // messages (its friend requests still held), the event says why.
+  const done = await w.answer({ what: "held-continue", ticket: state.ticket, reason: "other-school-business" }, NOTICE());
   assert.equal(done.continued, true);
-  assert.ok(!(await ext.session.get([ACTS_KEY]))[ACTS_KEY].some((h) => h.platform === "facebook"));
+  const held = (await ext.session.get([ACTS_KEY]))[ACTS_KEY].filter((h) => h.platform === "facebook");
+  const actions = new Set(held.map((h) => POLICY.platforms.get("facebook").endpoints[h.index].action));
+  assert.ok(!actions.has("message") && actions.has("connect"));
   const continued = (await events(ext)).find((e) => e.response === "continued");
-  assert.deepEqual([continued.reason_category, continued.held], ["report-contact", true]);
+  assert.deepEqual([continued.reason_category, continued.held], ["other-school-business", true]);
   // The page sends again: nothing blocks it, and nothing more is recorded (no warning was shown:
   // the `continued` event stands for it, as in the proxy).
   const recorded = (await events(ext)).length;
   await w.dispatch("request", { ...SEND, requestId: "42" });
   assert.equal((await events(ext)).length, recorded);
+});
+
+test("the 8.1 reason on a held message opens Tell the Headteacher and the message stays held", async () => {
+  const { ext, w } = worker();
+  await w.refreshRules();
+  await w.dispatch("requestError", { ...SEND, error: "net::ERR_BLOCKED_BY_CLIENT" });
+  const state = await w.answer({ what: "held" }, NOTICE());
+  assert.deepEqual(state.tell_reasons.map((r) => r.id), ["report-contact", "safeguarding"]);
+  assert.ok(!state.reasons.some((r) => r.id === "report-contact" || r.id === "teaching-resource"));
+  assert.match(state.not_recorded, /privacy notice/);
+  const told = await w.answer({ what: "held-continue", ticket: state.ticket, reason: "report-contact" }, NOTICE());
+  assert.deepEqual(told, { told: true });
+  assert.deepEqual(ext.opened, ["chrome-extension://clausewarden/tell.html?platform=facebook&kind=contact"]);
+  // Nothing opened: the message is still held, and the answer is recorded as went_back, no reason.
+  const held = (await ext.session.get([ACTS_KEY]))[ACTS_KEY].filter((h) => h.platform === "facebook");
+  assert.ok(held.some((h) => POLICY.platforms.get("facebook").endpoints[h.index].action === "message"));
+  const recorded = await events(ext);
+  assert.deepEqual(recorded.map((e) => [e.response, e.held, e.reason_category ?? null]), [["none", true, null], ["went_back", true, null]]);
+  // The ticket is used up: the same notice cannot continue afterwards.
+  assert.ok((await w.answer({ what: "held-continue", ticket: state.ticket, reason: "other-school-business" }, NOTICE())).error);
 });
 
 test("go back from the notice is recorded; a request blocked by something else is not ours", async () => {
@@ -268,6 +305,13 @@ test("a form posted as a page is held and the tab shown the warning page for the
   assert.equal(state.heading, "Your message on Facebook was not sent");
   assert.equal(state.held, true);
   assert.ok(state.next_step);
+  // The safeguarding reason (8.4) is a route to the Headteacher: the page goes to the Tell form,
+  // nothing opens, and the answer is recorded as going back.
+  const warningPage = { frameId: 0, tab: { id: 7 }, url: `chrome-extension://clausewarden/warning.html#${SEND.url}` };
+  const told = await w.answer({ what: "continue", ticket: state.ticket, reason: "safeguarding" }, warningPage);
+  assert.deepEqual(told, { tell: "chrome-extension://clausewarden/tell.html?platform=facebook&kind=safeguarding" });
+  assert.deepEqual((await events(ext)).map((e) => [e.response, e.held]), [["none", true], ["went_back", true]]);
+  assert.ok((await ext.session.get([ACTS_KEY]))[ACTS_KEY].some((h) => h.platform === "facebook"));
 });
 
 test("continue on a page's warning opens the platform's pages, never its acts: a message is still held", async () => {

@@ -59,6 +59,10 @@ export function fakeExt({ managed = {}, cookies = [] } = {}) {
     updateTab: async (tabId, url) => {
       ext.tabs.push([tabId, url]);
     },
+    opened: [],
+    openTab: async (url) => {
+      ext.opened.push(url);
+    },
     ensureAlarm: async () => undefined,
     extensionId: () => "clausewarden",
     notifications: [],

@@ -63,6 +63,9 @@ test("the vectors cover every kind of response", () => {
   assert.deepEqual(new Set(responses.map((r) => r.request)), new Set(FATES));
   assert.deepEqual(new Set(responses.map((r) => r.page)), new Set(PAGES));
   assert.deepEqual(new Set(responses.map((r) => r.notice)), new Set(NOTICES));
+  const answers = VECTORS.answers.map((a) => a.expected);
+  assert.deepEqual(new Set(answers.map((a) => a.act)), new Set([null, "message"]));
+  assert.ok(["contact", "other"].every((kind) => answers.some((a) => a.tell === kind)));
 });
 
 test("a prefetch is decided as the page it fetches, and its request says so", () => {

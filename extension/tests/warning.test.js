@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { actHeld, continueAccepted, goingBackRecorded, SEEN, warningContent, whatStaffSee } from "../js/policy/warning.js";
+import { actHeld, continueAccepted, goingBackRecorded, SEEN, tellInstead, warningContent, whatStaffSee } from "../js/policy/warning.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/warning.json", import.meta.url), "utf-8"));
 
@@ -24,6 +24,9 @@ test("continue and go back follow every shared vector", () => {
   for (const c of VECTORS.cases) {
     for (const [reason, accepted] of Object.entries(c.continue_accepted)) {
       assert.equal(continueAccepted(VECTORS.bundle, c.decision, reason), accepted, `${c.name}: ${reason}`);
+    }
+    for (const [reason, kind] of Object.entries(c.tell_instead)) {
+      assert.equal(tellInstead(VECTORS.bundle, c.decision, reason), kind, `${c.name}: ${reason}`);
     }
     assert.equal(goingBackRecorded(c.decision), c.go_back_recorded, c.name);
   }

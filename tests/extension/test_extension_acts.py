@@ -10,8 +10,10 @@ Continue with a reason the repeated request goes through. A friend request poste
 page navigation, as on mbasic.facebook.com) gets the warning page instead.
 """
 
+import json
 import re
 import sqlite3
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -45,6 +47,7 @@ workdir, config_dir, service, site, unpacked, pw, browser = (
     shared.pw,
     shared.browser,
 )
+
 
 def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_page(
     browser: tuple[Any, Any], site: Site
@@ -91,8 +94,11 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     assert act_rule_for_friend_requests(worker)
     assert str(page.evaluate(SEND)).startswith("failed")
     assert len(posted(site)) == before
-    # Continue with a reason: the repeated request goes through.
-    page.locator("#clausewarden-held-act input[value='report-contact']").check()
+    # Continue with a reason that can send a friend request: the repeated request goes through.
+    # (The 8.1 reason tells the Headteacher instead: a button of its own, not a reason to send.)
+    assert page.locator("#clausewarden-held-act input[value='report-contact']").count() == 0
+    assert page.locator("#clausewarden-held-act button[data-reason='report-contact']").count() == 1
+    page.locator("#clausewarden-held-act input[value='other-school-business']").check()
     page.locator("#clausewarden-held-act #cw-continue").click()
     page.locator("#clausewarden-held-act #cw-heading", has_text="is open for").wait_for()
     wait_until(lambda: not act_rule_for_friend_requests(worker), "the act rule to go")
@@ -185,7 +191,7 @@ def test_the_held_acts_arrive_in_the_service_as_held(
         assert event["rule"].startswith("connect")
         assert SCHOOL_ACCOUNT["account_id"] not in str(event)
     continued = [e for e in events if e["response"] == "continued"]
-    assert {e["reason_category"] for e in continued} == {"report-contact"}
+    assert {e["reason_category"] for e in continued} == {"other-school-business"}
 
 
 def test_tell_the_headteacher_from_the_warning_page_reaches_the_service_with_a_reference(
@@ -265,3 +271,87 @@ def test_the_extensions_report_form_offers_what_the_service_accepts() -> None:
         text=True,
     ).stdout
     assert json.loads(out) == {"kinds": KINDS, "limits": TEXT_LIMITS, "other": OTHER_PLATFORM}
+
+
+MESSAGE = (
+    "() => fetch('/messages/send/', {method: 'POST', headers: {'Content-Type': "
+    "'application/x-www-form-urlencoded'}, body: 'body=hello+parent'})"
+    ".then(r => r.status, e => 'failed: ' + e.message)"
+)
+
+
+def messages_posted(site: Site) -> int:
+    return sum(hit.startswith("POST /messages/send/") for hit in site.hits)
+
+
+def held_notice(page: Any, heading: str) -> Any:
+    notice = page.locator("#clausewarden-held-act")
+    notice.locator("#cw-heading", has_text=heading).wait_for()
+    return notice
+
+
+def test_the_8_1_reason_on_a_held_message_opens_tell_and_continue_opens_messages_only(
+    browser: tuple[Any, Any], site: Site, service: dict[str, Any]
+) -> None:
+    context, worker = browser
+    worker.evaluate("clausewarden.ship()")  # what earlier tests recorded is in the service now
+    connects_before = sum(
+        e["held"] and e["action"] == "connect" and e["response"] == "none"
+        for e in exported_events(service)
+    )
+    shared.reset(context, worker)
+    wait_until(lambda: facebook_redirected(worker), "the facebook redirect rule")
+    page = context.new_page()
+    page.goto("https://www.facebook.com/")
+    page.wait_for_selector("#continue")
+    page.check("input[value='teaching-resource']")
+    page.click("#continue")
+    page.wait_for_url("https://www.facebook.com/")
+
+    # A message held: the 8.1 reason is no reason to send it, it opens Tell the Headteacher.
+    assert str(page.evaluate(MESSAGE)).startswith("failed")
+    notice = held_notice(page, "Your message on Facebook was not sent")
+    assert notice.locator("input[value='report-contact']").count() == 0
+    assert notice.locator("input[value='teaching-resource']").count() == 0
+    assert "privacy notice" in notice.locator("#cw-recorded").inner_text()
+    page.screenshot(path=artifact_path("extension-held-message-tell-instead.png"))
+    with context.expect_page() as opened:
+        notice.locator("button[data-reason='report-contact']").click()
+    form = opened.value
+    form.wait_for_selector("#kind-contact")
+    assert form.url.endswith("tell.html?platform=facebook&kind=contact")
+    assert form.locator("#platform").input_value() == "facebook"
+    assert form.locator("#kind-contact").is_checked()
+    notice.locator("#cw-told").wait_for()
+    form.close()
+    assert messages_posted(site) == 0
+
+    # Sent again it is held again; Continue with a reason that can send it: it goes through.
+    assert str(page.evaluate(MESSAGE)).startswith("failed")
+    notice = held_notice(page, "Your message on Facebook was not sent")
+    notice.locator("input[value='other-school-business']").check()
+    notice.locator("#cw-continue").click()
+    notice.locator("#cw-heading", has_text="is open for").wait_for()
+    wait_until(lambda: page.evaluate(MESSAGE) == 200, "the message to go through")
+    assert messages_posted(site) == 1
+
+    # That Continue opened messages, not every act: a friend request is held, with 11.4.3.
+    before = len(posted(site))
+    assert str(page.evaluate(SEND)).startswith("failed")
+    notice = held_notice(page, "Your friend request or invitation on Facebook was not sent")
+    assert notice.locator("h3").first.inner_text().startswith("Clause 11.4.3")
+    assert len(posted(site)) == before
+    page.close()
+
+    # In the service: the message's four events, and the friend request's own (11.4.3).
+    worker.evaluate("clausewarden.ship()")
+
+    def arrived() -> list[dict[str, Any]] | None:
+        events = [e for e in exported_events(service) if e["held"]]
+        messages = Counter(e["response"] for e in events if e["action"] == "message")
+        connects = [e for e in events if e["action"] == "connect" and e["response"] == "none"]
+        done = messages == {"none": 2, "went_back": 1, "continued": 1}
+        return connects if done and len(connects) == connects_before + 1 else None
+
+    connects = wait_until(arrived, "the held acts in the service", timeout=30)
+    assert all(json.loads(e["clauses"])[0] == "11.4.3" for e in connects)

@@ -659,7 +659,7 @@ async def held_flow(
 
 
 async def answer_held(
-    addon: AddonChain, warned, name: str = "continue", reason: str = "report-contact"
+    addon: AddonChain, warned, name: str = "continue", reason: str = "other-school-business"
 ):
     text = warned.response.get_text()
     fields = {

@@ -33,6 +33,8 @@ PRESS_CONTINUE = """() => {
   other.dispatchEvent(new Event('change', {bubbles: true}));
   root.getElementById('cw-continue').click();
   root.getElementById('cw-continue').dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  // the route to the Headteacher too: it would answer the notice and open a tab
+  root.querySelector("button[data-reason='report-contact']").click();
 }"""
 
 
@@ -41,6 +43,7 @@ def test_a_page_script_cannot_press_continue_on_the_held_act_notice(
 ) -> None:
     context, worker = browser
     acts.signed_in_with_the_school_account(context, worker)
+    pages_before = len(context.pages)
     page = context.new_page()
     page.goto("https://www.facebook.com/")
     before = len(acts.posted(site))
@@ -50,12 +53,14 @@ def test_a_page_script_cannot_press_continue_on_the_held_act_notice(
     # The act rule stays, the notice stays, and the page's next attempt is still held.
     assert acts.act_rule_for_friend_requests(worker)
     assert page.locator("#clausewarden-held-act #cw-continue").is_visible()
+    assert page.locator("#clausewarden-held-act #cw-told").count() == 0
+    assert len(context.pages) == 1 + pages_before  # no Tell tab opened by the page's script
     for _ in range(5):
         assert str(page.evaluate(acts.SEND)).startswith("failed")
     assert len(acts.posted(site)) == before
     # The member of staff's own click continues, with the reason they chose (the page's forged
     # choice of reason is not taken).
-    page.locator("#clausewarden-held-act input[value='teaching-resource']").check()
+    page.locator("#clausewarden-held-act input[value='school-account']").check()
     page.locator("#clausewarden-held-act #cw-continue").click()
     page.locator("#clausewarden-held-act #cw-heading", has_text="is open for").wait_for()
 
@@ -68,7 +73,7 @@ def test_a_page_script_cannot_press_continue_on_the_held_act_notice(
         ]
 
     events = shared.wait_until(continued, "the continued event")
-    assert {e["reason_category"] for e in events} == {"teaching-resource"}
+    assert {e["reason_category"] for e in events} == {"school-account"}
     page.close()
 
 

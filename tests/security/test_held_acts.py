@@ -76,7 +76,12 @@ def held_warning(proxy: Proxy, device: str) -> tuple[str, str]:
 
 
 def answer(proxy: Proxy, device: str, ticket: str, held: str, headers: dict[str, str]) -> int:
-    form = {"ticket": ticket, "held": held, "return_to": "/feed/", "reason": "report-contact"}
+    form = {
+        "ticket": ticket,
+        "held": held,
+        "return_to": "/feed/",
+        "reason": "other-school-business",
+    }
     return ask(proxy, device, "POST", "/.clausewarden/continue", headers, urlencode(form).encode())[
         0
     ]

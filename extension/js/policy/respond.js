@@ -14,8 +14,11 @@
 //   for the next page of that platform (HELD_NOTICE_SECONDS) where the sensor cannot show it at
 //   once; another site's script forging it is refused only;
 // - Continue on a page's warning lets that platform's pages open for the allowance; only Continue
-//   on a held act opens acts on that platform (then the act, sent again, goes through: the
-//   `continued` event stands for it, nothing more is recorded);
+//   on a held act opens acts on that platform, and only that kind of act (then the act, sent
+//   again, goes through: the `continued` event stands for it, nothing more is recorded); any
+//   other kind is held and warned on its own, with its own clause and its own event;
+// - a reason that tells the Headteacher instead (tellInstead) opens nothing: the act stays
+//   unsent, Go back is recorded, and the sensor opens Tell the Headteacher;
 // - a prefetch or prerender is never warned nor recorded: one of a page that would be warned is
 //   declined, so the page is asked for again, and warned, when it is opened.
 
@@ -23,7 +26,7 @@ import { PREFETCH, decide, isPrefetch, isTopLevelNavigation } from "./decide.js"
 import { Facts } from "./facts.js";
 import { HELD_NOTICE_SECONDS, TICKET_SECONDS } from "./generated/respond-timings.js";
 import { OWN_SITE } from "./generated/respond-vocabulary.js";
-import { WARNING_OUTCOMES, actHeld, continueAccepted, continueOffered, goingBackRecorded } from "./warning.js";
+import { WARNING_OUTCOMES, actHeld, continueAccepted, continueOffered, goingBackRecorded, tellInstead } from "./warning.js";
 
 // The timings and value lists are Python's (policy/respond.py), written by scripts/generate_js.py
 // (never retyped): TICKET_SECONDS, how long the warning page's ticket (its Continue, Go back and
@@ -38,7 +41,7 @@ export { HELD_NOTICE_SECONDS, TICKET_SECONDS };
 // script's act whose warning may come up on the next page).
 export { FATES, NOTICES, OWN_SITE, PAGES, RETURN_TO } from "./generated/respond-vocabulary.js";
 
-/** How long Continue lets a platform open (pages; acts too after a held act's Continue). */
+/** How long Continue lets a platform open (pages; that kind of act too after a held act's Continue). */
 export function allowanceSeconds(settings) {
   return Math.trunc(Number(settings.allowance_minutes)) * 60;
 }
@@ -73,7 +76,8 @@ export function decideRequest(facts, policy) {
  * What the sensor does with a request the policy decided `decision` about. `request`:
  * {navigation, method, sec_fetch_site, prefetch}; `device`: what the sensor keeps about this
  * device on this platform, {pages_allowed_until, acts_allowed_until, pending_held_at} (epoch
- * seconds or null); `now`: epoch seconds.
+ * seconds or null; acts_allowed_until by kind of act, {message: seconds, ...}); `now`: epoch
+ * seconds.
  */
 export function respond(decision, request, device, now) {
   const { navigation = false, method = "GET", sec_fetch_site: site = null, prefetch = false } = request;
@@ -82,8 +86,8 @@ export function respond(decision, request, device, now) {
   const pagesAllowed = _until(device.pages_allowed_until, now) && offered;
   if (prefetch) return response({ request: warned && !pagesAllowed ? "decline_prefetch" : "forward" });
   const held = actHeld(decision);
-  if (held && offered && _until(device.acts_allowed_until, now)) {
-    return response({ request: "forward" }); // Continue opened acts: `continued` stands for it
+  if (held && offered && _until((device.acts_allowed_until ?? {})[decision.action], now)) {
+    return response({ request: "forward" }); // Continue opened this act: `continued` stands for it
   }
   const ticket = Math.trunc(now) + TICKET_SECONDS;
   if (navigation && !held && _pending(device, now)) {
@@ -123,15 +127,28 @@ function _pending(device, now) {
 }
 
 /** An Answer: what the warning's Continue or Go back does (the same JSON as Python's contract()). */
-function answer({ accepted, record, pages_allowed_until = null, acts_allowed_until = null }) {
-  return Object.freeze({ accepted, record, pages_allowed_until, acts_allowed_until });
+function answer({ accepted, record, pages_allowed_until = null, acts_allowed_until = null, act = null, tell = null }) {
+  return Object.freeze({ accepted, record, pages_allowed_until, acts_allowed_until, act, tell });
 }
 
-/** Continue with `reason` on the warning about `decision` (`held`: about a held act). */
+/**
+ * Continue with `reason` on the warning about `decision` (`held`: about a held act). A reason
+ * that tells the Headteacher instead opens nothing: it is answered as Go back is, and the sensor
+ * opens the Tell form about `tell`. Continue on a held act opens that one kind of act (`act`).
+ */
 export function answerContinue(bundle, decision, reason, { held, now }) {
+  const told = tellInstead(bundle, decision, reason);
+  if (told !== null) return answer({ accepted: false, record: goingBackRecorded(decision), tell: told });
   if (!continueAccepted(bundle, decision, reason)) return answer({ accepted: false, record: false });
   const until = Math.trunc(now + allowanceSeconds(bundle.settings));
-  return answer({ accepted: true, record: true, pages_allowed_until: until, acts_allowed_until: held ? until : null });
+  const opensAct = Boolean(held) && actHeld(decision);
+  return answer({
+    accepted: true,
+    record: true,
+    pages_allowed_until: until,
+    acts_allowed_until: opensAct ? until : null,
+    act: opensAct ? decision.action : null,
+  });
 }
 
 /** Go back on the warning about `decision`: recorded as `went_back` where it was recorded. */

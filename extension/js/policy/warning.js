@@ -4,10 +4,14 @@
 // added by js/warning-flow.js, not here.
 
 import { ACTS, ACT_NOUNS, SEEN, WARNING_OUTCOMES } from "./generated/warning-vocabulary.js";
+import { kindOf, reasonsFor } from "./reasons.js";
 
 export { ACTS, ACT_NOUNS, SEEN, WARNING_OUTCOMES };
 
-/** A warned or blocked act is held: it is not sent, and the member of staff sees the clause. */
+/**
+ * A warned or blocked act is held: it is not sent, and the member of staff sees the clause
+ * (Continue, where the rule offers it, opens that kind of act on that platform).
+ */
 export function actHeld(decision) {
   return WARNING_OUTCOMES.includes(decision.outcome) && ACTS.includes(decision.action);
 }
@@ -31,9 +35,39 @@ export function continueOffered(decision) {
   return decision.outcome === "warn" && Boolean(decision.allow_continue);
 }
 
-/** Continue goes through only where it is offered and with one of the reasons offered. */
+/** What an event never holds, and whose promise that is (clause 9 disclaims privacy). */
+export const NOT_RECORDED =
+  "Not recorded: the address of the page, anything you wrote or read, your device's address, " +
+  "or your account. That is the school's promise in its privacy notice and its data " +
+  "protection impact assessment (DPIA), not clause 9 of the policy: clause 9 keeps the " +
+  "school's right to monitor more.";
+
+/**
+ * Continue goes through only where it is offered and with one of the reasons that continue this
+ * kind of request (a page view, or this act).
+ */
 export function continueAccepted(bundle, decision, reason) {
-  return continueOffered(decision) && _reasonIds(bundle).has(reason);
+  return continueOffered(decision) && reasons(bundle, decision).some((r) => r.id === reason);
+}
+
+/** The reasons that continue `decision`'s kind of request ({id, label}), where Continue is offered. */
+export function reasons(bundle, decision) {
+  if (!continueOffered(decision)) return [];
+  return reasonsFor(bundle.settings.continue_reasons, kindOf(decision.action, ACTS), "continue");
+}
+
+/**
+ * The reasons that, for `decision`'s kind of request, leave it unsent and open Tell the
+ * Headteacher instead ({id, label, tell}: `tell` is what the report is about).
+ */
+export function tellReasons(bundle, decision) {
+  if (!continueOffered(decision)) return [];
+  return reasonsFor(bundle.settings.continue_reasons, kindOf(decision.action, ACTS), "tell");
+}
+
+/** What the report is about when `reason` tells the Headteacher instead; else null. */
+export function tellInstead(bundle, decision, reason) {
+  return tellReasons(bundle, decision).find((r) => r.id === reason)?.tell ?? null;
 }
 
 /** "Go back" is recorded (as `went_back`) for a warning or block that is recorded at all. */
@@ -55,7 +89,8 @@ export function safeReturnPath(value) {
  */
 export function warningContent(bundle, decision, { returnTo = "/", accountSeen = false, held = false } = {}) {
   const settings = bundle.settings;
-  const offered = continueOffered(decision);
+  const continuing = reasons(bundle, decision);
+  const offered = continuing.length > 0;
   const name = _platformName(bundle, decision.platform);
   const blocked = decision.outcome === "block";
   const minutes = Math.trunc(Number(settings.allowance_minutes));
@@ -68,7 +103,8 @@ export function warningContent(bundle, decision, { returnTo = "/", accountSeen =
     if (offered) {
       nextStep =
         `If it is school business, choose the reason below and continue, then send it again: ` +
-        `for ${minutes} minutes what you send on ${name} from this device goes through.`;
+        `for ${minutes} minutes each ${act} you send on ${name} from this device goes through ` +
+        `(anything else you send is warned on its own).`;
     } else if (blocked) {
       nextStep = `The school's policy does not permit this on ${name}; it cannot be sent.`;
     } else {
@@ -90,16 +126,14 @@ export function warningContent(bundle, decision, { returnTo = "/", accountSeen =
     reason: decision.reason.replace(` (rule ${decision.rule})`, ""), // no id for staff
     clauses: _clauseTexts(bundle, decision.clauses),
     allow_continue: offered,
-    reasons: offered ? settings.continue_reasons.map((r) => ({ id: r.id, label: r.label })) : [],
+    reasons: continuing,
+    tell_reasons: tellReasons(bundle, decision),
     allowance_minutes: minutes,
     granularity: Math.trunc(Number(settings.event_time_granularity_minutes)),
+    not_recorded: NOT_RECORDED,
     account_seen: accountSeen,
     return_to: safeReturnPath(returnTo),
   };
-}
-
-function _reasonIds(bundle) {
-  return new Set(bundle.settings.continue_reasons.map((r) => r.id));
 }
 
 function _platformName(bundle, platform) {

@@ -397,6 +397,52 @@ export const BUNDLE_SCHEMA = {
           "minLength": 1,
           "title": "Label",
           "type": "string"
+        },
+        "clause": {
+          "anyOf": [
+            {
+              "pattern": "^[0-9]{1,3}(\\.[0-9]{1,3}){0,4}$",
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Clause"
+        },
+        "acts": {
+          "additionalProperties": {
+            "enum": [
+              "continue",
+              "tell"
+            ],
+            "type": "string"
+          },
+          "minProperties": 1,
+          "propertyNames": {
+            "enum": [
+              "browse",
+              "post",
+              "message",
+              "reference",
+              "connect"
+            ]
+          },
+          "title": "Acts",
+          "type": "object"
+        },
+        "tell": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "Tell"
         }
       },
       "required": [
