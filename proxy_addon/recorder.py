@@ -318,9 +318,16 @@ class Recorder:
         self._salt_saved_soon()
         if not kept:
             self.dropped_logged += 1
-            if self.dropped_logged == 1 or self.dropped_logged % 1000 == 0:
+            if self.dropped_logged == 1 or self.dropped_logged % 100 == 0:
+                why = (
+                    f"cannot write {outbox.path} ({outbox.write_error}): free space there"
+                    if outbox.write_error
+                    else "the outbox is full"
+                )
                 log.error(
-                    "the outbox is full: %d events not kept", outbox.status()["outbox_dropped"]
+                    "%s; %d events not kept (warnings are still shown)",
+                    why,
+                    outbox.status()["outbox_dropped"],
                 )
         if self.shipper is not None:
             self.shipper.wake()

@@ -2,13 +2,17 @@
 something worse in its place): a proxy clock days ahead, an HTML error page from a gateway in
 between, a service that accepts connections and never answers."""
 
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +239,56 @@ def test_a_hung_upstream_is_let_go_after_the_proxys_timeout(tmp_path):
     finally:
         stop(proxy.process)
         hung.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 4 MB file system of its own (tmpfs), to fill up as a proxy's disk fills."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (as CI runs)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(disk)], check=True
+    )
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_never_turns_the_warnings_off_and_every_unkept_event_is_counted(small_disk):
+    proxy = start_proxy(small_disk)
+    try:
+        browse(proxy)  # the outbox is in use: these five are kept
+        filler = fill(small_disk)
+        for _ in range(4):
+            for host in SITES:  # every navigation still gets its warning, none goes upstream
+                status, _, page = proxy.get("http", host, "/")
+                assert status == 200 and b"Before you continue" in page
+        until(lambda: "events not kept (warnings are still shown)" in proxy.output(), "logged")
+        assert "free space there" in proxy.output()
+        filler.unlink()  # the admin frees space: the count of events lost joins the outbox's
+        browse(proxy, SITES[:1])
+    finally:
+        proxy.stop()
+    done = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "outbox", "export", "--data-dir", str(proxy.data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    counts = done.stderr.split("; ")
+    kept = int(counts[0].removesuffix(" events"))
+    lost = int(counts[2].split(" could not be kept")[0])
+    assert kept + lost == 5 + 20 + 1 and lost >= 15, done.stderr
