@@ -2,7 +2,6 @@
 something worse in its place): a proxy clock days ahead, an HTML error page from a gateway in
 between, a service that accepts connections and never answers."""
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from policy.configdir import load_policy
+from tests.support.disk import fill, small_disk
 from tests.support.net import stop
 from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
 from tests.support.service import Service
@@ -242,36 +242,16 @@ def test_a_hung_upstream_is_let_go_after_the_proxys_timeout(tmp_path):
 
 
 @pytest.fixture
-def small_disk(tmp_path) -> Iterator[Path]:
-    """A 4 MB file system of its own (tmpfs), to fill up as a proxy's disk fills."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (as CI runs)")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(disk)], check=True
-    )
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=False)
+def disk(tmp_path) -> Iterator[Path]:
+    with small_disk(tmp_path / "disk") as mounted:
+        yield mounted
 
 
-def fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
-    return filler
-
-
-def test_a_full_disk_never_turns_the_warnings_off_and_every_unkept_event_is_counted(small_disk):
-    proxy = start_proxy(small_disk)
+def test_a_full_disk_never_turns_the_warnings_off_and_every_unkept_event_is_counted(disk):
+    proxy = start_proxy(disk)
     try:
         browse(proxy)  # the outbox is in use: these five are kept
-        filler = fill(small_disk)
+        filler = fill(disk)
         for _ in range(4):
             for host in SITES:  # every navigation still gets its warning, none goes upstream
                 status, _, page = proxy.get("http", host, "/")
