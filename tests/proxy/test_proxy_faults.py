@@ -19,6 +19,7 @@ from policy.configdir import load_policy
 from tests.support.disk import fill, small_disk
 from tests.support.net import stop
 from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
+from tests.support.relay import CountingRelay
 from tests.support.service import Service
 
 
@@ -272,3 +273,25 @@ def test_a_full_disk_never_turns_the_warnings_off_and_every_unkept_event_is_coun
     kept = int(counts[0].removesuffix(" events"))
     lost = int(counts[2].split(" could not be kept")[0])
     assert kept + lost == 5 + 20 + 1 and lost >= 15, done.stderr
+
+
+def test_a_busy_proxy_ships_a_batch_a_moment_not_a_post_per_page(tmp_path, upstream, service):
+    # At 4 pages a second the shipper used to post each event alone (200 POSTs for 234 events,
+    # and the service's rate limit answering 429): woken by an event it now gathers the
+    # moment's others first.
+    service.start()
+    relay = CountingRelay(service.port)
+    gathering = [*FAST[:2], "clausewarden_ship_batch_window=3"]
+    now = working_time_ahead(0)
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, now, gathering, (relay.url, service.token_file)
+    )
+    try:
+        for _ in range(4):
+            browse(proxy)
+        until(lambda: sum(relay.batches()) == 20, "all 20 events shipped")
+    finally:
+        stop(proxy.process)
+        relay.close()
+    assert len(relay.batches()) < 10, relay.batches()  # one POST per event was 20
+    assert len(service.events()) == 20

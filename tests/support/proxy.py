@@ -183,7 +183,11 @@ def outbox_events(proxy: Proxy) -> list[dict[str, object]]:
 # --- a proxy shipping its outbox to a service ---------------------------------------------
 
 SITES = ("www.facebook.com", "www.instagram.com", "www.linkedin.com", "x.com", "www.reddit.com")
-FAST = ["clausewarden_ship_delay=0.2", "clausewarden_ship_max_delay=0.5"]
+FAST = [
+    "clausewarden_ship_delay=0.2",
+    "clausewarden_ship_max_delay=0.5",
+    "clausewarden_ship_batch_window=0.1",
+]
 
 
 def recent_working_time() -> str:
