@@ -149,7 +149,9 @@ class Recorder:
                 batch_window=self.batch_window,
                 max_delay=self.ship_max_delay,
                 base_delay=min(0.5, self.ship_max_delay),
-                clock=shared.now,  # sent_at: the service compares it with its own clock
+                # sent_at: this machine's own clock, which the service compares with its own (the
+                # events themselves are timed by the service's clock while this one is far off).
+                clock=shared.machine_now,
             )
             self.shipper.start()
 

@@ -18,7 +18,7 @@ import pytest
 from policy.configdir import load_policy
 from tests.support.disk import fill, small_disk
 from tests.support.net import stop
-from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
+from tests.support.proxy import FAST, SITES, clock_off_by, outbox_ids, start_proxy
 from tests.support.relay import CountingRelay
 from tests.support.service import Service
 
@@ -295,3 +295,32 @@ def test_a_busy_proxy_ships_a_batch_a_moment_not_a_post_per_page(tmp_path, upstr
         relay.close()
     assert len(relay.batches()) < 10, relay.batches()  # one POST per event was 20
     assert len(service.events()) == 20
+
+
+def test_a_proxy_whose_own_clock_is_days_ahead_times_its_events_by_the_services_clock(
+    tmp_path, upstream, service
+):
+    # The machine's clock itself is wrong (libfaketime), not a clock the proxy was told to use.
+    service.start()
+    token = (service.url, service.token_file)
+    ahead = clock_off_by("+2d")
+    proxy = start_proxy(tmp_path, upstream.port, None, None, FAST, token, env=ahead)
+    try:
+        until(lambda: "clock is ahead of the service's by 2 days" in proxy.output(), "said so")
+        browse(proxy)
+        until(lambda: len(service.events()) == 5, "the 5 events stored, none deferred")
+        for event in service.events():  # timed by the service's clock: today, not in 2 days
+            made = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+            assert abs((made - datetime.now(UTC)).total_seconds()) < 3 * 3600
+        assert outbox_ids(proxy, state=3) == []
+        # The machine's clock is still wrong, and the Sensors page says so.
+        until(lambda: (_sensor_row(service)["clock_skew_seconds"] or 0) > 86400, "skew noted")
+    finally:
+        stop(proxy.process)
+    proxy = start_proxy(tmp_path, upstream.port, None, None, FAST, token)  # the clock set right
+    try:
+        browse(proxy, SITES[:1])
+        until(lambda: _sensor_row(service)["clock_skew_seconds"] == 0, "the report cleared")
+        assert "ahead of the service's" not in proxy.output().split("Policy:")[-1]
+    finally:
+        stop(proxy.process)

@@ -11,7 +11,14 @@ class MapUpstream:
     def load(self, loader):  # type: ignore[no-untyped-def]
         loader.add_option("map_upstream", str, "", "host:port that receives every request")
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        # A streamed request connects upstream right after its headers, before `request`.
+        if flow.request.stream and not flow.metadata.get("map_upstream_done"):
+            self.request(flow)
+
     def request(self, flow: http.HTTPFlow) -> None:
+        if flow.metadata.get("map_upstream_done"):
+            return
         target = ctx.options.map_upstream
         if flow.response is not None or not target or flow.request.host == "127.0.0.1":
             return
@@ -21,6 +28,7 @@ class MapUpstream:
         flow.request.host = host
         flow.request.port = int(port)
         flow.request.host_header = header
+        flow.metadata["map_upstream_done"] = True
 
 
 addons = [MapUpstream()]

@@ -7,6 +7,7 @@ through reaches that local server (map_upstream.py), whatever host it asked for.
 
 import http.client
 import json
+import os
 import shutil
 import sqlite3
 import ssl
@@ -16,6 +17,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR, load_policy
 from tests.support.net import free_port, stop, wait_for_port
@@ -127,10 +130,11 @@ def start_proxy(
     extra: Sequence[str] | None = None,
     service: tuple[str, Path] | None = None,
     args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> Proxy:
     """`clausewarden proxy` on a free port, its files in `folder`. `now` fixes its clock (None:
     the real one); `extra` are mitmproxy `--set` options; `service` is (URL, token file); `args`
-    are further command-line arguments as an admin types them."""
+    are further command-line arguments as an admin types them; `env` more environment."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     command = [
@@ -156,7 +160,13 @@ def start_proxy(
         command += ["--set", option]
     command += list(args)
     log = (folder / "proxy.log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, **env} if env else None,
+    )
     try:
         wait_for_port(port, process, timeout=60)
     except BaseException:
@@ -220,3 +230,18 @@ def warn_on_every_site(proxy: Proxy, rounds: int = 1) -> None:
         for host in SITES:
             status, _, page = proxy.get("http", host, "/")
             assert status == 200 and b"Before you continue" in page
+
+
+FAKETIME_LIB = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), Path("libfaketime.so.1"))
+
+
+def clock_off_by(offset: str) -> dict[str, str]:
+    """The environment of a process whose machine clock is off by `offset` ("+2d"): libfaketime
+    (Debian's faketime), the monotonic clock left alone so timers still run true."""
+    if not FAKETIME_LIB.exists():
+        pytest.fail("libfaketime is needed (apt-get install -y faketime; scripts/system-deps)")
+    return {
+        "LD_PRELOAD": str(FAKETIME_LIB),
+        "FAKETIME": offset,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
