@@ -25,7 +25,10 @@ function FindProxyForURL(url, host) {
   if (host.length > t.length && host.substring(host.length - t.length) === t) {
     var label = host.substring(0, host.length - t.length);
     if (label.indexOf(".") < 0) {
-      host = label.split("--").join("\u0000").split("-").join(".").split("\u0000").join("-");
+      // "--" stands for "-" and "-" for "."; split on "--" first so no placeholder is needed.
+      var parts = label.split("--");
+      for (var j = 0; j < parts.length; j++) parts[j] = parts[j].split("-").join(".");
+      host = parts.join("-");
     }
   }
   if (H.hasOwnProperty(host)) return P;

@@ -65,9 +65,11 @@ def facts_from_flow(
     cut = False
     if path is None and peek > 0:
         asked = canonical.methods(method, headers, query)
-        if asked & platform.body_methods:
+        if asked & platform.body_methods and request.raw_content is None:
+            body, cut = b"", True  # decided on its headers (too long to hold): never read
+        elif asked & platform.body_methods:
             body, cut = peek_body(
-                request.raw_content or b"", request.headers.get("content-encoding"), peek
+                request.raw_content, request.headers.get("content-encoding"), peek
             )
     return Facts(
         host=request.host,

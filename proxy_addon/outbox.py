@@ -1,9 +1,12 @@
 """The durable outbox: every event is in SQLite (WAL) before the page that caused it is sent.
 
 Bounded: past `max_pending` unshipped events a new event is not kept, and the count of events not
-kept is itself stored (and reported to the service as `outbox_dropped`). Shipped events stay for
-the rest of the day so staff can see their own (the self-view), then are pruned; unshipped ones
-older than the retention period are deleted (the service would refuse them anyway).
+kept is itself stored (and reported to the service as `outbox_dropped`). An event that cannot
+be written (a full disk, a read-only file) is counted the same way, in memory until the file can
+be written again: a failure to record never stops a warning, and is never silent. Shipped events
+stay for the rest of the day so staff can see their own (the self-view), then are pruned;
+unshipped ones older than the retention period are deleted (the service would refuse them
+anyway).
 
 Each row carries a device tag for the self-view that rotates daily: the tag the caller gives,
 under a key of that day (`tag_key`, derived from the proxy's daily salt). When the day's salt is
@@ -13,6 +16,7 @@ destroyed the day's tags can no longer be recomputed, and pruning blanks past da
 import hashlib
 import hmac
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -56,6 +60,11 @@ class Outbox:
         self.max_pending = max_pending
         self.tag_key = tag_key
         self._lock = threading.Lock()
+        self.unwritten = 0  # events that could not be written, not yet added to 'dropped'
+        self.write_error = ""  # the last write failure, for the log and `doctor`
+        # 0600 whoever runs it and whatever the umask: SQLite gives its -wal and -shm files the
+        # database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
@@ -81,49 +90,41 @@ class Outbox:
         return hmac.new(key, self_tag.encode(), hashlib.sha256).hexdigest()[:24]
 
     def add(self, event: Event, day: str, self_tag: str) -> bool:
-        """Keep `event`; False (and the dropped count goes up) when the outbox is full."""
+        """Keep `event`; False (and the dropped count goes up) when the outbox is full or the
+        event could not be written (`write_error` says why). Never raises for a write."""
         with self._lock:
-            if self._pending >= self.max_pending:
-                self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'dropped'")
+            try:
+                if self._pending >= self.max_pending:
+                    self._db.execute("UPDATE meta SET value = value + 1 WHERE name = 'dropped'")
+                    return False
+                self._db.execute(
+                    "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
+                    (
+                        event.id,
+                        day,
+                        self._day_tag(day, self_tag),
+                        json.dumps(event.to_json(), separators=(",", ":")),
+                    ),
+                )
+            except sqlite3.Error as exc:  # a full disk, a read-only or damaged file
+                self.unwritten += 1
+                self.write_error = str(exc)
                 return False
-            self._db.execute(
-                "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
-                (
-                    event.id,
-                    day,
-                    self._day_tag(day, self_tag),
-                    json.dumps(event.to_json(), separators=(",", ":")),
-                ),
-            )
             self._pending += 1
+            self._count_unwritten()
             return True
 
-    def add_many(self, rows: Sequence[tuple[Event, str, str]]) -> int:
-        """Keep several events in one transaction; returns how many were kept."""
-        with self._lock:
-            room = max(0, self.max_pending - self._pending)
-            kept = rows[:room]
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR IGNORE INTO events (id, day, self_tag, data) VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        e.id,
-                        day,
-                        self._day_tag(day, tag),
-                        json.dumps(e.to_json(), separators=(",", ":")),
-                    )
-                    for e, day, tag in kept
-                ],
+    def _count_unwritten(self) -> None:
+        """Once the file can be written again, the events lost meanwhile join the stored count."""
+        if not self.unwritten:
+            return
+        try:
+            self._db.execute(
+                "UPDATE meta SET value = value + ? WHERE name = 'dropped'", (self.unwritten,)
             )
-            if len(rows) > len(kept):
-                self._db.execute(
-                    "UPDATE meta SET value = value + ? WHERE name = 'dropped'",
-                    (len(rows) - len(kept),),
-                )
-            self._db.execute("COMMIT")
-            self._pending += len(kept)
-            return len(kept)
+        except sqlite3.Error:
+            return
+        self.unwritten, self.write_error = 0, ""
 
     def pending(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         with self._lock:
@@ -154,8 +155,8 @@ class Outbox:
 
     def status(self) -> dict[str, Any]:
         """`sensor_status` of the ingest API: pending count (deferred ones included), dropped
-        count (outbox full), refused count (the service refused them for good), oldest pending
-        time."""
+        count (outbox full, or an event that could not be written), refused count (the service
+        refused them for good), oldest pending time."""
         with self._lock:
             oldest = self._db.execute(
                 "SELECT data FROM events WHERE state IN (?, ?) ORDER BY seq LIMIT 1", UNSHIPPED
@@ -164,7 +165,7 @@ class Outbox:
             rejected = self._db.execute("SELECT value FROM meta WHERE name = 'rejected'").fetchone()
         return {
             "outbox_pending": self._pending,
-            "outbox_dropped": int(dropped[0]),
+            "outbox_dropped": int(dropped[0]) + self.unwritten,
             "outbox_rejected": int(rejected[0]),
             "oldest_pending": json.loads(oldest[0])["time"] if oldest else None,
         }

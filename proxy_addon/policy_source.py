@@ -22,6 +22,7 @@ from policy.errors import ConfigError
 from proxy_addon.headers import injections
 from proxy_addon.intercept import allow_hosts_pattern
 from proxy_addon.service_client import BundleFetcher, ServiceError
+from proxy_addon.service_clock import correction
 from proxy_addon.shared import Shared, parse_seconds, refuse
 
 log = logging.getLogger("clausewarden")
@@ -153,7 +154,10 @@ class PolicySource:
         shared = self.shared
         try:
             try:
-                bundle = await source.fetch()
+                try:
+                    bundle = await source.fetch()
+                finally:
+                    self._follow_service_clock(source)
                 if bundle is not None:
                     policy = Policy.from_bundle(bundle)
                     await asyncio.to_thread(source.save, bundle)
@@ -227,6 +231,8 @@ class PolicySource:
             except ServiceError as exc:
                 log.warning("cannot refresh the policy bundle (%s); keeping %s", exc, self._v())
                 return None
+            finally:
+                self._follow_service_clock(source)
         folder = self.config_dir
         if folder is None:
             return None
@@ -257,6 +263,10 @@ class PolicySource:
         self._use(policy)  # options change on the event loop, never in a thread
         log.info("policy %s in force", policy.version)
         return True
+
+    def _follow_service_clock(self, source: BundleFetcher) -> None:
+        shared = self.shared
+        shared.clock_offset = correction(shared.clock_offset, source.clock_offset)
 
     def _v(self) -> str:
         return self.shared.policy.version if self.shared.policy else "none"

@@ -44,6 +44,7 @@ class Recorder:
         self.shipper: Shipper | None = None
         self.ship_delay = 2.0
         self.ship_max_delay = 60.0
+        self.batch_window = 1.0
         self.dropped_logged = 0
         self._housekeeping: asyncio.Task[None] | None = None
         self.salt = DailySalt(shared.data_dir / SALT_FILE)
@@ -70,6 +71,12 @@ class Recorder:
             "Seconds the shipper waits when the outbox is empty (it wakes on each new event).",
         )
         loader.add_option(
+            "clausewarden_ship_batch_window",
+            str,
+            "1",
+            "Seconds the shipper gathers new events before it sends them as one batch.",
+        )
+        loader.add_option(
             "clausewarden_ship_max_delay",
             str,
             "60",
@@ -89,6 +96,10 @@ class Recorder:
             )
         if "clausewarden_ship_delay" in updated:
             self.ship_delay = parse_seconds("clausewarden_ship_delay", opts.clausewarden_ship_delay)
+        if "clausewarden_ship_batch_window" in updated:
+            self.batch_window = parse_seconds(
+                "clausewarden_ship_batch_window", opts.clausewarden_ship_batch_window
+            )
         if "clausewarden_ship_max_delay" in updated:
             self.ship_max_delay = parse_seconds(
                 "clausewarden_ship_max_delay", opts.clausewarden_ship_max_delay
@@ -135,9 +146,12 @@ class Recorder:
                 shared.service_url,
                 shared.token,
                 idle_delay=self.ship_delay,
+                batch_window=self.batch_window,
                 max_delay=self.ship_max_delay,
                 base_delay=min(0.5, self.ship_max_delay),
-                clock=shared.now,  # sent_at: the service compares it with its own clock
+                # sent_at: this machine's own clock, which the service compares with its own (the
+                # events themselves are timed by the service's clock while this one is far off).
+                clock=shared.machine_now,
             )
             self.shipper.start()
 
@@ -318,9 +332,16 @@ class Recorder:
         self._salt_saved_soon()
         if not kept:
             self.dropped_logged += 1
-            if self.dropped_logged == 1 or self.dropped_logged % 1000 == 0:
+            if self.dropped_logged == 1 or self.dropped_logged % 100 == 0:
+                why = (
+                    f"cannot write {outbox.path} ({outbox.write_error}): free space there"
+                    if outbox.write_error
+                    else "the outbox is full"
+                )
                 log.error(
-                    "the outbox is full: %d events not kept", outbox.status()["outbox_dropped"]
+                    "%s; %d events not kept (warnings are still shown)",
+                    why,
+                    outbox.status()["outbox_dropped"],
                 )
         if self.shipper is not None:
             self.shipper.wake()

@@ -9,6 +9,7 @@ holds the service's salt or key is cut down to the level when it is read, and th
 import ipaddress
 import json
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import aiohttp
 from policy.privacy import without_secrets
 from proxy_addon.paths import BUNDLE_FILE
 from proxy_addon.secrets import write_private
+from proxy_addon.service_clock import measured_offset
 
 TIMEOUT = aiohttp.ClientTimeout(total=5.0)
 
@@ -64,6 +66,7 @@ class BundleFetcher:
         self.token = token
         self.path = data_dir / BUNDLE_FILE
         self.etag: str | None = None
+        self.clock_offset: float | None = None  # the service's clock minus ours, at the last fetch
         self._lock = threading.Lock()  # saves run in threads
 
     def _read(self) -> tuple[str | None, dict[str, Any] | None] | None:
@@ -103,10 +106,14 @@ class BundleFetcher:
         if self.etag:
             headers["If-None-Match"] = self.etag
         try:
+            sent = datetime.now(UTC)
             async with (
                 aiohttp.ClientSession(timeout=TIMEOUT) as session,
                 session.get(self.url, headers=headers) as response,
             ):
+                self.clock_offset = measured_offset(
+                    response.headers.get("Date"), sent, datetime.now(UTC)
+                )
                 if response.status == 304:
                     return None
                 if response.status >= 300:

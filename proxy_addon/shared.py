@@ -8,7 +8,7 @@ and reads the rest. Nothing here talks to the network or to mitmproxy's options.
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mitmproxy import exceptions
@@ -48,6 +48,7 @@ class Shared:
     token: str = ""
     secret: bytes = b""  # signs allowances and tickets; never leaves the proxy
     fixed_now: datetime | None = None
+    clock_offset: float = 0.0  # seconds from this machine's clock to the service's (service_clock)
     # The policy (PolicySource)
     policy: Policy | None = None
     injections: Injections = field(default_factory=dict)
@@ -62,6 +63,14 @@ class Shared:
     account_request_limits: DeviceReportLimits = field(default_factory=DeviceReportLimits)
 
     def now(self) -> datetime:
+        """The time decisions and events use: the service's clock where this machine's is far
+        off it (proxy_addon.service_clock)."""
+        if self.fixed_now is not None:
+            return self.fixed_now
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def machine_now(self) -> datetime:
+        """This machine's own clock (what the sensor status reports as `sent_at`)."""
         return self.fixed_now if self.fixed_now is not None else datetime.now(UTC)
 
     async def settled(self) -> Policy | None:

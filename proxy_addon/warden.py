@@ -21,8 +21,12 @@ computed and the local day found once (proxy_addon.visit).
 
 Bodies the proxy never reads are streamed, not buffered: every response from upstream, and the
 requests it does not hold (neither a catalogue host, a header-injection host nor its own pages
-host). A catalogue request is held whole until it is decided, and only its first bytes are looked
-at (proxy_addon.flow_facts).
+host). A catalogue request with a body of at most `HELD_BODY_MAX` bytes is held whole until it is
+decided, and only its first bytes are looked at (proxy_addon.flow_facts). A longer body (or one of
+unknown length) is decided on its headers as soon as they arrive, its body unread (an act
+endpoint's unread body counts as cut, so the request is the act it may be): sent on, it is
+streamed; held, the flow is killed before the body is read, so the act is never sent and no
+upload, however large, is ever kept in memory.
 """
 
 import json
@@ -54,6 +58,9 @@ from proxy_addon.visit import Visit, platform_of, visit_of, visit_of_client
 log = logging.getLogger("clausewarden")
 
 PREFIX = "/.clausewarden/"  # the proxy's own pages (own_pages.py), never sent upstream
+HELD_BODY_MAX = 1 << 20
+"""The longest request body held in memory to be decided (body_peek_bytes is at most this)."""
+DECIDED_EARLY = "clausewarden_decided_on_headers"  # flow.metadata: `request` does nothing more
 
 
 class Warden:
@@ -115,12 +122,30 @@ class Warden:
             self.recorder.record(policy, decision, visit)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        """Stream the body of a request the proxy will not hold (it is never read)."""
+        """Stream the body of a request the proxy will not hold (it is never read); decide one
+        whose body is too long to hold on its headers."""
         try:
             if not self._holds(flow):
                 flow.request.stream = True
+            elif self.shared.policy is not None and _body_too_long_to_hold(flow.request):
+                self._decide_on_headers(flow, self.shared.policy)
         except Exception:
             self.shared.failed("requestheaders")
+
+    def _decide_on_headers(self, flow: http.HTTPFlow, policy: Policy) -> None:
+        if flow.request.host == PAGES_HOST or flow.request.path.startswith(PREFIX):
+            return  # the proxy's own pages: answered by OwnPages, never upstream
+        flow.metadata[DECIDED_EARLY] = True
+        self._request(flow, policy)
+        if flow.response is None:
+            flow.request.stream = True  # sent on: streamed, never kept
+            return
+        # Held or refused (the event is kept): answering would mean reading the whole body
+        # first, so the flow is killed unread: mitmproxy stops reading it, and the client's
+        # upload stalls until the idle timeout (tcp_timeout) closes it. The act is never sent;
+        # a held one is shown on the platform's next page (proxy_addon.held).
+        flow.response = None
+        flow.kill()
 
     def _holds(self, flow: http.HTTPFlow) -> bool:
         policy, host = self.shared.policy, flow.request.host
@@ -140,6 +165,8 @@ class Warden:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None or flow.error is not None or not flow.live:
             return
+        if flow.metadata.get(DECIDED_EARLY):
+            return  # decided on its headers; its body has already been streamed
         if flow.request.host == PAGES_HOST:
             # The proxy's own host: answered by OwnPages, or here if that failed; never upstream.
             flow.response = page.notice(
@@ -318,6 +345,17 @@ class Warden:
         if content["tell_reasons"]:
             page.forms_may_lead_to(answer, pages)
         return answer
+
+
+def _body_too_long_to_hold(request: http.Request) -> bool:
+    """A body longer than HELD_BODY_MAX, or of unknown length (chunked), is not held."""
+    length = request.headers.get("content-length")
+    if length is None:
+        return "transfer-encoding" in request.headers
+    try:
+        return int(length) > HELD_BODY_MAX
+    except ValueError:
+        return True  # mitmproxy refuses a malformed length itself; never buffer on a guess
 
 
 def _referring_path(flow: http.HTTPFlow) -> str:

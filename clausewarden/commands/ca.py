@@ -55,11 +55,46 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         help="write the certificate as .pem, .crt, .cer, .p12 (no key) and .mobileconfig",
     )
     parser.add_argument("--school", default="", help="the name shown in the Apple profile")
+    parser.add_argument(
+        "--renew",
+        action="store_true",
+        help="replace the CA with a new one named for the school (--school, else the policy's "
+        "school short_name); the old files move to a replaced-<time> folder. Every device must "
+        "then trust the new certificate, and the proxy be restarted",
+    )
+    parser.add_argument("--config", type=Path, help="configuration folder, for the school's name")
     parser.set_defaults(run=run)
+
+
+def renew(confdir: Path, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from policy.configdir import find_config_dir, load_config_dir
+    from proxy_addon.school_ca import ca_common_name, renew_school_ca
+
+    if not (confdir / "mitmproxy-ca.pem").exists():
+        print(
+            f"clausewarden ca: no CA in {confdir} to renew: start `clausewarden proxy "
+            f"--confdir {confdir}` once (it makes one named for the school)",
+            file=sys.stderr,
+        )
+        return 2
+    school = (
+        args.school or load_config_dir(find_config_dir(args.config)[0]).policy.school.short_name
+    )
+    aside = renew_school_ca(confdir, school, datetime.now(UTC))
+    print(
+        f"Made a new CA {ca_common_name(school)!r}; the old one is in {aside}.\n"
+        "Restart the proxy, then put the new certificate on every device (below): until a "
+        "device trusts it, social media pages there fail with a certificate error.\n"
+    )
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     confdir: Path = args.confdir.expanduser()
+    if args.renew and (code := renew(confdir, args)) != 0:
+        return code
     files = read_ca(confdir, args.school)
     if files is None:
         state = "(not created yet: the proxy creates it the first time `clausewarden proxy` starts)"

@@ -92,6 +92,21 @@ def _local_bundle(config: Path | None) -> dict[str, Any] | None:
         return None
 
 
+def health_reason(exc: urllib.error.HTTPError) -> str:
+    """Why /healthz failed, from its JSON body (" (writes failing since ...: disk full)")."""
+    try:
+        body = json.loads(exc.read(4096) or b"{}")
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    if body.get("why"):
+        return f" (writes failing since {body.get('since', '?')}: {body['why']})"
+    if body.get("database") not in (None, "answers"):
+        return f" (the database does not answer: {body['database']})"
+    return " (the database is not ready yet)" if body.get("status") == "error" else ""
+
+
 def check_service(report: Report, service: str) -> datetime | None:
     parts = urlsplit(service)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -103,8 +118,9 @@ def check_service(report: Report, service: str) -> datetime | None:
             body = json.load(response)
             date = response.headers.get("Date")
     except urllib.error.HTTPError as exc:
-        report.line("FAIL", "service", f"{service}/healthz answered {exc.code}: see the "
-                    "service's log (journalctl -u clausewarden-service)")  # fmt: skip
+        report.line("FAIL", "service", f"{service}/healthz answered {exc.code}"
+                    f"{health_reason(exc)}: see the service's log (journalctl -u "
+                    "clausewarden-service)")  # fmt: skip
         return None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)

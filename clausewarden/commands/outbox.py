@@ -47,7 +47,7 @@ def run_export(args: argparse.Namespace) -> int:
     print(
         f"{len(rows)} events; {status['outbox_pending']} not yet shipped"
         + (f" ({deferred} waiting because this proxy's clock is ahead)" if deferred else "")
-        + f"; {status['outbox_dropped']} could not be kept (outbox full); "
+        + f"; {status['outbox_dropped']} could not be kept (outbox full, or its disk); "
         f"{status['outbox_rejected']} refused by the service for good",
         file=sys.stderr,
     )

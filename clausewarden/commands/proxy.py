@@ -39,6 +39,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "--confdir", type=Path, help="mitmproxy's folder, with its CA (default ~/.mitmproxy)"
     )
     parser.add_argument(
+        "--ca-name",
+        help="the school's name in the CA made at the first start (default: the policy's "
+        "school short_name); an existing CA is kept (`clausewarden ca --renew` replaces it)",
+    )
+    parser.add_argument(
         "--upstream",
         metavar="URL",
         help="send everything on to this proxy (the Local Authority's or the ISP's filter), "
@@ -162,6 +167,22 @@ def where_line(args: argparse.Namespace) -> str:
     return f"Policy: {policy}; data folder: {data.resolve()} ({data_why})"
 
 
+def make_ca(args: argparse.Namespace) -> str:
+    """Make the CA named for the school before mitmdump would make its own "mitmproxy" one;
+    a line saying so, or "" when a CA was there already."""
+    from policy.configdir import find_config_dir, load_config_dir
+    from proxy_addon.school_ca import ca_common_name, make_school_ca
+
+    confdir = (args.confdir or Path.home() / ".mitmproxy").expanduser()
+    school = (
+        args.ca_name or load_config_dir(find_config_dir(args.config)[0]).policy.school.short_name
+    )
+    if not make_school_ca(confdir, school):
+        return ""
+    name = ca_common_name(school)
+    return f"Made the proxy's CA {name!r} in {confdir} (clausewarden ca: how devices trust it)"
+
+
 def run(args: argparse.Namespace) -> int:
     from clausewarden.problems import CommandError, check_port_free
     from proxy_addon.service_client import plain_http_refusal
@@ -175,6 +196,9 @@ def run(args: argparse.Namespace) -> int:
             refusal.replace(f"set {ALLOW_PLAIN_HTTP_OPTION}=true", "give --allow-plain-http")
         )
     print(where_line(args), flush=True)
+    made = make_ca(args)
+    if made:
+        print(made, flush=True)
     # mitmdump would say "Try specifying a different port by using `--mode regular@8081`", an
     # option of its own: the person ran `clausewarden proxy`, so say it in its words first.
     check_port_free(args.listen_host, args.listen_port, "--listen-port")

@@ -166,10 +166,12 @@ def clock_skew(
     status: SensorStatus | None, future: list[dict[str, Any]], now: datetime
 ) -> int | None:
     """How many seconds the sensor's clock is ahead of the service's (negative: behind): from
-    the time it says it sent the batch, or at least as far as its latest event ahead of now."""
-    skew: int | None = None
+    the time it says it sent the batch, its clock now, so the report clears once the clock is
+    set right, even while events it timed earlier wait; from a sensor that does not say, at
+    least as far as its latest event ahead of now."""
     if status is not None and status.sent_at is not None:
-        skew = int((store.parse_iso(status.sent_at) - now).total_seconds())
+        return int((store.parse_iso(status.sent_at) - now).total_seconds())
+    skew: int | None = None
     for ev in future:
         ahead = int((store.parse_iso(ev["time"]) - now).total_seconds())
         skew = ahead if skew is None else max(skew, ahead)

@@ -138,3 +138,64 @@ def test_ca_command_says_where_the_certificate_is_and_names_the_ca_page(proxy, t
         f"clausewarden-ca.{e}" for e in ("pem", "crt", "cer", "p12", "mobileconfig")
     )
     assert b"PRIVATE KEY" not in b"".join(p.read_bytes() for p in (tmp_path / "ca").iterdir())
+
+
+def subject_cn(pem: bytes) -> str:
+    name = x509.load_pem_x509_certificate(pem).subject
+    return str(name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value)
+
+
+def issuer_over_https(proxy, cafile) -> str:  # type: ignore[no-untyped-def]
+    """The issuer's common name of the certificate the proxy makes for its own host."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    conn = http.client.HTTPSConnection("127.0.0.1", proxy.port, timeout=10, context=context)
+    conn.set_tunnel(HOST, 443)
+    conn.connect()
+    issuer = dict(item[0] for item in conn.sock.getpeercert()["issuer"])  # type: ignore[union-attr]
+    conn.close()
+    return str(issuer["commonName"])
+
+
+def test_the_ca_devices_trust_is_named_for_the_school_not_mitmproxy(proxy):
+    # The name staff see in their certificate lists, and the one docs/devices.md names.
+    school_ca = "ClauseWarden CA, Wycliffe CE Primary School"
+    assert subject_cn(ca_pem(proxy)) == school_ca
+    cafile = proxy.folder / "mitmproxy" / "mitmproxy-ca-cert.pem"
+    assert issuer_over_https(proxy, cafile) == school_ca
+    status, _, body = get(proxy, "/ca/clausewarden-ca.crt")
+    assert status == 200
+    assert "mitmproxy" not in x509.load_der_x509_certificate(body).subject.rfc4514_string()
+
+
+def test_an_existing_ca_is_kept_until_the_admin_renews_it(tmp_path):
+    from mitmproxy.certs import CertStore
+
+    confdir = tmp_path / "proxy" / "mitmproxy"
+    CertStore.create_store(confdir, "mitmproxy", 2048)  # an installation from before the name
+    old = (confdir / "mitmproxy-ca-cert.pem").read_bytes()
+    running = start_proxy(tmp_path / "proxy")
+    try:
+        assert (confdir / "mitmproxy-ca-cert.pem").read_bytes() == old  # every device trusts it
+        assert issuer_over_https(running, confdir / "mitmproxy-ca-cert.pem") == "mitmproxy"
+    finally:
+        running.stop()
+
+    out = cli("ca", "--confdir", str(confdir), "--renew").stdout
+    assert "Made a new CA 'ClauseWarden CA, Wycliffe CE Primary School'" in out
+    assert "put the new certificate on every device" in out
+    (aside,) = confdir.glob("replaced-*")
+    assert (aside / "mitmproxy-ca-cert.pem").read_bytes() == old  # kept, not deleted
+    assert (confdir / "mitmproxy-ca.pem").stat().st_mode & 0o077 == 0  # the key: owner only
+
+    running = start_proxy(tmp_path / "proxy")
+    try:
+        new_ca = confdir / "mitmproxy-ca-cert.pem"
+        assert issuer_over_https(running, new_ca) == "ClauseWarden CA, Wycliffe CE Primary School"
+    finally:
+        running.stop()
+
+
+def test_renewing_without_a_ca_says_how_to_make_one(tmp_path):
+    done = cli("ca", "--confdir", str(tmp_path / "none"), "--renew", check=False)
+    assert done.returncode == 2
+    assert "no CA in" in done.stderr and "Traceback" not in done.stderr

@@ -7,6 +7,7 @@ import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR
 from tests.support.deploy import cli
+from tests.support.disk import fill, small_disk
 from tests.support.net import free_port
 from tests.support.proxy import start_proxy
 from tests.support.service import start_service
@@ -100,3 +101,18 @@ def test_a_service_that_is_not_there_is_one_line(tmp_path):
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert lines["service"].startswith("FAIL") and "is it running" in lines["service"]
     assert lines["proxy"].startswith("skip") and "--proxy" in lines["proxy"]
+
+
+def test_a_service_whose_disk_is_full_is_one_line_with_the_reason(tmp_path):
+    with small_disk(tmp_path / "disk") as disk:
+        service = start_service(disk / "data")
+        try:
+            filler = fill(disk)
+            out = cli("doctor", "--service", f"http://127.0.0.1:{service.port}", check=False)
+            filler.unlink()
+        finally:
+            service.stop()
+    line = lines_of(out)["service"]
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert line.startswith("FAIL") and "answered 503 (writes failing since" in line
+    assert "the disk holding the database is full" in line

@@ -1,6 +1,7 @@
 """`clausewarden ca`, `pac` and `outbox export`, run as a school's IT admin would."""
 
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -11,6 +12,7 @@ import pytest
 from clausewarden.cli import main
 from policy.event import Event
 from proxy_addon.outbox import Outbox
+from tests.support.proxy import start_proxy
 
 
 class Ran:
@@ -122,3 +124,20 @@ def test_proxy_command_runs_mitmdump_with_the_addon_and_lets_set_replace_its_def
     assert "flow_detail=2" in sets and "flow_detail=0" not in sets
     assert "clausewarden_sensor=office" in sets and "allow_hosts=extra" in sets
     assert "tcp_timeout=120" in sets  # a hung upstream is let go (docs/service.md)
+
+
+def test_the_outbox_is_private_to_the_proxys_user_when_run_by_hand(tmp_path: Path) -> None:
+    # By hand (no systemd UMask=0077), a shell's umask 022 would make it readable by all.
+    before = os.umask(0o022)
+    try:
+        proxy = start_proxy(tmp_path)
+    finally:
+        os.umask(before)
+    try:
+        status, _, _ = proxy.get("http", "www.facebook.com", "/")
+        assert status == 200
+    finally:
+        proxy.stop()
+    files = sorted(proxy.data.glob("outbox.sqlite3*"))
+    assert files, "no outbox was written"
+    assert {f.name: f.stat().st_mode & 0o777 for f in files} == {f.name: 0o600 for f in files}

@@ -4,17 +4,22 @@ between, a service that accepts connections and never answers."""
 
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from policy.configdir import load_policy
+from tests.support.disk import fill, small_disk
 from tests.support.net import stop
-from tests.support.proxy import FAST, SITES, outbox_ids, start_proxy
+from tests.support.proxy import FAST, SITES, clock_off_by, outbox_ids, start_proxy
+from tests.support.relay import CountingRelay
 from tests.support.service import Service
 
 
@@ -235,3 +240,87 @@ def test_a_hung_upstream_is_let_go_after_the_proxys_timeout(tmp_path):
     finally:
         stop(proxy.process)
         hung.close()
+
+
+@pytest.fixture
+def disk(tmp_path) -> Iterator[Path]:
+    with small_disk(tmp_path / "disk") as mounted:
+        yield mounted
+
+
+def test_a_full_disk_never_turns_the_warnings_off_and_every_unkept_event_is_counted(disk):
+    proxy = start_proxy(disk)
+    try:
+        browse(proxy)  # the outbox is in use: these five are kept
+        filler = fill(disk)
+        for _ in range(4):
+            for host in SITES:  # every navigation still gets its warning, none goes upstream
+                status, _, page = proxy.get("http", host, "/")
+                assert status == 200 and b"Before you continue" in page
+        until(lambda: "events not kept (warnings are still shown)" in proxy.output(), "logged")
+        assert "free space there" in proxy.output()
+        filler.unlink()  # the admin frees space: the count of events lost joins the outbox's
+        browse(proxy, SITES[:1])
+    finally:
+        proxy.stop()
+    done = subprocess.run(
+        [sys.executable, "-m", "clausewarden", "outbox", "export", "--data-dir", str(proxy.data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    counts = done.stderr.split("; ")
+    kept = int(counts[0].removesuffix(" events"))
+    lost = int(counts[2].split(" could not be kept")[0])
+    assert kept + lost == 5 + 20 + 1 and lost >= 15, done.stderr
+
+
+def test_a_busy_proxy_ships_a_batch_a_moment_not_a_post_per_page(tmp_path, upstream, service):
+    # At 4 pages a second the shipper used to post each event alone (200 POSTs for 234 events,
+    # and the service's rate limit answering 429): woken by an event it now gathers the
+    # moment's others first.
+    service.start()
+    relay = CountingRelay(service.port)
+    gathering = [*FAST[:2], "clausewarden_ship_batch_window=3"]
+    now = working_time_ahead(0)
+    proxy = start_proxy(
+        tmp_path, upstream.port, None, now, gathering, (relay.url, service.token_file)
+    )
+    try:
+        for _ in range(4):
+            browse(proxy)
+        until(lambda: sum(relay.batches()) == 20, "all 20 events shipped")
+    finally:
+        stop(proxy.process)
+        relay.close()
+    assert len(relay.batches()) < 10, relay.batches()  # one POST per event was 20
+    assert len(service.events()) == 20
+
+
+def test_a_proxy_whose_own_clock_is_days_ahead_times_its_events_by_the_services_clock(
+    tmp_path, upstream, service
+):
+    # The machine's clock itself is wrong (libfaketime), not a clock the proxy was told to use.
+    service.start()
+    token = (service.url, service.token_file)
+    ahead = clock_off_by("+2d")
+    proxy = start_proxy(tmp_path, upstream.port, None, None, FAST, token, env=ahead)
+    try:
+        until(lambda: "clock is ahead of the service's by 2 days" in proxy.output(), "said so")
+        browse(proxy)
+        until(lambda: len(service.events()) == 5, "the 5 events stored, none deferred")
+        for event in service.events():  # timed by the service's clock: today, not in 2 days
+            made = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+            assert abs((made - datetime.now(UTC)).total_seconds()) < 3 * 3600
+        assert outbox_ids(proxy, state=3) == []
+        # The machine's clock is still wrong, and the Sensors page says so.
+        until(lambda: (_sensor_row(service)["clock_skew_seconds"] or 0) > 86400, "skew noted")
+    finally:
+        stop(proxy.process)
+    proxy = start_proxy(tmp_path, upstream.port, None, None, FAST, token)  # the clock set right
+    try:
+        browse(proxy, SITES[:1])
+        until(lambda: _sensor_row(service)["clock_skew_seconds"] == 0, "the report cleared")
+        assert "ahead of the service's" not in proxy.output().split("Policy:")[-1]
+    finally:
+        stop(proxy.process)

@@ -6,7 +6,6 @@ A full disk is a small tmpfs mounted for the test; a read-only file is `chattr +
 file modes). Where the machine does not allow either, the test is skipped and says why."""
 
 import asyncio
-import contextlib
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 
 from service.app import create_app
 from service.config import Config
+from tests.support.disk import fill, small_disk
 from tests.support.service import add_sensor, bearer, event
 
 
@@ -24,25 +24,9 @@ def _run(*command: str) -> bool:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a disk the test can fill."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if not _run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)):
-        pytest.skip("cannot mount a small tmpfs here (needs root): no disk to fill")
-    try:
-        yield mount
-    finally:
-        _run("umount", "-l", str(mount))
-
-
-def _fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    with contextlib.suppress(OSError), filler.open("wb") as f:
-        while True:
-            f.write(b"\0" * 65536)
-            f.flush()
-    return filler
+def disk(tmp_path: Path) -> Iterator[Path]:
+    with small_disk(tmp_path / "disk") as mounted:
+        yield mounted
 
 
 async def _until(check, what: str) -> None:
@@ -59,15 +43,15 @@ async def _healthz(cli) -> tuple[int, dict, str | None]:
 
 
 async def test_a_full_disk_is_a_503_with_retry_after_and_healthz_says_writes_fail(
-    aiohttp_client, small_disk, clock
+    aiohttp_client, disk, clock
 ):
     config = Config(
-        data_dir=small_disk / "data", clock=clock, background_tasks=False, store_retry_seconds=0.1
+        data_dir=disk / "data", clock=clock, background_tasks=False, store_retry_seconds=0.1
     )
     cli = await aiohttp_client(create_app(config))
     token = await add_sensor(cli)
     assert (await _healthz(cli))[:2] == (200, {"status": "ok", "writes": "ok"})
-    filler = _fill(small_disk)
+    filler = fill(disk)
     try:
         batch = {"events": [event(id=uuid.uuid4().hex) for _ in range(200)]}
         resp = await cli.post("/api/v1/events", json=batch, headers=bearer(token))

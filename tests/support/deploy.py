@@ -1,5 +1,6 @@
-"""Helpers for the deployment tests: run a PAC file's FindProxyForURL in node, the CLI as an
-admin types it, a tiny upstream (chained) proxy."""
+"""Helpers for the deployment tests: run a PAC file's FindProxyForURL in node and in pacparser
+(the engine family Windows and macOS evaluate PAC files with), the CLI as an admin types it, a
+tiny upstream (chained) proxy."""
 
 import asyncio
 import json
@@ -24,22 +25,50 @@ console.log(JSON.stringify(hosts.map((h) => FindProxyForURL("https://" + h + "/"
 """
 
 
+# pacparser (Debian's libpacparser1) through ctypes, in its own process: SpiderMonkey's global
+# state should not live in the test worker, and a refused file must fail the test, not crash it.
+PACPARSER_CHECK = """
+import ctypes, json, sys
+lib = ctypes.CDLL("libpacparser.so.1")
+lib.pacparser_find_proxy.restype = ctypes.c_char_p
+if not lib.pacparser_init():
+    sys.exit("pacparser: init failed")
+with open(sys.argv[1], "rb") as pac:
+    if not lib.pacparser_parse_pac_string(pac.read()):
+        sys.exit("pacparser refused the PAC file")
+answers = []
+for host in json.loads(sys.argv[2]):
+    answer = lib.pacparser_find_proxy(f"https://{host}/".encode(), host.encode())
+    answers.append(answer.decode() if answer is not None else None)
+lib.pacparser_cleanup()
+print(json.dumps(answers))
+"""
+
+
+def _pac_answers(command: list[str], engine: str) -> list[str]:
+    out = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    if out.returncode != 0:
+        pytest.fail(f"{engine} could not run the PAC file: {out.stderr.strip()}")
+    answers: list[str] = json.loads(out.stdout)
+    return answers
+
+
 def run_pac(text: str, hosts: list[str], folder: Path) -> list[str]:
-    """What the PAC file answers for each host, evaluated by node as a browser would."""
+    """What the PAC file answers for each host, evaluated by node as a browser would and by
+    pacparser as Windows and macOS would; the two must agree."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is needed to run a PAC file (scripts/setup installs it)")
     pac, script = folder / "check.pac", folder / "check.js"
-    pac.write_text(text, encoding="utf-8")
+    pac.write_bytes(text.encode("utf-8"))
     script.write_text(PAC_CHECK, encoding="utf-8")
-    out = subprocess.run(
-        [node, str(script), str(pac), json.dumps(hosts)],
-        capture_output=True,
-        text=True,
-        check=True,
+    by_node = _pac_answers([node, str(script), str(pac), json.dumps(hosts)], "node")
+    by_pacparser = _pac_answers(
+        [sys.executable, "-c", PACPARSER_CHECK, str(pac), json.dumps(hosts)],
+        "pacparser (apt-get install -y libpacparser1)",
     )
-    answers: list[str] = json.loads(out.stdout)
-    return answers
+    assert by_pacparser == by_node, f"pacparser and node disagree on {hosts}"
+    return by_node
 
 
 def cli(

@@ -23,7 +23,14 @@ class MapUpstream:
             host, _, port = target.rpartition(":")
             data.server.address = (host, int(port))
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        # A streamed request connects upstream right after its headers, before `request`.
+        if flow.request.stream and not flow.metadata.get("map_upstream_done"):
+            self.request(flow)
+
     def request(self, flow: http.HTTPFlow) -> None:
+        if flow.metadata.get("map_upstream_done"):
+            return
         target = ctx.options.map_upstream
         if flow.response is not None or not target or flow.request.host == "127.0.0.1":
             return
@@ -33,6 +40,7 @@ class MapUpstream:
         flow.request.host = host
         flow.request.port = int(port)
         flow.request.host_header = header
+        flow.metadata["map_upstream_done"] = True
 
 
 addons = [MapUpstream()]

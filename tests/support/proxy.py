@@ -7,6 +7,7 @@ through reaches that local server (map_upstream.py), whatever host it asked for.
 
 import http.client
 import json
+import os
 import shutil
 import sqlite3
 import ssl
@@ -16,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from policy.configdir import DEFAULT_CONFIG_DIR, load_policy
 from tests.support.net import free_port, stop, wait_for_port
@@ -129,11 +132,13 @@ def start_proxy(
     args: Sequence[str] = (),
     inside: Callable[[Sequence[str]], list[str]] | None = None,
     listening: Callable[[int, "subprocess.Popen[bytes]"], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Proxy:
     """`clausewarden proxy` on a free port, its files in `folder`. `now` fixes its clock (None:
     the real one); `extra` are mitmproxy `--set` options; `service` is (URL, token file); `args`
     are further command-line arguments as an admin types them; `inside` wraps the command (run in
-    a network namespace, netns.py) and `listening(port, process)` then waits for its port."""
+    a network namespace, netns.py) and `listening(port, process)` then waits for its port; `env`
+    more environment."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     command = [
@@ -161,7 +166,13 @@ def start_proxy(
     log = (folder / "proxy.log").open("ab")
     if inside is not None:
         command = inside(command)
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, **env} if env else None,
+    )
     try:
         (listening or (lambda p, proc: wait_for_port(p, proc, timeout=60)))(port, process)
     except BaseException:
@@ -188,7 +199,11 @@ def outbox_events(proxy: Proxy) -> list[dict[str, object]]:
 # --- a proxy shipping its outbox to a service ---------------------------------------------
 
 SITES = ("www.facebook.com", "www.instagram.com", "www.linkedin.com", "x.com", "www.reddit.com")
-FAST = ["clausewarden_ship_delay=0.2", "clausewarden_ship_max_delay=0.5"]
+FAST = [
+    "clausewarden_ship_delay=0.2",
+    "clausewarden_ship_max_delay=0.5",
+    "clausewarden_ship_batch_window=0.1",
+]
 
 
 def recent_working_time() -> str:
@@ -221,3 +236,18 @@ def warn_on_every_site(proxy: Proxy, rounds: int = 1) -> None:
         for host in SITES:
             status, _, page = proxy.get("http", host, "/")
             assert status == 200 and b"Before you continue" in page
+
+
+FAKETIME_LIB = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), Path("libfaketime.so.1"))
+
+
+def clock_off_by(offset: str) -> dict[str, str]:
+    """The environment of a process whose machine clock is off by `offset` ("+2d"): libfaketime
+    (Debian's faketime), the monotonic clock left alone so timers still run true."""
+    if not FAKETIME_LIB.exists():
+        pytest.fail("libfaketime is needed (apt-get install -y faketime; scripts/system-deps)")
+    return {
+        "LD_PRELOAD": str(FAKETIME_LIB),
+        "FAKETIME": offset,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
