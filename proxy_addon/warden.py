@@ -189,7 +189,7 @@ class Warden:
             flow.response = self._held_answer(flow, policy, platform, decision)
             flow.metadata["clausewarden"] = "held"
         else:
-            clauses = ", ".join(decision.clauses) or "-"
+            clauses = _clause_words(decision)
             flow.response = http.Response.make(
                 403,
                 f"Blocked by {policy.school_name}'s Social Media Policy (clause {clauses}).\n",
@@ -201,7 +201,7 @@ class Warden:
         self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec, decision: Decision
     ) -> http.Response:
         """What the page's script gets for a held act: a failure it handles, naming the clause."""
-        clauses = ", ".join(decision.clauses) or "-"
+        clauses = _clause_words(decision)
         act = ACT_NOUNS.get(decision.action, "request")
         message = (
             f"Not sent: your {act} on {platform.name} was held by {policy.school_name}'s Social "
@@ -289,3 +289,12 @@ def _referring_path(flow: http.HTTPFlow) -> str:
     if referer.hostname != flow.request.host or not referer.path:
         return "/"
     return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def _clause_words(decision: Decision) -> str:
+    """The clauses a refusal names: "7; 8.1 may apply" (a message: whether the person is a pupil
+    or a parent, clause 8.1's condition, is not known)."""
+    words = ", ".join(decision.clauses) or "-"
+    if decision.may_apply:
+        words += f"; {', '.join(decision.may_apply)} may apply"
+    return words
