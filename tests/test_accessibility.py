@@ -384,6 +384,9 @@ def test_a_held_messages_warning_page_meets_wcag_2_2_aa(proxied):
     page.get_by_role("button", name="Send").click()
     page.wait_for_load_state()
     assert "not sent" in page.get_by_role("heading", level=1).inner_text()
+    # Nothing says the person messaged is a pupil or a parent: 8.1 is quoted on that condition.
+    lead = page.locator("p.may-apply")
+    assert lead.inner_text() == "If this person is a pupil, a parent or a carer, clause 8.1 says:"
     _check(page, "a held message's warning page", "proxy-held")
     page.close()
 
