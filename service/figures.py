@@ -8,8 +8,8 @@ distinct devices are counted per local day, and a cell's devices are the most di
 any one sensor saw in it: a lower bound, a laptop seen by two sensors is never counted twice.
 
 - Dashboard cells: one local day x one breakdown value (the day itself, a platform, an outcome,
-  an hour, a warning's response, a clause: `service.ingest.rollups.FIGURE_DIMS`, what a chart
-  draws), read from the daily rollups.
+  an hour, a warning's response, a clause that applies, a clause that only may apply:
+  `service.ingest.rollups.FIGURE_DIMS`, what a chart draws), read from the daily rollups.
 - Event-log cells (the admin event log, its CSV and JSON-lines export, `GET /api/v1/events`,
   `clausewarden events export`): local day x platform x category x action x outcome x clause set x
   working time x device group x account kind x response, exactly the columns a row shows. A row is
@@ -25,8 +25,12 @@ released whole either hide nothing, or hide a set that rests on at least k devic
 - on the dashboard, within each breakdown of a day, a hidden set with no cell of k or more
   devices gets the smallest shown cell hidden too (the rollups keep no device lists for old days,
   so a cell of at least k devices is what guarantees the union);
+- on the dashboard, a clause's two figures of a day ("applies", "may apply": `PAIRED`) are hidden
+  together, so that neither can be worked out from the other and a total citing the clause; the
+  breakdowns' secondary suppression then runs again, until nothing more is hidden;
 - in the event log, for each whole the dashboard shows or the log filters by (the day; one
-  platform, outcome, working time, device group, response or clause that day), the hidden cells
+  platform, outcome, working time, device group, response, clause that applies or clause that
+  only may apply that day), the hidden cells
   of that whole must together rest on at least k devices (counted from the pseudonyms), else
   its smallest shown cell is hidden too, until that holds or all of it is hidden.
 
