@@ -30,9 +30,9 @@ released whole either hide nothing, or hide a set that rests on at least k devic
   breakdowns' secondary suppression then runs again, until nothing more is hidden;
 - in the event log, for each whole the dashboard shows or the log filters by (the day; one
   platform, outcome, working time, device group, response, clause that applies or clause that
-  only may apply that day), the hidden cells
-  of that whole must together rest on at least k devices (counted from the pseudonyms), else
-  its smallest shown cell is hidden too, until that holds or all of it is hidden.
+  only may apply that day), the hidden cells of that whole must together rest on at least k
+  devices (counted from the pseudonyms), else its smallest shown cell is hidden too, until that
+  holds or all of it is hidden.
 
 So a total minus the shown cells gives at most the sum of a set resting on k or more devices.
 Figures over several days are sums of shown day cells only, never of hidden ones.
