@@ -46,6 +46,16 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
     )
     clause_rows = figures.clause_table(fig)[:12]
+    clause_chart = charts.hbars(
+        [
+            (label, r[key])
+            for r in clause_rows
+            for label, key in (
+                (f"{r['value']} applies", "applies"),
+                (f"{r['value']} may apply", "may_apply"),
+            )
+        ]
+    )
     heatmap = charts.heatmap(fig.by_hour())
     went_back = fig.summed("response", "went_back")
     continued = fig.summed("response", "continued")
@@ -68,6 +78,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "platform_chart": platform_chart,
         "platform_rows": platform_rows,
         "clause_rows": clause_rows,
+        "clause_chart": clause_chart,
         "heatmap": heatmap,
         "went_back": went_back,
         "continued": continued,
