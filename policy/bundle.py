@@ -60,6 +60,10 @@ class BundleRule(Strict):
     match: RuleMatch
     outcome: Outcome
     clauses: list[ClauseId]
+    may_apply: list[ClauseId] = []
+    """Those of `clauses` that only may apply (rules.yaml): a sensor from before reads `clauses`
+    alone and cites them all, as it always did."""
+    may_apply_if: str | None = None
     record: bool
     allow_continue: bool
     relaxable: bool

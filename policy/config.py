@@ -342,6 +342,13 @@ class Rule(Strict):
     match: RuleMatch
     outcome: Outcome
     clauses: list[ClauseId] = []
+    may_apply: list[ClauseId] = []
+    """Those of `clauses` that only may apply: the request does not show whether the clause's
+    condition is met (a message or a friend request: whether the other person is a pupil, a
+    parent or a carer, clause 8.1). The warning quotes them under `may_apply_if`; the event
+    records them apart from the clauses that apply."""
+    may_apply_if: str | None = Field(default=None, min_length=1, max_length=200)
+    """The condition, as the warning says it: "If <this>, clause 8.1 says"."""
     record: bool | None = None
     allow_continue: bool | None = None
     relaxable: bool = False
@@ -358,6 +365,13 @@ class Rule(Strict):
             raise ValueError("allow_continue only makes sense for a 'warn' rule")
         if self.outcome != "allow" and not self.clauses:
             raise ValueError(f"a '{self.outcome}' rule must name the clauses that apply")
+        if self.may_apply and self.may_apply_if is None:
+            raise ValueError(
+                "may_apply needs may_apply_if: the condition the warning states, like "
+                "'this person is a pupil, a parent or a carer'"
+            )
+        if self.may_apply_if is not None and not self.may_apply:
+            raise ValueError("may_apply_if without may_apply: list the clauses that may apply")
         return self
 
 

@@ -114,6 +114,7 @@ def decide(facts: Facts, policy: Policy) -> Decision:
                 record=rule.record,
                 allow_continue=rule.allow_continue,
                 school_account=school_account,
+                may_apply=rule.may_apply,
             )
     return Decision(
         platform=platform.id,

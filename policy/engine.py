@@ -88,8 +88,11 @@ class RuleSpec:
     accounts: frozenset[str] | None
     outcome: str
     clauses: tuple[str, ...]
+    """The clauses that apply (the rule's clauses but those that only may apply)."""
     record: bool
     allow_continue: bool
+    may_apply: tuple[str, ...] = ()
+    may_apply_if: str | None = None
 
     def matches(
         self, category: str, platform: str, action: str, working: bool, group: str, account: str
@@ -285,9 +288,11 @@ class Policy:
                 device_groups=_optional_set(r["match"].get("device_groups")),
                 accounts=_optional_set(r["match"].get("accounts")),
                 outcome=r["outcome"],
-                clauses=tuple(r["clauses"]),
+                clauses=tuple(c for c in r["clauses"] if c not in r.get("may_apply", ())),
                 record=bool(r["record"]),
                 allow_continue=bool(r["allow_continue"]),
+                may_apply=tuple(r.get("may_apply", ())),
+                may_apply_if=r.get("may_apply_if"),
             )
             for r in bundle["rules"]
         )

@@ -139,8 +139,9 @@ class Event:
     outcome: Outcome = field(metadata=_spec("What the rules decided.", max_length=8))
     clauses: tuple[str, ...] = field(
         metadata=_spec(
-            'The clause ids that apply, most specific first, like `"8.1"` (at most 20, and '
-            "200 characters with a comma around each).",
+            'The clause ids that apply, most specific first, like `"7"` (at most 20, and '
+            "200 characters with a comma around each); those that only may apply are in "
+            "`may_apply`.",
             problem='expected a list of clause ids like "8.1"',
             max_length=200,
             pattern=ids.CLAUSE_ID,
@@ -213,9 +214,25 @@ class Event:
         ),
     )
 
+    may_apply: tuple[str, ...] = field(
+        default=(),
+        metadata=_spec(
+            "The clause ids that may apply, most specific first: those whose condition the "
+            "request cannot show (a message or a friend request: whether the person is a pupil, "
+            "a parent or a carer, clauses 8.1 and 11.4.3). Never also in `clauses`. At most 20, "
+            "and 200 characters with a comma around each. Absent in an event from an older "
+            "sensor: none.",
+            problem='expected a list of clause ids like "8.1"',
+            max_length=200,
+            pattern=ids.CLAUSE_ID,
+            max_items=MAX_CLAUSES,
+        ),
+    )
+
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["clauses"] = list(self.clauses)
+        data["may_apply"] = list(self.may_apply)
         return data
 
     @classmethod
@@ -238,6 +255,7 @@ class Event:
         for name, put in _SLOTS:
             put(event, data[name] if name in data else ADDED_FIELDS[name])
         _SET_CLAUSES(event, tuple(data["clauses"]))
+        _SET_MAY_APPLY(event, tuple(data.get("may_apply", ())))
         return event
 
 
@@ -329,7 +347,7 @@ EVENT_FIELDS: tuple[str, ...] = tuple(s.name for s in EVENT_SPECS)
 """The event's field names, in order: the one list the outbox, the API and the exports share."""
 SPECS: Mapping[str, FieldSpec] = {s.name: s for s in EVENT_SPECS}
 
-ADDED_FIELDS: Mapping[str, object] = {"held": False}
+ADDED_FIELDS: Mapping[str, object] = {"held": False, "may_apply": ()}
 """Fields added to the event after sensors first shipped, with the value an event without one
 means: a sensor from before (an extension not yet updated, a proxy's outbox written before the
 upgrade) is not refused for leaving them out; ingest stores the value given here."""
@@ -339,11 +357,13 @@ _SLOTS: tuple[tuple[str, Callable[[Event, object], None]], ...] = tuple(
     (name, getattr(Event, name).__set__) for name in EVENT_FIELDS
 )
 _SET_CLAUSES = dict(_SLOTS)["clauses"]
+_SET_MAY_APPLY = dict(_SLOTS)["may_apply"]
 
 
 def with_added_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     """`data` with every added field it leaves out set to the value its absence means."""
-    return {**ADDED_FIELDS, **data}
+    added = {k: list(v) if isinstance(v, tuple) else v for k, v in ADDED_FIELDS.items()}
+    return {**added, **data}
 
 
 _YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
@@ -377,13 +397,18 @@ EVENT_SCHEMA: dict[str, Any] = {
     "then": {"properties": {"reason_category": {"type": "null"}}},
 }
 """The event as JSON Schema: the OpenAPI document's `Event`. Checks beyond it: `time` within the
-service's window, `sensor` the token's sensor, the ids known to the service's catalogue, and the
-clause ids joined with a comma around each at most 200 characters."""
+service's window, `sensor` the token's sensor, the ids known to the service's catalogue, the
+clause ids (of `clauses`, and of `may_apply`) joined with a comma around each at most 200
+characters, and no clause id both in `clauses` and in `may_apply`."""
 
 _FIELD_SET = frozenset(EVENT_FIELDS)
 _CHECKS = tuple((s.name, s.check, s.problem) for s in EVENT_SPECS)
 _TIME_CHECK = SPECS["time"].check
 _REASON_CHECK = SPECS["reason_category"].check
+BOTH_APPLY_AND_MAY = "a clause either applies or may apply, not both"
+"""What ingest says of a clause id in both `clauses` and `may_apply` (beyond the JSON Schema)."""
+_CLAUSES_CHECK = SPECS["clauses"].check
+_MAY_APPLY_CHECK = SPECS["may_apply"].check
 
 
 def event_problems(data: object) -> list[tuple[str, str]]:
@@ -410,6 +435,10 @@ def event_problems(data: object) -> list[tuple[str, str]]:
     time = data.get("time")
     if _TIME_CHECK(time) and not real_time(cast(str, time)):
         problems.append(("time", "not a real date and time"))
+    may_apply = data.get("may_apply")
+    if _MAY_APPLY_CHECK(may_apply) and _CLAUSES_CHECK(data.get("clauses")):
+        if set(cast(list[str], may_apply)) & set(cast(list[str], data["clauses"])):
+            problems.append(("may_apply", BOTH_APPLY_AND_MAY))
     reason = data.get("reason_category")
     if reason is not None and _REASON_CHECK(reason):
         if data.get("response") != "continued":
@@ -466,6 +495,7 @@ def event_from_decision(
         action=decision.action,
         outcome=decision.outcome,
         clauses=decision.clauses,
+        may_apply=decision.may_apply,
         rule=decision.rule,
         working_time=decision.working_time,
         device_group=decision.device_group,

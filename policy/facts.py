@@ -49,11 +49,15 @@ class Decision:
     account: AccountKind
     outcome: Outcome
     clauses: tuple[str, ...]
+    """The clauses that apply, most specific first."""
     reason: str
     rule: str
     record: bool = False
     allow_continue: bool = False
     school_account: str | None = None
+    may_apply: tuple[str, ...] = ()
+    """The clauses that may apply: the request does not show whether their condition is met
+    (whether the person messaged is a pupil or a parent, clause 8.1). Most specific first."""
 
     def contract(self) -> dict[str, object]:
         """The Decision fields (docs/architecture.md) plus the rule that matched (JSON-ready)."""
@@ -66,6 +70,7 @@ class Decision:
             "account": self.account,
             "outcome": self.outcome,
             "clauses": list(self.clauses),
+            "may_apply": list(self.may_apply),
             "reason": self.reason,
             "rule": self.rule,
         }

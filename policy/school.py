@@ -202,6 +202,15 @@ def cross_check(config: SchoolConfig, located: Mapping[str, LocatedYaml]) -> lis
                         ("rules", i, "clauses", j), f"clause {clause} is not in policy.yaml"
                     )
                 )
+        for j, clause in enumerate(rule.may_apply):
+            if clause not in rule.clauses:
+                problems.append(
+                    rules_yaml.problem(
+                        ("rules", i, "may_apply", j),
+                        f"clause {clause} is not one of this rule's clauses: may_apply marks "
+                        "which of its clauses only may apply",
+                    )
+                )
         for field, known in (("platforms", platform_ids), ("device_groups", group_ids)):
             for j, ref in enumerate(getattr(rule.match, field) or ()):
                 if ref not in known:

@@ -161,7 +161,7 @@ def warning_content(
         "heading": heading,
         "next_step": next_step,
         "reason": decision.reason.replace(f" (rule {decision.rule})", ""),  # no id for staff
-        "clauses": _clause_texts(bundle, decision.clauses),
+        "clauses": _clause_texts(bundle, decision),
         "allow_continue": offered,
         "reasons": continuing,
         "tell_reasons": tell_reasons(bundle, decision),
@@ -184,16 +184,35 @@ def _platform_name(bundle: Mapping[str, Any], platform: str | None) -> str:
     return str(platform or "")
 
 
-def _clause_texts(bundle: Mapping[str, Any], ids: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The clauses in the decision's order (most specific first); an unknown id is left out."""
+def _clause_texts(bundle: Mapping[str, Any], decision: Decision) -> list[dict[str, Any]]:
+    """The clauses that may apply, each led by the condition it rests on ("If this person is a
+    pupil, a parent or a carer, clause 8.1 says:"), then those that apply (`lead` null); each in
+    the rule's order, most specific first. An unknown id is left out."""
     by_id = {c["id"]: c for c in bundle["clauses"]}
+    condition = may_apply_condition(bundle, decision.rule)
+    leads: list[tuple[str, str | None]] = [
+        (i, f"If {condition}, clause {i} says:" if condition else f"Clause {i} may apply; it says:")
+        for i in decision.may_apply
+    ]
+    leads += [(i, None) for i in decision.clauses]
     return [
         {
             "id": i,
             "heading": by_id[i].get("heading"),
             "text": by_id[i].get("text"),
             "continuation": by_id[i].get("continuation"),
+            "may_apply": lead is not None,
+            "lead": lead,
         }
-        for i in ids
+        for i, lead in leads
         if i in by_id
     ]
+
+
+def may_apply_condition(bundle: Mapping[str, Any], rule: str) -> str | None:
+    """The rule's condition for its clauses that only may apply (rules.yaml `may_apply_if`)."""
+    for r in bundle.get("rules", ()):
+        if r["id"] == rule:
+            condition = r.get("may_apply_if")
+            return None if condition is None else str(condition)
+    return None

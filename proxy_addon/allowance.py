@@ -92,7 +92,13 @@ def read_ticket(secret: bytes, token: str, device: str, now: float) -> Decision 
         if not now < int(parts[3]):
             return None
         fields = json.loads(base64.urlsafe_b64decode(carried + "=" * (-len(carried) % 4)))
-        decision = Decision(**{**fields, "clauses": tuple(fields["clauses"])})
+        decision = Decision(
+            **{
+                **fields,
+                "clauses": tuple(fields["clauses"]),
+                "may_apply": tuple(fields.get("may_apply", ())),
+            }
+        )
     except (ValueError, TypeError, KeyError):
         return None  # signed by this proxy, so only one of an older version's shape
     return decision if decision.platform == parts[1] else None

@@ -249,10 +249,10 @@ class Warden:
             flow.response = self._held_answer(flow, policy, platform, decision)
             flow.metadata["clausewarden"] = "held"
         else:
-            clauses = ", ".join(decision.clauses) or "-"
+            clauses = _clause_words(decision, policy)
             flow.response = http.Response.make(
                 403,
-                f"Blocked by {policy.school_name}'s Social Media Policy (clause {clauses}).\n",
+                f"Blocked by {policy.school_name}'s Social Media Policy ({clauses}).\n",
                 {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
             )
             flow.metadata["clausewarden"] = "block"
@@ -261,11 +261,11 @@ class Warden:
         self, flow: http.HTTPFlow, policy: Policy, platform: PlatformSpec, decision: Decision
     ) -> http.Response:
         """What the page's script gets for a held act: a failure it handles, naming the clause."""
-        clauses = ", ".join(decision.clauses) or "-"
+        clauses = _clause_words(decision, policy)
         act = ACT_NOUNS.get(decision.action, "request")
         message = (
             f"Not sent: your {act} on {platform.name} was held by {policy.school_name}'s Social "
-            f"Media Policy (clause {clauses}). Open a page of {platform.name} to see why."
+            f"Media Policy ({clauses}). Open a page of {platform.name} to see why."
         )
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
         if "json" in flow.request.headers.get("accept", "").lower():
@@ -276,6 +276,7 @@ class Warden:
                     "platform": platform.id,
                     "outcome": decision.outcome,
                     "clauses": list(decision.clauses),
+                    "may_apply": list(decision.may_apply),
                 }
             )
             headers["Content-Type"] = "application/json; charset=utf-8"
@@ -364,3 +365,15 @@ def _referring_path(flow: http.HTTPFlow) -> str:
     if referer.hostname != flow.request.host or not referer.path:
         return "/"
     return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def _clause_words(decision: Decision, policy: Policy) -> str:
+    """The clauses a refusal names, those that only may apply with their condition: "clause 7;
+    clause 8.1 if this person is a pupil, a parent or a carer"."""
+    words = f"clause {', '.join(decision.clauses) or '-'}"
+    if decision.may_apply:
+        rule = next((r for r in policy.rules if r.id == decision.rule), None)
+        condition = rule.may_apply_if if rule is not None else None
+        words += f"; clause {', '.join(decision.may_apply)}"
+        words += f" if {condition}" if condition else " may apply"
+    return words

@@ -114,6 +114,7 @@ def event_specs_js() -> str:
         f"export const RESPONSES = Object.freeze({_json(list(event.RESPONSES))});",
         f"export const MAX_CLAUSES = {event.MAX_CLAUSES};",
         f"export const ADDED_FIELDS = Object.freeze({_json(dict(event.ADDED_FIELDS))});",
+        f"export const BOTH_APPLY_AND_MAY = {_json(event.BOTH_APPLY_AND_MAY)};",
         "export const EVENT_FIELD_SPECS = Object.freeze([",
         *specs,
         "]);",

@@ -24,7 +24,9 @@ def _whole(value: Any) -> Any:
     return int(value) if type(value) is float and value.is_integer() else value
 
 
-Count = Annotated[int, BeforeValidator(_whole), Field(ge=0, lt=2**31)]
+# The bounds before the validator: after it, pydantic writes them into the JSON Schema as "ge"
+# and "lt", which JSON Schema does not know, and the OpenAPI document let any integer through.
+Count = Annotated[int, Field(ge=0, lt=2**31), BeforeValidator(_whole)]
 UtcTime = Annotated[str, Field(pattern=REAL_UTC_TIME.pattern)]
 """A real UTC time, `YYYY-MM-DDTHH:MM:SSZ` (the Event's `time` says the same)."""
 Identifier = Annotated[str, Field(pattern=ids.IDENTIFIER.pattern)]

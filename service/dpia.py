@@ -115,7 +115,10 @@ EVENT_HOLDS = [
     "the platform (e.g. facebook) and its category, and the kind of action (opening, posting, "
     "messaging, endorsing, connecting; or only seen, for a device whose connections are not "
     "decrypted)",
-    "the outcome (allowed, logged, warned, blocked) and the clause numbers of the policy applied",
+    "the outcome (allowed, logged, warned, blocked) and the clause numbers of the policy applied, "
+    "kept apart from those that only may apply (a message or a friend request: whether the other "
+    "person is a pupil, a parent or a carer, clauses 8.1 and 11.4.3, is not known and never "
+    "recorded)",
     "whether it was working time, the device group (e.g. staff laptops), whether the account "
     "was the school's own, a personal one or unknown",
     "the policy version in force, whether a warning was heeded or continued, and the reason "

@@ -108,7 +108,7 @@ def attachment_headers(fmt: str, filename: str) -> dict[str, str]:
 
 def csv_cells(row: dict[str, Any]) -> list[str]:
     """One released cell as CSV cells; clause ids space-separated; formula-like text defused."""
-    data = {**row, "clauses": " ".join(row["clauses"])}
+    data = {**row, "clauses": " ".join(row["clauses"]), "may_apply": " ".join(row["may_apply"])}
     return [_csv_cell(data[c]) for c in LOG_COLUMNS]
 
 

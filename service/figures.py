@@ -8,8 +8,8 @@ distinct devices are counted per local day, and a cell's devices are the most di
 any one sensor saw in it: a lower bound, a laptop seen by two sensors is never counted twice.
 
 - Dashboard cells: one local day x one breakdown value (the day itself, a platform, an outcome,
-  an hour, a warning's response, a clause: `service.ingest.rollups.FIGURE_DIMS`, what a chart
-  draws), read from the daily rollups.
+  an hour, a warning's response, a clause that applies, a clause that only may apply:
+  `service.ingest.rollups.FIGURE_DIMS`, what a chart draws), read from the daily rollups.
 - Event-log cells (the admin event log, its CSV and JSON-lines export, `GET /api/v1/events`,
   `clausewarden events export`): local day x platform x category x action x outcome x clause set x
   working time x device group x account kind x response, exactly the columns a row shows. A row is
@@ -25,10 +25,14 @@ released whole either hide nothing, or hide a set that rests on at least k devic
 - on the dashboard, within each breakdown of a day, a hidden set with no cell of k or more
   devices gets the smallest shown cell hidden too (the rollups keep no device lists for old days,
   so a cell of at least k devices is what guarantees the union);
+- on the dashboard, a clause's two figures of a day ("applies", "may apply": `PAIRED`) are hidden
+  together, so that neither can be worked out from the other and a total citing the clause; the
+  breakdowns' secondary suppression then runs again, until nothing more is hidden;
 - in the event log, for each whole the dashboard shows or the log filters by (the day; one
-  platform, outcome, working time, device group, response or clause that day), the hidden cells
-  of that whole must together rest on at least k devices (counted from the pseudonyms), else
-  its smallest shown cell is hidden too, until that holds or all of it is hidden.
+  platform, outcome, working time, device group, response, clause that applies or clause that
+  only may apply that day), the hidden cells of that whole must together rest on at least k
+  devices (counted from the pseudonyms), else its smallest shown cell is hidden too, until that
+  holds or all of it is hidden.
 
 So a total minus the shown cells gives at most the sum of a set resting on k or more devices.
 Figures over several days are sums of shown day cells only, never of hidden ones.
@@ -83,20 +87,29 @@ class Figures:
     """(dim, value, day) of every hidden cell."""
 
     def suppress(self) -> None:
-        """Primary then secondary suppression, one day and one breakdown at a time."""
+        """Primary then secondary suppression, one day and one breakdown at a time; a clause's
+        two figures (applies, may apply: `PAIRED`) are hidden together, and secondary suppression
+        runs again until nothing changes."""
         self.hidden = set()
         everything = self.cells.get("all", {}).get("", {})
         for day in self.days:
             whole = everything.get(day)
             day_ok = whole is not None and whole.devices >= self.k
-            for dim, values in self.cells.items():
-                members = {v: c[day] for v, c in values.items() if day in c and c[day].n > 0}
-                hidden = {v for v, c in members.items() if not day_ok or c.devices < self.k}
-                safe = any(members[v].devices >= self.k for v in hidden)
-                shown = sorted((c.n, v) for v, c in members.items() if v not in hidden)
-                if hidden and not safe and shown:
-                    hidden.add(shown[0][1])
-                self.hidden.update((dim, v, day) for v in hidden)
+            members = {
+                dim: {v: c[day] for v, c in values.items() if day in c and c[day].n > 0}
+                for dim, values in self.cells.items()
+            }
+            hidden = {
+                dim: {v for v, c in cells.items() if not day_ok or c.devices < self.k}
+                for dim, cells in members.items()
+            }
+            changed = True
+            while changed:
+                changed = False
+                for dim, cells in members.items():
+                    changed |= _hide_one_more(cells, hidden[dim], self.k)
+                changed |= _hide_pairs_together(members, hidden)
+            self.hidden.update((dim, v, day) for dim, values in hidden.items() for v in values)
 
     @property
     def hidden_count(self) -> int:
@@ -148,6 +161,37 @@ class Figures:
             else:
                 devices.append(cell.devices)
         return devices
+
+
+PAIRED = (("clause", "clause_may"),)
+"""Breakdowns whose figures of one value are hidden together: a clause that applies and the same
+clause that only may apply (a message: clause 8.1), so that neither can be worked out from the
+other and a total."""
+
+
+def _hide_one_more(cells: dict[str, Cell], hidden: set[str], k: int) -> bool:
+    """Secondary suppression of one breakdown of one day: a hidden set resting on no cell of k or
+    more devices gets the smallest shown cell hidden too. True if it hid one."""
+    if not hidden or any(cells[v].devices >= k for v in hidden):
+        return False
+    shown = sorted((c.n, v) for v, c in cells.items() if v not in hidden)
+    if not shown:
+        return False
+    hidden.add(shown[0][1])
+    return True
+
+
+def _hide_pairs_together(members: dict[str, dict[str, Cell]], hidden: dict[str, set[str]]) -> bool:
+    """Hide each paired figure whose partner is hidden (`PAIRED`). True if it hid one."""
+    changed = False
+    for pair in PAIRED:
+        gone = set().union(*(hidden.get(dim, set()) for dim in pair))
+        for dim in pair:
+            more = {v for v in gone if v in members.get(dim, {})} - hidden.get(dim, set())
+            if more:
+                hidden.setdefault(dim, set()).update(more)
+                changed = True
+    return changed
 
 
 async def figures(
@@ -216,6 +260,23 @@ def as_table(fig: Figures, dim: str, *, name_hidden: bool = True) -> list[dict[s
     return [{"value": value, "total": total} for value, total in totals]
 
 
+def clause_table(fig: Figures) -> list[dict[str, Any]]:
+    """ "By clause": per clause, its events where it applies and where it only may apply, over the
+    range, largest first. A clause with either figure hidden is left out whole: its two figures
+    are hidden together (`PAIRED`), and naming it would say someone acted under it."""
+    rows = []
+    for value in sorted({*fig.values("clause"), *fig.values("clause_may")}):
+        applies, may = (
+            fig.summed(dim, value) if fig.cells.get(dim, {}).get(value) else 0
+            for dim in ("clause", "clause_may")
+        )
+        if applies is None or may is None or (applies == 0 and may == 0 and not fig.coarse):
+            continue
+        rows.append({"value": value, "applies": applies, "may_apply": may})
+    rows.sort(key=lambda r: -(r["applies"] + r["may_apply"]))
+    return rows
+
+
 # the event log's cells ---------------------------------------------------------------------------
 
 LOG_DIMS = (
@@ -224,6 +285,7 @@ LOG_DIMS = (
     "action",
     "outcome",
     "clauses",
+    "may_apply",
     "working_time",
     "device_group",
     "account",
@@ -268,6 +330,7 @@ def _wholes(key: tuple[Any, ...]) -> list[tuple[str, str]]:
     if row["outcome"] == "warn":
         out.append(("response", row["response"]))
     out += [("clause", c) for c in row["clauses"]]
+    out += [("clause_may", c) for c in row["may_apply"]]
     return out
 
 
@@ -298,6 +361,7 @@ def release_day(cells: dict[tuple[Any, ...], _LogCell], k: int) -> tuple[list[An
 def log_row(day: str, key: tuple[Any, ...], n: int) -> dict[str, Any]:
     row: dict[str, Any] = {"day": day, **dict(zip(LOG_DIMS, key, strict=True)), "events": n}
     row["clauses"] = list(row["clauses"])
+    row["may_apply"] = list(row["may_apply"])
     row["working_time"] = bool(row["working_time"])
     return row
 

@@ -88,7 +88,11 @@ class EventFilter:
         """Whether a released cell (service.figures.log_row) passes the filter (but the dates)."""
         return (
             (self.platform is None or row["platform"] == self.platform)
-            and (self.clause is None or self.clause in row["clauses"])
+            and (
+                self.clause is None
+                or self.clause in row["clauses"]
+                or self.clause in row["may_apply"]
+            )
             and (self.outcome is None or row["outcome"] == self.outcome)
             and (self.device_group is None or row["device_group"] == self.device_group)
             and (self.working_time is None or row["working_time"] == self.working_time)

@@ -399,6 +399,9 @@ def test_a_held_messages_warning_page_meets_wcag_2_2_aa(proxied):
     assert "not sent" in page.get_by_role("heading", level=1).inner_text()
     # with the reasons that tell the Headteacher instead, as buttons of their own (issue 17)
     assert page.get_by_role("button", name="Reporting a safeguarding concern (clause 8.4)").count()
+    # Nothing says the person messaged is a pupil or a parent: 8.1 is quoted on that condition.
+    lead = page.locator("p.may-apply")
+    assert lead.inner_text() == "If this person is a pupil, a parent or a carer, clause 8.1 says:"
     _check(page, "a held message's warning page", "proxy-held")
     page.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from policy.configdir import DEFAULT_CONFIG_DIR
 
 DECISION_FIELDS = {
+    "may_apply",
     "platform",
     "category",
     "action",
@@ -44,6 +45,8 @@ def test_check_without_json_quotes_the_clause_text() -> None:
     assert result.returncode == 0, result.stderr
     assert "WARN" in result.stdout
     assert "clause 8.1" in result.stdout and "You must not contact any student" in result.stdout
+    # Opening a messaging app is not known to involve a pupil or a parent: 8.1 only may apply.
+    assert "(may apply: if you write to a pupil, a parent or a carer here)" in result.stdout
     assert "clause 7 Personal Use Of Social Media" in result.stdout
 
 
@@ -84,7 +87,8 @@ def test_check_reads_cookies_client_and_body(tmp_path: Path) -> None:
     )
     decision = json.loads(result.stdout)
     assert decision["action"] == "connect" and decision["account"] == "personal"
-    assert decision["clauses"][0] == "11.4.3" and decision["working_time"] is False
+    assert decision["may_apply"] == ["11.4.3", "8.1"] and decision["clauses"] == ["7"]
+    assert decision["working_time"] is False
 
 
 def test_check_refuses_a_time_without_offset() -> None:
@@ -173,7 +177,9 @@ def school_config(tmp_path: Path, accounts: str = SCHOOL_X) -> Path:
     groups = folder / "device_groups.yaml"
     text = groups.read_text()
     # staff Wi-Fi becomes the school office: its devices stand for the school's LinkedIn
-    groups.write_text(text.replace("    networks: []\n    # Own devices", OFFICE, 1))
+    text = text.replace("    networks: []\n    # Own devices", OFFICE, 1)
+    # ... and the school manages them (its CA installed): decrypted, so an act is seen
+    groups.write_text(text.replace("    decrypt_https: false\n", "    decrypt_https: true\n", 1))
     return folder
 
 

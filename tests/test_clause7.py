@@ -144,8 +144,9 @@ def test_the_headteachers_setting_makes_browsing_and_posting_outside_working_tim
         for d in (browse, messaging_app, post):
             assert (d["outcome"], d["record"], d["allow_continue"]) == ("log", True, False)
             assert d["working_time"] is False and ANY_TIME in d["reason"]
-        # Messages stay warned under 8.1 at any time (contact with pupils and parents).
-        assert message["outcome"] == "warn" and message["clauses"][0] == "8.1"
+        # Messages stay warned at any time: clause 7, and 8.1 if the person is a pupil or parent.
+        assert message["outcome"] == "warn" and message["may_apply"] == ["8.1"]
+        assert message["clauses"] == ["7"]
     assert all(d["outcome"] == "warn" for d in times["working"])
 
 

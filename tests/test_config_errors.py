@@ -104,6 +104,51 @@ def test_rule_citing_a_clause_the_policy_lacks_is_refused(config: Path) -> None:
     assert "clause 6.9 is not in policy.yaml" in problem.message
 
 
+def _rule_index(folder: Path, rule_id: str) -> int:
+    ids = [
+        line.split("id:", 1)[1].strip()
+        for line in (folder / "rules.yaml").read_text().splitlines()
+        if line.startswith("  - id:")
+    ]
+    return ids.index(rule_id)
+
+
+def test_a_may_apply_clause_that_is_not_one_of_the_rules_clauses_is_refused(config: Path) -> None:
+    line = break_file(
+        config,
+        "rules.yaml",
+        '    clauses: ["8.1", "7"]\n    may_apply: ["8.1"]',
+        '    clauses: ["8.1", "7"]\n    may_apply: ["8.2"]',
+    )
+    problem = the_problem(config)
+    i = _rule_index(config, "message-working-time")
+    assert problem.file.endswith("rules.yaml")
+    assert (problem.field, problem.line) == (f"rules[{i}].may_apply[0]", line + 1)
+    assert "clause 8.2 is not one of this rule's clauses" in problem.message
+
+
+def test_a_rule_with_clauses_that_may_apply_must_say_on_what_condition(config: Path) -> None:
+    line = break_file(
+        config,
+        "rules.yaml",
+        "    may_apply_if: this person is a pupil, a parent or a carer\n",
+        "",
+    )
+    problem = the_problem(config)
+    i = _rule_index(config, "message-working-time")
+    assert problem.file.endswith("rules.yaml") and problem.field == f"rules[{i}]"
+    assert problem.line < line  # the rule's own line, above where the condition was
+    assert "may_apply needs may_apply_if" in problem.message
+
+
+def test_a_condition_without_clauses_that_may_apply_is_refused(config: Path) -> None:
+    break_file(config, "rules.yaml", '    may_apply: ["8.1"]\n', "")
+    problem = the_problem(config)
+    i = _rule_index(config, "message-working-time")
+    assert problem.file.endswith("rules.yaml") and problem.field == f"rules[{i}]"
+    assert "may_apply_if without may_apply" in problem.message
+
+
 def test_rule_naming_an_unknown_platform_is_refused(config: Path) -> None:
     line = break_file(
         config,

@@ -36,8 +36,9 @@ def decision_of(fields: dict[str, Any]) -> Decision:
         account="unknown",
         outcome=fields["outcome"],
         clauses=tuple(fields.get("clauses", ())),
+        may_apply=tuple(fields.get("may_apply", ())),
         reason=fields.get("reason", ""),
-        rule="vector",
+        rule=fields.get("rule", "vector"),
         record=fields.get("record", True),
         allow_continue=fields.get("allow_continue", False),
     )

@@ -155,9 +155,15 @@ def run(args: argparse.Namespace) -> int:
         probe = probe_for(facts.host, facts.path)
         if probe is not None:
             print(f"  captive portal: {captive_sees(policy, probe.system)}")
-    for clause in policy.clause_texts(decision.clauses):
+    rule = next((r for r in policy.rules if r.id == decision.rule), None)
+    condition = rule.may_apply_if if rule is not None else None
+    may = {
+        c: f" (may apply: if {condition})" if condition else " (may apply)"
+        for c in decision.may_apply
+    }
+    for clause in policy.clause_texts((*decision.may_apply, *decision.clauses)):
         heading = f" {clause.heading}" if clause.heading else ""
-        print(f"  clause {clause.id}{heading}:")
+        print(f"  clause {clause.id}{heading}{may.get(clause.id, '')}:")
         print(
             textwrap.fill(
                 clause.text or "", width=92, initial_indent='    "', subsequent_indent="     "

@@ -41,7 +41,8 @@ def run_export(args: argparse.Namespace) -> int:
         writer.writerow((*FIELDS, "outbox_state"))
         for state, event in rows:
             values = [event.get(f) for f in FIELDS]
-            values[FIELDS.index("clauses")] = " ".join(event.get("clauses", []))
+            for field in ("clauses", "may_apply"):  # lists of clause ids, space-separated
+                values[FIELDS.index(field)] = " ".join(event.get(field, []))
             writer.writerow((*["" if v is None else v for v in values], state))
     deferred = sum(1 for state, _ in rows if state == "deferred")
     print(

@@ -80,6 +80,8 @@
     state.clauses.forEach((clause, i) => {
       const section = el("section", null, { "aria-labelledby": `cw-clause-${i + 1}` });
       section.append(el("h3", `Clause ${clause.id}${clause.heading ? `: ${clause.heading}` : ""}`, { id: `cw-clause-${i + 1}` }));
+      // A clause that only may apply is led by its condition ("If this person is a pupil, ...").
+      if (clause.lead) section.append(el("p", clause.lead, { class: "may-apply" }));
       const quote = el("blockquote");
       for (const para of (clause.text ?? "").split("\n\n")) quote.append(el("p", para));
       if (clause.continuation) quote.append(el("p", clause.continuation));

@@ -97,6 +97,7 @@ export function actDecision(policy, platformId, action, at, jar = {}) {
     account,
     outcome: rule ? rule.outcome : "allow",
     clauses: rule ? rule.clauses : [],
+    may_apply: rule ? rule.mayApply : [],
     reason: "",
     rule: rule ? rule.id : "no-rule-matched",
     record: rule ? rule.record : false,

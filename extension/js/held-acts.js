@@ -128,7 +128,8 @@ export class HeldActs {
     const content = warningContent(bundle, decision, { held: true });
     const title = content.heading;
     const first = content.clauses[0];
-    const message = first ? `Clause ${first.id}: ${String(first.text ?? "").split("\n\n")[0]}` : decision.reason;
+    const lead = first && first.lead ? first.lead : first ? `Clause ${first.id}:` : "";
+    const message = first ? `${lead} ${String(first.text ?? "").split("\n\n")[0]}` : decision.reason;
     await ext.notify(`held-${details.tabId}`, { title, message, contextMessage: policy.schoolName }).catch(() => {});
     // A frame's request: the notice goes in the tab's page (the top frame), where it is seen.
     await ext.injectNotice(details.tabId).catch(() => {});

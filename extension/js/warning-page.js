@@ -70,6 +70,8 @@ async function show() {
   state.clauses.forEach((clause, i) => {
     const section = el("section", null, { "aria-labelledby": `clause-${i + 1}` });
     section.append(el("h3", `Clause ${clause.id}${clause.heading ? `: ${clause.heading}` : ""}`, { id: `clause-${i + 1}` }));
+    // A clause that only may apply is led by its condition ("If this person is a pupil, ...").
+    if (clause.lead) section.append(el("p", clause.lead, { class: "may-apply" }));
     const quote = el("blockquote");
     for (const para of (clause.text ?? "").split("\n\n")) quote.append(el("p", para));
     if (clause.continuation) quote.append(el("p", clause.continuation));

@@ -64,5 +64,6 @@ test("an older sensor's event, without a field added since, is good and takes th
   for (const c of VECTORS.older_sensors) {
     assert.deepEqual(eventProblems(c.event), [], c.name);
     assert.equal(withAddedFields(c.event).held, c.stored_held, c.name);
+    assert.deepEqual(withAddedFields(c.event).may_apply, c.stored_may_apply, c.name);
   }
 });

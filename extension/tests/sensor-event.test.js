@@ -47,7 +47,7 @@ test("an event carries only the contract's fields, never a URL or an account id"
     reasonCategory: "teaching-resource",
   });
   assert.deepEqual(Object.keys(e).sort(), [
-    "account", "action", "category", "clauses", "device", "device_group", "held", "id", "outcome", "platform",
+    "account", "action", "category", "clauses", "device", "device_group", "held", "id", "may_apply", "outcome", "platform",
     "policy_version", "reason_category", "response", "rule", "school_account", "sensor", "time", "working_time",
   ]);
   assert.equal(e.reason_category, null); // only with "continued"

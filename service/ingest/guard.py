@@ -91,6 +91,7 @@ UNKNOWN_ID_PROBLEMS = {
     "device_group": "not a device group of the service's configuration",
     "reason_category": "not one of the configured continue reasons",
     "clauses": "names a clause that this policy version does not have",
+    "may_apply": "names a clause that this policy version does not have",
 }
 """What ingest says of an id the catalogue does not know, by field."""
 
@@ -110,6 +111,8 @@ def unknown_ids(ev: Mapping[str, Any], known: Known | None) -> list[tuple[str, s
         unknown.append("reason_category")
     if any(c not in known.clauses for c in ev["clauses"]):
         unknown.append("clauses")
+    if any(c not in known.clauses for c in ev.get("may_apply", ())):
+        unknown.append("may_apply")
     return [(field, UNKNOWN_ID_PROBLEMS[field]) for field in unknown]
 
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-FIGURE_DIMS = ("all", "platform", "outcome", "hour", "response", "clause")
+FIGURE_DIMS = ("all", "platform", "outcome", "hour", "response", "clause", "clause_may")
 """The breakdowns the dashboard's figures read, each counted in events and distinct devices: the
 day (its total and devices), platform, outcome, weekday-hour, a warning's response (went back,
-continued), clause."""
+continued), a clause that applies, a clause that only may apply (`may_apply`)."""
 
 
 class Rollup:
@@ -66,6 +66,8 @@ class Rollup:
         for clause in row["clauses"]:
             if clause:
                 keys.append((day, "clause", clause))
+        for clause in row["may_apply"]:
+            keys.append((day, "clause_may", clause))
         return keys
 
     def tally(

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from policy.event import EVENT_FIELDS, Event
+from policy.event import EVENT_FIELDS, EVENT_SPECS, Event
 from service.db import clause_json, daily_counts, daily_devices, events
 from service.ingest.rollups import Rollup
 
@@ -31,7 +31,8 @@ _SQLITE_DEVICE_COUNTS = (
 )
 _DEVICE_CHUNK = 2000  # rows per multi-row INSERT (4 bound values each; SQLite allows 32,766)
 _VALUES = attrgetter(*EVENT_FIELDS)
-_CLAUSES = EVENT_FIELDS.index("clauses")
+_LISTS = tuple(i for i, s in enumerate(EVENT_SPECS) if s.json_type == "array")
+"""The list columns (clause ids: `clauses`, `may_apply`), bound by hand as JSON on SQLite."""
 
 
 def _row(event: Event) -> dict[str, Any]:
@@ -41,7 +42,8 @@ def _row(event: Event) -> dict[str, Any]:
 
 def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
     values = list(row.values())
-    values[_CLAUSES] = clause_json(values[_CLAUSES])  # bound by hand: no column type applies
+    for i in _LISTS:
+        values[i] = clause_json(values[i])  # bound by hand: no column type applies
     return tuple(values)
 
 

@@ -45,8 +45,17 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     platform_chart = charts.stacked_bars(
         days, [(p, [fig.value("platform", p, d) for d in days]) for p in top]
     )
-    clause_rows = figures.as_table(fig, "clause", name_hidden=False)
-    clause_chart = charts.hbars([(f"clause {r['value']}", r["total"]) for r in clause_rows[:12]])
+    clause_rows = figures.clause_table(fig)[:12]
+    clause_chart = charts.hbars(
+        [
+            (label, r[key])
+            for r in clause_rows
+            for label, key in (
+                (f"{r['value']} applies", "applies"),
+                (f"{r['value']} may apply", "may_apply"),
+            )
+        ]
+    )
     heatmap = charts.heatmap(fig.by_hour())
     went_back = fig.summed("response", "went_back")
     continued = fig.summed("response", "continued")
@@ -68,6 +77,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
         "outcome_chart": outcome_chart,
         "platform_chart": platform_chart,
         "platform_rows": platform_rows,
+        "clause_rows": clause_rows,
         "clause_chart": clause_chart,
         "heatmap": heatmap,
         "went_back": went_back,

@@ -298,6 +298,7 @@ def python_decision(fact: dict[str, Any], policy: Policy) -> dict[str, Any]:
     except ValueError as exc:
         return {"error": type(exc).__name__}
     data["clauses"] = list(data["clauses"])
+    data["may_apply"] = list(data["may_apply"])
     return data
 
 

@@ -67,6 +67,9 @@ def test_a_friend_request_sent_by_the_page_is_held_and_the_clause_shown_in_the_p
     notice = page.locator("#clausewarden-held-act .notice").inner_text()
     assert "Clause 11.4.3" in notice
     assert clause_text("11.4.3")[:80] in notice
+    # Nothing says the person is a pupil or a parent: 11.4.3 and 8.1 are quoted on that condition.
+    assert "If this person is a pupil, a parent or a carer, clause 11.4.3 says:" in notice
+    assert "If this person is a pupil, a parent or a carer, clause 8.1 says:" in notice
     reason = page.locator("#clausewarden-held-act #cw-reason").inner_text()
     assert "friend request" in reason and "rule" not in reason  # staff read no rule ids
     assert page.locator("#clausewarden-held-act #cw-go-back").inner_text() == "Go back"
@@ -167,7 +170,9 @@ def test_a_friend_request_posted_as_a_form_gets_the_warning_page(
         page.locator("h1").inner_text()
         == "Your friend request or invitation on Facebook was not sent"
     )
-    assert "Clause 11.4.3" in page.locator("#clauses").inner_text()
+    clauses = page.locator("#clauses").inner_text()
+    assert "Clause 11.4.3" in clauses
+    assert "If this person is a pupil, a parent or a carer, clause 11.4.3 says:" in clauses
     assert page.locator("#next-step").is_visible()
     assert len(posted(site)) == before
     page.close()

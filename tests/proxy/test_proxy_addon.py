@@ -682,7 +682,10 @@ async def test_a_held_acts_script_gets_plain_text_unless_it_accepts_json(tctx):
     assert f.response.status_code == 403
     assert f.response.headers["content-type"].startswith("text/plain")
     assert "Not sent: your message on LinkedIn" in f.response.get_text()
-    assert "clause 8.1, 7" in f.response.get_text()
+    # 7 applies; 8.1 only if the person is a pupil or a parent, which the proxy cannot see.
+    assert "clause 7; clause 8.1 if this person is a pupil, a parent or a carer" in (
+        f.response.get_text()
+    )
 
 
 async def test_a_held_acts_warning_waits_a_few_minutes_for_the_next_page_then_goes(tctx):

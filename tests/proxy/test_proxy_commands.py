@@ -80,9 +80,10 @@ def event(i: int) -> Event:
         device=None,
         platform="facebook",
         category="social_network",
-        action="browse",
+        action="message",
         outcome="warn",
-        clauses=("7", "8.1"),
+        clauses=("7", "6.2"),
+        may_apply=("11.4.3", "8.1"),
         rule="social-working-time",
         working_time=True,
         device_group="staff-devices",
@@ -99,11 +100,13 @@ def test_outbox_export_prints_events_and_the_count_it_could_not_keep(run, tmp_pa
     outbox.close()
     jsonl = run("outbox", "export", "--data-dir", str(tmp_path))
     rows = [json.loads(line) for line in jsonl.stdout.splitlines()]
-    assert len(rows) == 2 and rows[0]["clauses"] == ["7", "8.1"]
+    assert len(rows) == 2 and rows[0]["clauses"] == ["7", "6.2"]
+    assert rows[0]["may_apply"] == ["11.4.3", "8.1"]
     assert "1 could not be kept" in jsonl.stderr
     csv_out = run("outbox", "export", "--format", "csv", "--data-dir", str(tmp_path)).stdout
     header, first = csv_out.splitlines()[:2]
-    assert header.startswith("id,time,sensor,device,platform") and ",7 8.1," in first
+    assert header.startswith("id,time,sensor,device,platform") and ",7 6.2," in first
+    assert header.endswith(",held,may_apply,outbox_state") and ",11.4.3 8.1," in first
 
 
 def test_proxy_command_runs_mitmdump_with_the_addon_and_lets_set_replace_its_defaults():

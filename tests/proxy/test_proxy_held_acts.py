@@ -89,7 +89,7 @@ def test_a_scripts_message_goes_through_after_continue_but_an_invitation_is_warn
     status, body = page.evaluate(SCRIPT_SEND, SEND)
     assert status == 403
     answer = json.loads(body)
-    assert answer["error"] == "held_by_school_policy" and answer["clauses"][0] == "8.1"
+    assert answer["error"] == "held_by_school_policy" and answer["may_apply"] == ["8.1"]
     assert "clause 8.1" in answer["message"]
     assert upstream_got(upstream, b"hello parent") == 0  # never sent upstream
 

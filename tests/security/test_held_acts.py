@@ -95,7 +95,7 @@ def test_a_warned_message_sent_by_a_pages_script_never_reaches_the_platform(runn
     proxy, upstream = running
     status, headers, body = ask(proxy, A, "POST", SEND, SCRIPT, b'{"text": "hello parent"}')
     assert status == 403 and headers["content-type"].startswith("application/json")
-    assert "8.1" in json.loads(body)["clauses"]
+    assert "8.1" in json.loads(body)["may_apply"]
     assert sent_upstream(upstream) == 0
 
 

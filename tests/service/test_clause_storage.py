@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
 from policy.event import EVENT_FIELDS, Event
-from service.db import alembic_config, events, make_engine, migrate
+from service.db import alembic_config, clause_json, events, make_engine, migrate
 from service.ingest import Rollup, store_events
 from service.queries import cell_query
 from tests.support.events import an_event
@@ -38,9 +38,14 @@ def _to(revision: str, downgrade: bool = False) -> object:
     return run
 
 
+NEWER_FIELDS = ("may_apply",)
+"""Event fields added by a revision after BEFORE (0012): a row from before has none of them."""
+OLD_FIELDS = tuple(name for name in EVENT_FIELDS if name not in NEWER_FIELDS)
+
+
 def _old_event(event_id: str, clauses: str) -> dict[str, object]:
     row = an_event(id=event_id, device="d" * 32).to_json()
-    return {**row, "clauses": clauses}
+    return {**{k: row[k] for k in OLD_FIELDS}, "clauses": clauses}
 
 
 async def test_a_store_from_before_migrates_every_event_with_its_clauses(database_url, tmp_path):
@@ -48,8 +53,8 @@ async def test_a_store_from_before_migrates_every_event_with_its_clauses(databas
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_to(BEFORE))
-            columns = ", ".join(EVENT_FIELDS)
-            values = ", ".join(f":{name}" for name in EVENT_FIELDS)
+            columns = ", ".join(OLD_FIELDS)
+            values = ", ".join(f":{name}" for name in OLD_FIELDS)
             await conn.execute(
                 text(f"INSERT INTO events ({columns}) VALUES ({values})"),  # noqa: S608
                 [_old_event(i, stored) for i, (stored, _) in OLD_ROWS.items()],
@@ -93,5 +98,50 @@ async def test_clause_ids_are_stored_and_read_back_as_sent(database_url, tmp_pat
         async with engine.connect() as conn:
             stored = (await conn.execute(select(events.c.clauses))).scalar_one()
         assert stored == clauses
+    finally:
+        await engine.dispose()
+
+
+BEFORE_MAY_APPLY = "0011"
+"""The last revision without `may_apply` (every clause an event named was under `clauses`)."""
+
+
+async def test_a_store_from_before_may_apply_keeps_its_events_with_none_that_may_apply(
+    database_url, tmp_path
+):
+    engine = make_engine(_url(database_url, tmp_path))
+    old = an_event(device="d" * 32, action="message", clauses=("8.1", "7")).to_json()
+    del old["may_apply"]
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_to(BEFORE_MAY_APPLY))
+            postgres = conn.dialect.name == "postgresql"
+            row = {**old, "clauses": old["clauses"] if postgres else clause_json(old["clauses"])}
+            columns = ", ".join(row)
+            values = ", ".join(f":{name}" for name in row)
+            await conn.execute(text(f"INSERT INTO events ({columns}) VALUES ({values})"), row)  # noqa: S608
+        await migrate(engine)
+        now = Event.from_json(
+            an_event(
+                device="d" * 32, action="message", clauses=("7",), may_apply=("8.1",)
+            ).to_json()
+        )
+        async with engine.begin() as conn:
+            assert (await store_events(conn, [now], Rollup(ZoneInfo("UTC"))))[0] == 1
+        async with engine.connect() as conn:
+            found = {
+                r.id: (r.clauses, r.may_apply)
+                for r in await conn.execute(
+                    select(events.c.id, events.c.clauses, events.c.may_apply)
+                )
+            }
+        # The event from before says what its sensor said; the one from now tells them apart.
+        assert found == {old["id"]: (("8.1", "7"), ()), now.id: (("7",), ("8.1",))}
+
+        async with engine.begin() as conn:
+            await conn.run_sync(_to(BEFORE_MAY_APPLY, downgrade=True))
+        async with engine.connect() as conn:
+            ids = {r[0] for r in await conn.execute(text("SELECT id FROM events"))}
+        assert ids == {old["id"], now.id}
     finally:
         await engine.dispose()

@@ -11,6 +11,7 @@ from typing import Any
 
 import schemathesis
 
+from policy.event import BOTH_APPLY_AND_MAY
 from service.ingest import CONTEXT_PROBLEMS
 
 MAX_JOINED_CLAUSES = 200
@@ -20,8 +21,10 @@ MAX_JOINED_CLAUSES = 200
 def _event_context(case: Any, problem: dict[str, Any]) -> bool:
     if (problem["field"], problem["message"]) in CONTEXT_PROBLEMS:
         return True
-    if problem["field"] == "clauses" and isinstance(problem["index"], int):
-        clauses = case.body["events"][problem["index"]]["clauses"]
+    if problem["field"] in ("clauses", "may_apply") and isinstance(problem["index"], int):
+        if problem["message"] == BOTH_APPLY_AND_MAY:
+            return True
+        clauses = case.body["events"][problem["index"]][problem["field"]]
         return sum(map(len, clauses)) + len(clauses) + 1 > MAX_JOINED_CLAUSES
     return False
 

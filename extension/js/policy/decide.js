@@ -110,6 +110,7 @@ export function decide(facts, policy) {
         record: rule.record,
         allow_continue: rule.allowContinue,
         school_account: schoolAccount,
+        may_apply: rule.mayApply,
       });
     }
   }

@@ -253,7 +253,10 @@ export class Policy {
           deviceGroups: _optionalSet(r.match.device_groups),
           accounts: _optionalSet(r.match.accounts),
           outcome: _need(r.outcome, "rule outcome"),
-          clauses: [...r.clauses],
+          // The clauses that apply: the rule's clauses but those that only may apply.
+          clauses: r.clauses.filter((c) => !(r.may_apply ?? []).includes(c)),
+          mayApply: [...(r.may_apply ?? [])],
+          mayApplyIf: r.may_apply_if ?? null,
           record: Boolean(r.record),
           allowContinue: Boolean(r.allow_continue),
         }),

@@ -4,9 +4,9 @@
 // languages pass). The field specs are generated from Python (./generated/event-specs.js, by
 // scripts/generate_js.py); the checks are written here. WebCrypto for the HMAC.
 
-import { ADDED_FIELDS, EVENT_FIELD_SPECS, MAX_CLAUSES, RESPONSES } from "./generated/event-specs.js";
+import { ADDED_FIELDS, BOTH_APPLY_AND_MAY, EVENT_FIELD_SPECS, MAX_CLAUSES, RESPONSES } from "./generated/event-specs.js";
 
-export { ADDED_FIELDS, MAX_CLAUSES, RESPONSES };
+export { ADDED_FIELDS, BOTH_APPLY_AND_MAY, MAX_CLAUSES, RESPONSES };
 
 /** How one event field travels and rests (Python's FieldSpec, less its documentation; every value from EVENT_FIELD_SPECS). */
 export class FieldSpec {
@@ -76,6 +76,10 @@ export function eventProblems(data) {
     if (Object.hasOwn(data, spec.name) && !spec.accepts(data[spec.name])) problems.push([spec.name, spec.problem]);
   }
   if (SPECS.time.accepts(data.time) && !realTime(data.time)) problems.push(["time", "not a real date and time"]);
+  // A clause either applies or may apply (a message: 8.1 only may), never both.
+  if (SPECS.may_apply.accepts(data.may_apply) && SPECS.clauses.accepts(data.clauses)) {
+    if (data.may_apply.some((c) => data.clauses.includes(c))) problems.push(["may_apply", BOTH_APPLY_AND_MAY]);
+  }
   const reason = data.reason_category;
   if (reason !== null && reason !== undefined && SPECS.reason_category.accepts(reason) && data.response !== "continued") {
     problems.push(["reason_category", "only an event with response 'continued' has one"]);
@@ -147,5 +151,6 @@ export function eventFromDecision(
     response,
     reason_category: response === "continued" ? reasonCategory : null,
     held: Boolean(held),
+    may_apply: [...(decision.may_apply ?? [])],
   };
 }

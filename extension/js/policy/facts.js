@@ -66,11 +66,16 @@ export class Decision {
     this.record = fields.record ?? false;
     this.allow_continue = fields.allow_continue ?? false;
     this.school_account = fields.school_account ?? null;
+    // The clauses that may apply: the request does not show whether their condition is met.
+    this.may_apply = fields.may_apply ?? [];
   }
 
   /** The Decision fields of the architecture plus the rule that matched (JSON-ready). */
   contract() {
-    const { platform, category, action, working_time, device_group, account, outcome, clauses, reason, rule } = this;
-    return { platform, category, action, working_time, device_group, account, outcome, clauses: [...clauses], reason, rule };
+    const { platform, category, action, working_time, device_group, account, outcome, clauses, may_apply, reason, rule } = this;
+    return {
+      platform, category, action, working_time, device_group, account, outcome,
+      clauses: [...clauses], may_apply: [...may_apply], reason, rule,
+    };
   }
 }

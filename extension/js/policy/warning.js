@@ -124,7 +124,7 @@ export function warningContent(bundle, decision, { returnTo = "/", accountSeen =
     heading,
     next_step: nextStep,
     reason: decision.reason.replace(` (rule ${decision.rule})`, ""), // no id for staff
-    clauses: _clauseTexts(bundle, decision.clauses),
+    clauses: _clauseTexts(bundle, decision),
     allow_continue: offered,
     reasons: continuing,
     tell_reasons: tellReasons(bundle, decision),
@@ -141,13 +141,38 @@ function _platformName(bundle, platform) {
   return found ? String(found.name) : String(platform || "");
 }
 
-/** The clauses in the decision's order (most specific first); an unknown id is left out. */
-function _clauseTexts(bundle, ids) {
+/**
+ * The clauses that may apply, each led by the condition it rests on ("If this person is a pupil, a
+ * parent or a carer, clause 8.1 says:"), then those that apply (`lead` null); each in the rule's
+ * order, most specific first. An unknown id is left out.
+ */
+function _clauseTexts(bundle, decision) {
   const byId = new Map(bundle.clauses.map((c) => [c.id, c]));
-  return ids
-    .filter((i) => byId.has(i))
-    .map((i) => {
+  const condition = mayApplyCondition(bundle, decision.rule);
+  const leads = [
+    ...(decision.may_apply ?? []).map((i) => [
+      i,
+      condition ? `If ${condition}, clause ${i} says:` : `Clause ${i} may apply; it says:`,
+    ]),
+    ...decision.clauses.map((i) => [i, null]),
+  ];
+  return leads
+    .filter(([i]) => byId.has(i))
+    .map(([i, lead]) => {
       const c = byId.get(i);
-      return { id: i, heading: c.heading ?? null, text: c.text ?? null, continuation: c.continuation ?? null };
+      return {
+        id: i,
+        heading: c.heading ?? null,
+        text: c.text ?? null,
+        continuation: c.continuation ?? null,
+        may_apply: lead !== null,
+        lead,
+      };
     });
+}
+
+/** The rule's condition for its clauses that only may apply (rules.yaml `may_apply_if`). */
+export function mayApplyCondition(bundle, rule) {
+  const found = bundle.rules.find((r) => r.id === rule);
+  return found ? (found.may_apply_if ?? null) : null;
 }

@@ -227,6 +227,27 @@ export const BUNDLE_SCHEMA = {
           "title": "Clauses",
           "type": "array"
         },
+        "may_apply": {
+          "default": [],
+          "items": {
+            "pattern": "^[0-9]{1,3}(\\.[0-9]{1,3}){0,4}$",
+            "type": "string"
+          },
+          "title": "May Apply",
+          "type": "array"
+        },
+        "may_apply_if": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "default": null,
+          "title": "May Apply If"
+        },
         "record": {
           "title": "Record",
           "type": "boolean"

@@ -6,8 +6,10 @@ import * as ids from "./ids.js";
 export const RESPONSES = Object.freeze(["none", "continued", "went_back"]);
 export const MAX_CLAUSES = 20;
 export const ADDED_FIELDS = Object.freeze({
-  "held": false
+  "held": false,
+  "may_apply": []
 });
+export const BOTH_APPLY_AND_MAY = "a clause either applies or may apply, not both";
 export const EVENT_FIELD_SPECS = Object.freeze([
   { name: "id", jsonType: "string", nullable: false, enumValues: [], pattern: ids.EVENT_ID, maxLength: 32, maxItems: null, problem: "expected 32 lowercase hex digits" },
   { name: "time", jsonType: "string", nullable: false, enumValues: [], pattern: ids.UTC_TIME, maxLength: 20, maxItems: null, problem: "expected YYYY-MM-DDTHH:MM:SSZ" },
@@ -27,4 +29,5 @@ export const EVENT_FIELD_SPECS = Object.freeze([
   { name: "response", jsonType: "string", nullable: false, enumValues: ["none", "continued", "went_back"], pattern: null, maxLength: 16, maxItems: null, problem: "expected one of continued, none, went_back" },
   { name: "reason_category", jsonType: "string", nullable: true, enumValues: [], pattern: ids.IDENTIFIER, maxLength: 64, maxItems: null, problem: "expected a continue reason id or null" },
   { name: "held", jsonType: "boolean", nullable: false, enumValues: [], pattern: null, maxLength: 0, maxItems: null, problem: "expected true or false" },
+  { name: "may_apply", jsonType: "array", nullable: false, enumValues: [], pattern: ids.CLAUSE_ID, maxLength: 200, maxItems: 20, problem: "expected a list of clause ids like \"8.1\"" },
 ]);
