@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from clausewarden.help_texts import CONFIG_HELP
 from policy.configdir import load_config_dir
 
 STALE_AFTER_DAYS = 180
@@ -24,7 +25,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     report = what.add_parser(
         "report", help="endpoints by the date they were last verified, oldest first"
     )
-    report.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    report.add_argument("--config", type=Path, help=CONFIG_HELP)
     report.add_argument(
         "--stale-after",
         type=int,
