@@ -36,6 +36,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "force again (restart the service after editing the file). Recorded in the audit log.",
     )
     use.add_argument("file", choices=("schedule.yaml", "settings.yaml"))
+    use.add_argument(
+        "--config", type=Path, help="accepted as the other commands take it (not needed here)"
+    )
     _store_options(use)
     use.set_defaults(run=run_use_file)
     init = actions.add_parser(

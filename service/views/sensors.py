@@ -13,7 +13,6 @@ from service.security import ADMIN_ROLES
 from service.store import iso
 from service.views.common import now, posted, refuse, render_secret, require
 
-
 LAST_EVENT_DAYS = 7
 """How far back the Sensors page looks for a proxy's last event (a bounded read of the events)."""
 
