@@ -7,7 +7,7 @@ refused in one line that never shows the file's text: it may hold a token."""
 import re
 from pathlib import Path
 
-TOKEN = re.compile(r"[A-Za-z0-9_-]{16,200}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{8,200}")
 """A token's characters (`cws_`, `cwl_`, `cwa_` and urlsafe base64): nothing that can break a
 header line."""
 
