@@ -11,7 +11,7 @@
 # it by default), is refused in one line naming the fix, before anything is written.
 #
 #   --python PATH    use this Python (else: python3.13, python3.12, python3 on PATH, then
-#                    /opt/clausewarden-python, where --get-python puts one)
+#                    /opt/clausewarden-python, where --get-python or a build from source put one)
 #   --check-python   only find and check the Python, and say which
 #   --get-python     for Debian 12 (Python 3.11): put a Python 3.12 in /opt/clausewarden-python
 #                    with uv (which downloads it from python-build-standalone on GitHub)
@@ -121,8 +121,11 @@ else
         path=$(command -v "$name" 2>/dev/null) || continue
         choose "$path" && break
     done
-    if [ -z "$python" ] && [ -x "$PYTHON_HOME/bin-python3" ]; then
-        choose "$PYTHON_HOME/bin-python3" || true
+    if [ -z "$python" ]; then  # where --get-python, or a build from source, put one
+        for path in "$PYTHON_HOME/bin-python3" "$PYTHON_HOME"/bin/python3.1[2-9]; do
+            [ -x "$path" ] || continue
+            choose "$path" && break
+        done
     fi
 fi
 
