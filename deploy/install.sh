@@ -58,10 +58,10 @@ new_enough() {
 
 # Run "$@" as user $1 (root drops to it; nobody stands in for a user not made yet).
 as_user() {
-    user=$1; shift
-    id -u "$user" >/dev/null 2>&1 || user=nobody
+    runs_as=$1; shift
+    id -u "$runs_as" >/dev/null 2>&1 || runs_as=nobody
     if [ "$(id -u)" -eq 0 ]; then
-        setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups -- "$@"
+        setpriv --reuid="$runs_as" --regid="$(id -g "$runs_as")" --clear-groups -- "$@"
     else
         "$@"
     fi
