@@ -145,7 +145,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$python" -m venv "$VENV" >/dev/null 2>&1 ||
         fail "$python -m venv $VENV failed: install its venv module (apt-get install -y python3-venv, or python$NEED_MAJOR.$NEED_MINOR-venv), then run this again"
 fi
-"$VENV/bin/pip" install --quiet --upgrade "$source"
+PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install --quiet --upgrade "$source"
 ln -sfn "$VENV/bin/clausewarden" /usr/local/bin/clausewarden 2>/dev/null || true
 for user in $USERS; do
     as_user "$user" "$VENV/bin/clausewarden" --help >/dev/null ||
