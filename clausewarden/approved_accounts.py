@@ -41,12 +41,12 @@ def bundle_from_store(data_dir: Path, database: str | None, config_dir: Path | N
 
 def bundle_from_service(url: str, token_file: Path) -> Any:
     """The bundle `GET URL/api/v1/bundle` answers, with the sensor token kept in `token_file`."""
+    from clausewarden.token_file import TokenFileError, read_token_file
+
     try:
-        token = token_file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise SourceError(f"--token-file {token_file}: {exc.strerror or exc}") from None
-    if not token:
-        raise SourceError(f"--token-file {token_file} is empty; put a sensor token in it")
+        token = read_token_file(token_file)
+    except TokenFileError as exc:
+        raise SourceError(str(exc)) from None
     endpoint = url.rstrip("/") + "/api/v1/bundle"
     request = urllib.request.Request(  # noqa: S310 - the school's own service, http(s) only
         endpoint, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}

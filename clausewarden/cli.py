@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(_command_named(argv)).parse_args(argv)
     try:
         result: int = args.run(args)
+        sys.stdout.flush()  # here, so that a reader gone away is caught below
+    except BrokenPipeError:
+        return _reader_gone()
     except ConfigError as exc:
         print("The configuration has problems; nothing was started:", file=sys.stderr)
         for problem in exc.problems:
@@ -69,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clausewarden {args.command}: {line}", file=sys.stderr)
         return 1
     return result
+
+
+def _reader_gone() -> int:
+    """`clausewarden check URL | head`: the reader stopped reading, which is no error of ours.
+    Nothing more is written (stdout points at /dev/null, so the flush at exit cannot fail)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141  # as a shell reports a command ended by SIGPIPE
 
 
 def _one_line(exc: Exception, args: argparse.Namespace) -> str | None:

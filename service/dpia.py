@@ -268,7 +268,9 @@ def dpia_markdown(school: SchoolConfig, settings: Any, today: date) -> str:
         "",
         f"- viewer: dashboard and event log (figures on fewer than {c['k']} devices hidden).",
         "- admin: as viewer, plus sensors, users, school accounts (not approval), and settings "
-        "(k, retention and the privacy level only with the headteacher's approval).",
+        "(k, retention and the privacy level only with the headteacher's approval). The Sensors "
+        "page shows the time of each proxy's newest event (to the events' granularity, whoever's "
+        "device it came from), never a laptop's: the check that a first warning arrived.",
         f"- headteacher ({c['headteacher']}): approves school accounts (clause 10.1); opens "
         "investigations (clause 4.3); reads the reports staff send them; chooses which account "
         "reads the reports sent to each line manager or the senior team.",

@@ -80,6 +80,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/settings", settings.settings_page)
     r.add_post("/settings", settings.settings_save)
     r.add_post("/settings/schedule", settings.schedule_save)
+    r.add_post("/settings/use-file", settings.use_file)  # the file in force again
     r.add_get("/audit", audit.audit_page)
     r.add_get("/dpia", audit.dpia_page)
     r.add_get("/investigations", investigations.investigations_page)

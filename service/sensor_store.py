@@ -4,12 +4,12 @@ said of itself with its last batch. Every change is written to the audit log."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from policy.ids import SENSOR_NAME
 from service import audit
-from service.db import sensors
+from service.db import events, sensors
 from service.security import new_token, token_hash
 from service.store import StoreError, by_token, iso
 
@@ -62,6 +62,19 @@ async def sensor_by_token(conn: AsyncConnection, token: str) -> Any:
 
 async def list_sensors(conn: AsyncConnection) -> list[Any]:
     return list(await conn.execute(select(sensors).order_by(sensors.c.name)))
+
+
+async def last_events(conn: AsyncConnection, since: str) -> dict[str, str]:
+    """Each proxy sensor's latest event time since `since` (events are timed to the configured
+    granularity): the admin's check that a first warning arrived, which the reports cannot show
+    while fewer than k devices have events. Proxies only: a laptop's events are one person's."""
+    proxies = select(sensors.c.name).where(sensors.c.kind == "proxy")
+    rows = await conn.execute(
+        select(events.c.sensor, func.max(events.c.time))
+        .where(events.c.time >= since, events.c.sensor.in_(proxies))
+        .group_by(events.c.sensor)
+    )
+    return {name: latest for name, latest in rows}
 
 
 async def get_sensor(conn: AsyncConnection, name: str) -> Any:

@@ -286,6 +286,18 @@ def test_a_school_account_waiting_for_approval_meets_wcag_2_2_aa(sessions, servi
     _check(head, "/accounts with one to approve, as headteacher", "service-accounts-pending")
 
 
+def test_settings_replacing_a_files_term_dates_meets_wcag_2_2_aa(sessions, service):
+    page = sessions["helen"]
+    page.goto(f"{service['url']}/settings")
+    page.get_by_role("button", name="Save term dates").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Use schedule.yaml again").count() == 1
+    _check(page, "/settings with the page's term dates in force", "service-settings-replaced")
+    page.get_by_role("button", name="Use schedule.yaml again").click()  # as it was
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Use schedule.yaml again").count() == 0
+
+
 def test_an_open_investigation_meets_wcag_2_2_aa(sessions, service):
     page = sessions["helen"]
     page.goto(f"{service['url']}/investigations")

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from clausewarden.help_texts import CONFIG_HELP
 from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
 
@@ -12,7 +13,7 @@ from policy.configdir import load_config_dir
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser("bundle", help="write the compiled policy bundle (JSON)")
     parser.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     parser.set_defaults(run=run)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from clausewarden.help_texts import CONFIG_HELP
 from policy import Facts, Policy, decide
 from policy.captive import CLAUSES as CAPTIVE_CLAUSES
 from policy.captive import probe_for
@@ -33,7 +34,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--body-file", type=Path)
     parser.add_argument("--at", help="ISO-8601 time with UTC offset (default: now)")
     parser.add_argument("--client", help="client IP address (default: the staff device group)")
-    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--data-dir",

@@ -150,11 +150,12 @@ def check_token(report: Report, service: str, token_file: Path | None) -> dict[s
     if token_file is None:
         report.line("skip", "sensor token", "give --token-file FILE to check a sensor's token")
         return None
+    from clausewarden.token_file import TokenFileError, read_token_file
+
     try:
-        token = token_file.read_text(encoding="utf-8").strip().splitlines()[-1].strip()
-    except (OSError, IndexError):
-        report.line("FAIL", "sensor token", f"{token_file} cannot be read or is empty: the "
-                    "token is the last line `clausewarden sensor add NAME` printed")  # fmt: skip
+        token = read_token_file(token_file)
+    except TokenFileError as exc:
+        report.line("FAIL", "sensor token", str(exc))
         return None
     try:
         with _get(f"{service}/api/v1/bundle", {"Authorization": f"Bearer {token}"}) as response:

@@ -23,6 +23,12 @@ from service.crx import CrxError, read_package
 EXTENSION_ID = "kfomkahnjfkegjkfmbhipdgibjhlacdh"
 """The id of extension/manifest.json's `key` (a test holds them equal; the wheel carries no
 extension folder, so the id is written here)."""
+POLICY_FILE_PLACES = (
+    ("Google Chrome on Linux", "/etc/opt/chrome/policies/managed/clausewarden.json"),
+    ("Chromium on Debian and Ubuntu", "/etc/chromium/policies/managed/clausewarden.json"),
+    ("Microsoft Edge on Linux", "/etc/opt/edge/policies/managed/clausewarden.json"),
+)
+"""Where each browser on Linux reads a managed policy file (Debian's Chromium is not Chrome)."""
 TOKEN_PLACEHOLDER = "PASTE-THE-SECRET-OF-clausewarden-sensor-add-kind-enrol-HERE"  # noqa: S105
 
 
@@ -123,6 +129,17 @@ def run(args: argparse.Namespace) -> int:
             "token is not sent in clear.",
             file=sys.stderr,
         )
+    if args.crx is None:
+        print(
+            f"Warning: no --crx given, so the policy names {EXTENSION_ID}, the id of the "
+            "source's manifest key. A package the school signed with its own key has another id, "
+            "and browsers install nothing for this one: give --crx FILE (the package the service "
+            "serves) so the policy names the id it is signed with.",
+            file=sys.stderr,
+        )
+    if args.format == "policy-file":
+        places = "; ".join(f"{who}: {path}" for who, path in POLICY_FILE_PLACES)
+        print(f"Save it as a managed policy file ({places}).", file=sys.stderr)
     if token == TOKEN_PLACEHOLDER:
         print(
             f"Note: replace {TOKEN_PLACEHOLDER} with the token `clausewarden sensor add "

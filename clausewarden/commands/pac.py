@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from clausewarden.help_texts import CONFIG_HELP
 from policy.bundle import compile_bundle
 from policy.configdir import load_config_dir
 from policy.pac import pac_text
@@ -27,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         help="host:port at which devices reach the proxy (e.g. 10.0.0.5:8080)",
     )
     parser.add_argument("--all", action="store_true", help="send all web traffic to the proxy")
-    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     parser.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
     parser.set_defaults(run=run)
 

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from clausewarden.help_texts import CONFIG_HELP
 from policy.config import FLOWS
 from policy.configdir import load_config_dir
 
@@ -27,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     report = what.add_parser(
         "report", help="endpoints by the date they were last verified, oldest first"
     )
-    report.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    report.add_argument("--config", type=Path, help=CONFIG_HELP)
     report.add_argument(
         "--stale-after",
         type=int,

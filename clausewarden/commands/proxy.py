@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from clausewarden.help_texts import CONFIG_HELP
 from proxy_addon.paths import ADDON_SCRIPT, default_data_dir
 
 ALLOW_PLAIN_HTTP_OPTION = "clausewarden_allow_plain_http"  # proxy_addon/service_client.py's
@@ -22,7 +23,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     parser.add_argument("--listen-host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--listen-port", type=int, default=8080, help="port to listen on")
-    parser.add_argument("--config", type=Path, help="configuration folder (default: config/)")
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     parser.add_argument("--service-url", help="ClauseWarden service URL (bundle and events)")
     parser.add_argument("--sensor-token-file", type=Path, help="file holding the sensor token")
     parser.add_argument("--sensor-name", default="proxy", help="the sensor's registered name")

@@ -1,7 +1,8 @@
 """`clausewarden sensor add NAME [--kind proxy|laptop|enrol]` / `revoke NAME` / `list` / `fleet
-N`: the proxies and extensions that post events. `add` prints the token once, alone on the last
-line; `--kind enrol` makes the laptops' enrolment secret (the only secret in the extension's
-managed policy); `fleet N` states how many laptops may enrol before each needs approval."""
+N`: the proxies and extensions that post events. `add` prints the token once, alone on stdout (the
+rest goes to stderr), so `clausewarden sensor add laptops > laptops.token` saves the token only;
+`--kind enrol` makes the laptops' enrolment secret (the only secret in the extension's managed
+policy); `fleet N` states how many laptops may enrol before each needs approval."""
 
 import argparse
 import asyncio
@@ -63,8 +64,14 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"clausewarden sensor: {exc}", file=sys.stderr)
             return 1
     if args.action == "add":
-        print(f"Sensor {args.name!r} added. Its token (shown once, stored only as a hash):")
-        print(token)
+        # The token alone on stdout: `sensor add NAME > NAME.token` saves a file that holds the
+        # token only (the proxy, `check --token-file`, `extension policy --token-file` read it).
+        print(
+            f"Sensor {args.name!r} added. Its token (shown once, stored only as a hash):",
+            file=sys.stderr,
+            flush=True,
+        )
+        print(token, flush=True)
     else:
         print(f"Sensor {args.name!r} revoked.")
     return 0

@@ -68,12 +68,14 @@ RESTART_NOTE = (
 def _started(url: str) -> Callable[[web.Application], Awaitable[None]]:
     async def say(app: web.Application) -> None:
         """Once the database answered: where the service is, and who can log in."""
-        from service import user_store
+        from service import settings_store, user_store
         from service.keys import ENGINE
 
         print(f"ClauseWarden service on {url}", flush=True)
         print(RESTART_NOTE, flush=True)
         async with app[ENGINE].connect() as conn:
+            for replaced in await settings_store.replaced_files(conn):
+                print(settings_store.replaced_line(replaced), flush=True)
             if not await user_store.has_users(conn):
                 print(FIRST_USER_HINT, flush=True)
 
@@ -106,16 +108,14 @@ def where_line(args: argparse.Namespace, data_dir: Path) -> str:
     import os
 
     from policy.configdir import find_config_dir
-    from service.config import DEFAULT_DATA_DIR
 
     config_dir, why = find_config_dir(args.config)
-    env = os.environ.get("CLAUSEWARDEN_DATA")
-    if env and Path(env).resolve() == data_dir:
-        data_why = "CLAUSEWARDEN_DATA"
-    elif DEFAULT_DATA_DIR.resolve() == data_dir:
-        data_why = "the default"
-    else:
+    if getattr(args, "data_dir_given", False):
         data_why = "--data-dir"
+    elif os.environ.get("CLAUSEWARDEN_DATA"):
+        data_why = "CLAUSEWARDEN_DATA"
+    else:
+        data_why = "the default"
     database = "" if args.database is None else "; events in the --database given"
     shown = config_dir.resolve()
     return f"Configuration: {shown} ({why}); data folder: {data_dir} ({data_why}){database}"

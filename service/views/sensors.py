@@ -1,6 +1,7 @@
 """The sensors (proxies and extensions) that post events: register one (its token is shown
 once), revoke one."""
 
+from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -9,7 +10,11 @@ from aiohttp import web
 from service import enrolment, sensor_store
 from service.keys import ENGINE, SERVICES
 from service.security import ADMIN_ROLES
+from service.store import iso
 from service.views.common import now, posted, refuse, render_secret, require
+
+LAST_EVENT_DAYS = 7
+"""How far back the Sensors page looks for a proxy's last event (a bounded read of the events)."""
 
 
 @aiohttp_jinja2.template("sensors.html")
@@ -19,9 +24,12 @@ async def sensors_page(request: web.Request) -> dict[str, Any]:
         rows = await sensor_store.list_sensors(conn)
         fleet = await enrolment.fleet_size(conn)
         enrolled = await enrolment.enrolled_count(conn)
+        week_ago = iso(now(request) - timedelta(days=LAST_EVENT_DAYS))
+        latest = await sensor_store.last_events(conn, week_ago)
     return {
         "page": "sensors",
         "sensors": rows,
+        "last_events": latest,
         "new_token": None,
         "new_name": None,
         "fleet": fleet,

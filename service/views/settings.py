@@ -31,6 +31,10 @@ MESSAGES = {
     "approved": "Approved: the change is in effect.",
     "rejected": "Rejected: nothing changed.",
     "schedule": "Term dates saved; sensors get them with the bundle.",
+    "file-schedule.yaml": "schedule.yaml's term dates and closures are in force again.",
+    "file-settings.yaml": "settings.yaml's privacy level, k, retention and clause 7 outside "
+    "working time are in force again.",
+    "file-unchanged": "Nothing to do: the file was in force already.",
 }
 """The fixed messages the page shows after a form, chosen by a code in the query string."""
 
@@ -41,7 +45,10 @@ async def settings_page(request: web.Request) -> dict[str, Any]:
     async with request.app[ENGINE].connect() as conn:
         schedule = await request.app[SERVICES].bundles.schedule(conn)
         pending = await settings_store.pending_settings(conn)
+        replaced = await settings_store.replaced_files(conn)
     return {
+        "replaced": replaced,
+        "labels": settings_store.LABELS,
         "page": "settings",
         "pending": pending,
         "may_decide": user.role == "headteacher",
@@ -96,6 +103,22 @@ async def schedule_save(request: web.Request) -> web.StreamResponse:
     values = {"terms": terms, "closures": closures}
     await _save(request, values, action="schedule.save", actor=user.name)
     raise web.HTTPSeeOther("/settings?message=schedule")
+
+
+async def use_file(request: web.Request) -> web.StreamResponse:
+    """Forget what the pages saved of one file's settings: the file is in force again. The
+    privacy level, k and retention change what is kept and shown, so settings.yaml's come back
+    by the headteacher's hand only."""
+    user, form = await posted(request, *ADMIN_ROLES)
+    file = str(form.get("file", ""))
+    if file not in ("schedule.yaml", "settings.yaml"):
+        raise refuse("file: schedule.yaml or settings.yaml")
+    if file == "settings.yaml" and user.role != "headteacher":
+        raise web.HTTPForbidden(text="Only the headteacher puts settings.yaml's values back.")
+    async with request.app[ENGINE].begin() as conn:
+        changed = await settings_store.use_file_again(conn, file, actor=user.name, now=now(request))
+    request.app[SERVICES].bundles.invalidate()
+    raise web.HTTPSeeOther(f"/settings?message=file-{file if changed else 'unchanged'}")
 
 
 async def settings_save(request: web.Request) -> web.StreamResponse:

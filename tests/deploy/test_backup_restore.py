@@ -4,13 +4,20 @@ chain verifies) and the proxy's CA; every file 0600."""
 
 import http.cookiejar
 import json
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 import tarfile
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
-from tests.support.deploy import cli
+from policy.configdir import DEFAULT_CONFIG_DIR
+from service.crx import read_package
+from tests.support.crx import signed_package
+from tests.support.deploy import ROOT, cli
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
 from tests.support.proxy import start_proxy
@@ -152,3 +159,130 @@ def test_serve_says_it_runs_the_migrations_and_which_upgrade_it_made(tmp_path):
     again = start_service(data)
     again.stop()
     assert f"database schema up to date (revision {head}" in again.output()
+
+
+def school_config(folder):  # type: ignore[no-untyped-def]
+    """A school's /etc/clausewarden: its YAML files, TLS files, a service.env, the proxy's token
+    and the backup key."""
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+    (folder / "schedule.yaml").write_text(
+        (folder / "schedule.yaml").read_text() + "\n# St Aidan's closures\n"
+    )
+    (folder / "tls").mkdir(mode=0o755)
+    (folder / "tls" / "fullchain.pem").write_text("-----BEGIN CERTIFICATE-----\nschool\n")
+    (folder / "tls" / "privkey.pem").write_text("-----BEGIN PRIVATE KEY-----\nschool\n")
+    (folder / "tls" / "privkey.pem").chmod(0o600)
+    (folder / "service.env").write_text("CLAUSEWARDEN_SMTP_HOST=mail.school.lan\n")
+    (folder / "service.env").chmod(0o600)
+    (folder / "proxy.token").write_text("cws_" + "T" * 43 + "\n")
+    return folder
+
+
+def test_a_backup_holds_the_configuration_tls_files_and_extension_package(tmp_path):
+    """What a school cannot make again is all in it; after a restore on a new machine the
+    service answers /extension/updates.xml with the school's package at once."""
+    config, data = school_config(tmp_path / "etc"), tmp_path / "data"
+    cli("sensor", "add", "office", "--data-dir", str(data), "--config", str(config))
+    crx = signed_package(tmp_path)
+    (data / "extension").mkdir()
+    shutil.copy(crx, data / "extension" / "clausewarden.crx")
+    backup = tmp_path / "cw.tar.gz"
+    out = cli("backup", "--data-dir", str(data), "--config", str(config), "-o", str(backup))
+    assert "service/extension/clausewarden.crx" in out.stdout and "config/ (" in out.stdout
+    with tarfile.open(backup) as archive:
+        names = set(archive.getnames())
+    assert {"config/schedule.yaml", "config/settings.yaml", "config/tls/fullchain.pem",
+            "config/tls/privkey.pem", "config/service.env",
+            "service/extension/clausewarden.crx"} <= names  # fmt: skip
+    assert "config/backup.key" not in names and "config/proxy.token" not in names
+
+    # A new machine: only the backup key put back in its configuration folder (as documented).
+    new_config, new_data = tmp_path / "new-etc", tmp_path / "new-data"
+    new_config.mkdir()
+    shutil.copy(config / "backup.key", new_config / "backup.key")
+    (new_config / "backup.key").chmod(0o600)
+    restored = cli("restore", str(backup), "--data-dir", str(new_data), "--config", str(new_config))
+    assert "files of" in restored.stdout, restored.stdout
+    for name in ("schedule.yaml", "tls/fullchain.pem", "tls/privkey.pem", "service.env"):
+        assert (new_config / name).read_bytes() == (config / name).read_bytes(), name
+        mode = stat.S_IMODE((new_config / name).stat().st_mode)
+        assert mode == stat.S_IMODE((config / name).stat().st_mode), name
+    assert stat.S_IMODE((new_config / "tls" / "privkey.pem").stat().st_mode) == 0o600
+    assert not (new_config / "proxy.token").exists()
+    assert cli("config", "validate", str(new_config)).returncode == 0
+    service = start_service(new_data, config=new_config)
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - http://127.0.0.1
+            f"{service.url}/extension/updates.xml", timeout=10
+        ) as response:
+            assert response.status == 200
+            assert read_package(crx.read_bytes()).extension_id in response.read().decode()
+    finally:
+        service.stop()
+
+
+def test_restore_stops_before_writing_when_a_configuration_file_differs(tmp_path):
+    config, data = school_config(tmp_path / "etc"), tmp_path / "data"
+    cli("sensor", "add", "office", "--data-dir", str(data), "--config", str(config))
+    backup = tmp_path / "cw.tar.gz"
+    cli("backup", "--data-dir", str(data), "--config", str(config), "-o", str(backup))
+    (config / "schedule.yaml").write_text("time_zone: Europe/London\n")  # changed since
+    out = cli(
+        "restore", str(backup), "--data-dir", str(tmp_path / "new"), "--config", str(config),
+        check=False,
+    )  # fmt: skip
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert f"{config / 'schedule.yaml'} exists" in out.stderr
+    assert not (tmp_path / "new").exists()
+
+
+CRON_FILE = ROOT / "deploy" / "cron" / "clausewarden-backup"
+
+
+def cron_commands(text: str) -> list[str]:
+    """The commands of an /etc/cron.d file's entries (after 5 time fields and the user), with
+    cron's own reading of %: `\\%` is a %."""
+    commands = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#") and "=" not in line.split()[0]:
+            commands.append(line.split(None, 6)[6].replace("\\%", "%"))
+    return commands
+
+
+def test_the_documented_cron_line_backs_up_under_crons_path(tmp_path):
+    config, data = school_config(tmp_path / "etc"), tmp_path / "data"
+    cli("sensor", "add", "office", "--data-dir", str(data), "--config", str(config))
+    backups = tmp_path / "backups"
+    installed = Path(sys.executable).parent / "clausewarden"  # the venv's, as /opt/clausewarden's
+    assert installed.exists()
+    entries = CRON_FILE.read_text()
+    backup_line, prune_line = cron_commands(entries)
+    for entry in entries.splitlines():  # the docs show the file's lines as they are
+        if entry.startswith("15 2"):
+            assert entry in (ROOT / "docs" / "operating.md").read_text()
+    for documented, here in (
+        ("/opt/clausewarden/bin/clausewarden", str(installed)),
+        ("/var/lib/clausewarden", str(data)),
+        ("/etc/clausewarden", str(config)),
+        ("/var/backups/clausewarden", str(backups)),
+    ):
+        assert documented in backup_line
+        backup_line = backup_line.replace(documented, here)
+    cron_env = ["env", "-i", "PATH=/usr/bin:/bin", "sh", "-c"]
+    ran = subprocess.run([*cron_env, backup_line], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and ran.stdout == "", ran.stderr
+    [made] = backups.iterdir()
+    assert made.name.startswith("cw-20") and made.name.endswith(".tar.gz")
+    with tarfile.open(made) as archive:
+        assert "service/clausewarden.db" in archive.getnames()
+    pruned = subprocess.run(
+        [*cron_env, prune_line.replace("/var/backups/clausewarden", str(backups))],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert pruned.returncode == 0 and made.exists()  # a backup of today is kept
+    # The line an admin would write from habit fails there: cron's PATH has no clausewarden.
+    bare = subprocess.run(
+        [*cron_env, backup_line.replace(str(installed), "clausewarden")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bare.returncode == 127 and "not found" in bare.stderr

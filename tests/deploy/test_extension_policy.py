@@ -4,7 +4,6 @@ policy that installs and configures it."""
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,10 @@ from clausewarden.commands.extension_policy import EXTENSION_ID
 from service.app import create_app
 from service.config import Config
 from service.crx import id_from_manifest_key, read_package
+from tests.support.crx import signed_package
 from tests.support.deploy import ROOT, cli
 
 EXTENSION = ROOT / "extension"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_the_manifest_key_fixes_the_extension_id():
@@ -70,20 +69,7 @@ def test_policy_mistakes_end_in_one_line():
 
 @pytest.fixture(scope="module")
 def signed_crx(tmp_path_factory) -> Path:
-    """The school's own signed build, as docs/devices.md says to make it."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is needed to sign a package (scripts/system-deps installs it)")
-    tmp = tmp_path_factory.mktemp("crx")
-    build = tmp / "clausewarden"
-    shutil.copytree(EXTENSION, build, ignore=shutil.ignore_patterns("tests", "node_modules"))
-    key = tmp / "extension-key.pem"
-    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
-    subprocess.run(
-        [CHROMIUM, "--headless=new", "--no-sandbox", f"--pack-extension={build}",
-         f"--pack-extension-key={key}"],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    return tmp / "clausewarden.crx"
+    return signed_package(tmp_path_factory.mktemp("crx"))
 
 
 async def test_service_serves_the_update_manifest_and_the_package(
@@ -116,3 +102,20 @@ def test_policy_names_the_id_of_the_schools_signed_package(signed_crx):
     policy = json.loads(out.stdout)
     assert policy["ExtensionInstallForcelist"][0].startswith(package.extension_id + ";")
     assert package.extension_id in policy["3rdparty"]["extensions"]
+    assert "no --crx given" not in out.stderr
+
+
+def test_policy_without_crx_warns_that_no_school_signed_package_has_that_id():
+    out = cli("extension", "policy", "--service", "https://cw.school.lan", "--sensor", "laptops")
+    policy = json.loads(out.stdout)  # stdout stays the JSON alone
+    assert policy["ExtensionInstallForcelist"][0].startswith(EXTENSION_ID + ";")
+    assert f"Warning: no --crx given, so the policy names {EXTENSION_ID}" in out.stderr
+    assert "give --crx FILE" in out.stderr
+
+
+def test_policy_file_output_names_the_folder_debians_chromium_reads():
+    out = cli("extension", "policy", "--service", "https://cw.school.lan", "--sensor", "laptops")
+    assert "Chromium on Debian and Ubuntu: /etc/chromium/policies/managed/clausewarden.json" in (
+        out.stderr
+    )
+    assert "/etc/opt/chrome/policies/managed/clausewarden.json" in out.stderr

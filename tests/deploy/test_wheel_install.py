@@ -176,7 +176,8 @@ def test_the_wheel_carries_the_default_config_templates_static_files_and_migrati
         assert packaged == config.read_bytes(), f"{config.name} differs in the wheel"
     assert {"service/templates/login.html", "service/static/style.css"} <= names
     assert "proxy_addon/templates/warning.html" in names
-    for shipped in [*(ROOT / "deploy").glob("systemd/*"), *(ROOT / "deploy").glob("nginx/*")]:
+    shipped_files = [*(ROOT / "deploy").glob("systemd/*"), *(ROOT / "deploy").glob("nginx/*")]
+    for shipped in [*shipped_files, *(ROOT / "deploy").glob("cron/*")]:
         packaged = zipfile.ZipFile(wheel).read(f"clausewarden/{shipped.relative_to(ROOT)}")
         assert packaged == shipped.read_bytes(), f"{shipped.name} differs in the wheel"
     assert "service/migrations/env.py" in names and "service/migrations/script.py.mako" in names
@@ -293,3 +294,16 @@ def test_installed_proxy_gets_the_bundle_from_the_service_and_warns(installed, s
     assert text.startswith(f"Policy: the service http://127.0.0.1:{port}"), text
     for package in ("clausewarden", "policy", "proxy_addon", "service"):
         assert f"{ROOT / package}/" not in text, text
+
+
+def test_installed_help_texts_name_the_servers_folders_never_the_checkouts(installed):
+    for command in (("serve",), ("check",), ("backup",), ("sensor", "add"), ("proxy",),
+                    ("config", "validate")):  # fmt: skip
+        out = installed.run(installed.clausewarden, *command, "--help", COLUMNS="200")
+        assert out.returncode == 0, out.stderr
+        text = " ".join(out.stdout.split())
+        for checkout_word in ("checkout", "./data", "(default: config/)"):
+            assert checkout_word not in text, (command, checkout_word)
+    serve = " ".join(installed.run(installed.clausewarden, "serve", "--help").stdout.split())
+    # /etc/clausewarden is this test's own folder here (MACHINE_ETC); the data folder is as shipped.
+    assert "else /var/lib/clausewarden" in serve and "this-machine when it exists" in serve
