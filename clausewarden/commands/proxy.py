@@ -172,12 +172,15 @@ def make_ca(args: argparse.Namespace) -> str:
     """Make the CA named for the school before mitmdump would make its own "mitmproxy" one;
     a line saying so, or "" when a CA was there already."""
     from policy.configdir import find_config_dir, load_config_dir
+    from policy.errors import ConfigError
     from proxy_addon.school_ca import ca_common_name, make_school_ca
 
     confdir = (args.confdir or Path.home() / ".mitmproxy").expanduser()
-    school = (
-        args.ca_name or load_config_dir(find_config_dir(args.config)[0]).policy.school.short_name
-    )
+    try:
+        config = load_config_dir(find_config_dir(args.config)[0]) if not args.ca_name else None
+    except ConfigError:
+        return ""  # mitmdump then reports the configuration's problems in its own words
+    school = args.ca_name or (config.policy.school.short_name if config else "")
     if not make_school_ca(confdir, school):
         return ""
     name = ca_common_name(school)

@@ -123,6 +123,7 @@ def python_decision(fact: dict[str, Any], policy: Policy) -> dict[str, Any]:
     )
     data = asdict(decide(facts, policy))
     data["clauses"] = list(data["clauses"])
+    data["may_apply"] = list(data["may_apply"])
     return data
 
 

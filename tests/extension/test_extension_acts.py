@@ -359,4 +359,4 @@ def test_the_8_1_reason_on_a_held_message_opens_tell_and_continue_opens_messages
         return connects if done and len(connects) == connects_before + 1 else None
 
     connects = wait_until(arrived, "the held acts in the service", timeout=30)
-    assert all(json.loads(e["clauses"])[0] == "11.4.3" for e in connects)
+    assert all(json.loads(e["may_apply"])[0] == "11.4.3" for e in connects)  # issue 17: may apply

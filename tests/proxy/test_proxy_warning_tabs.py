@@ -115,9 +115,10 @@ def test_a_held_acts_warning_can_still_be_answered_after_telling_the_headteacher
     with context.expect_page() as opened:
         page.get_by_role("link", name="Tell the Headteacher").click()
     opened.value.wait_for_load_state()
-    continue_with(page, "Reporting contact from a pupil or parent (clause 8.1)")
+    # (8.1's reason now tells the Headteacher instead of sending the message: issue 17)
+    continue_with(page, "Other school business")
     assert page.get_by_role("heading", name="UPSTREAM PAGE").is_visible()
-    assert page.evaluate(SCRIPT_SEND, SEND) == 200  # Continue on the held act opened acts
+    assert page.evaluate(SCRIPT_SEND, SEND) == 200  # Continue on the held act opened messages
     messages = [
         (e["response"], e["held"]) for e in outbox_events(running) if e["action"] == "message"
     ]

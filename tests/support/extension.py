@@ -87,7 +87,12 @@ def config_dir(workdir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def service(workdir: Path, config_dir: Path) -> Iterator[dict[str, Any]]:
-    running = Service(workdir / "data", "--host", "127.0.0.1", config=config_dir, sensor=SENSOR)
+    # The service's day is the browser's (the school's latest working time): an account the
+    # headteacher approves today is not yet approved on a day before it.
+    at = latest_working_time(config_dir).isoformat()
+    running = Service(
+        workdir / "data", "--host", "127.0.0.1", "--at", at, config=config_dir, sensor=SENSOR
+    )
     seed_store(running.data, {"head": "headteacher"}, [])
     running.start()
     try:

@@ -24,8 +24,11 @@ class MapUpstream:
             data.server.address = (host, int(port))
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        # A streamed request connects upstream right after its headers, before `request`.
-        if flow.request.stream and not flow.metadata.get("map_upstream_done"):
+        # A streamed request (one with a body) connects upstream right after its headers,
+        # before `request`; one without a body waits for `request` like any other.
+        headers = flow.request.headers
+        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+        if flow.request.stream and has_body and not flow.metadata.get("map_upstream_done"):
             self.request(flow)
 
     def request(self, flow: http.HTTPFlow) -> None:
