@@ -10,7 +10,9 @@ The helpers live in tests/support/; the fixtures more than one folder uses are h
 """
 
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,29 @@ KEPT = {"CLAUSEWARDEN_TEST_PG_URL"}
 def pytest_configure(config: pytest.Config) -> None:
     for name in [n for n in os.environ if n.startswith("CLAUSEWARDEN_") and n not in KEPT]:
         del os.environ[name]
+
+
+# What makes a module slow: each real process or browser it starts (a few CPU seconds each).
+STARTS = re.compile(
+    r"start_proxy\(|Service\(|start_service\(|proxy_with_service\(|\.launch\(|"
+    r"launch_persistent_context\(|\.start\(\)|tests\.support\.(extension|deploy|nginx_site) import"
+)
+
+
+def module_cost(path: Path, tests: int) -> float:
+    """A rough cost of running a module: seconds per process it starts, and a little per test."""
+    return 3.0 * len(STARTS.findall(path.read_text(encoding="utf-8"))) + 0.01 * tests
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The costliest modules first, the quick ones last (pyproject.toml runs xdist with
+    --no-loadscope-reorder, which keeps this order): the two workers then end together, instead
+    of one running a browser module alone at the end. The tests of a module stay in order."""
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(Path(item.path), []).append(item)
+    ranked = sorted(modules, key=lambda path: (-module_cost(path, len(modules[path])), str(path)))
+    items[:] = [item for path in ranked for item in modules[path]]
 
 
 @pytest.fixture(scope="module")
