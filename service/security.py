@@ -1,6 +1,7 @@
 """Passwords (argon2id), bearer tokens (sha256 of 256 random bits), roles; and the transport's
 security (Secure cookies and HSTS over TLS, the trusted reverse proxies)."""
 
+import base64
 import hashlib
 import ipaddress
 import secrets
@@ -34,7 +35,21 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+def _unmatchable_hash() -> str:
+    """An argon2id hash with the hasher's own parameters whose salt and digest are random bytes:
+    checking a password against it costs what a real check costs, and no password matches it.
+    Written out rather than hashed, so a process that starts (`serve`, each CLI command) does
+    not spend a full argon2 hash before it does anything."""
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode().rstrip("=")
+
+    salt, digest = secrets.token_bytes(_hasher.salt_len), secrets.token_bytes(_hasher.hash_len)
+    parameters = f"m={_hasher.memory_cost},t={_hasher.time_cost},p={_hasher.parallelism}"
+    return f"$argon2id$v=19${parameters}${b64(salt)}${b64(digest)}"
+
+
+_DUMMY_HASH = _unmatchable_hash()
 
 
 def burn_password_check(password: str) -> None:

@@ -21,13 +21,19 @@ QUIET = "/dialog/oauth"  # "Log in with Facebook": a work area, no warning, noth
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.fixture
-def proxy(tmp_path) -> Iterator[Proxy]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[Proxy]:
     upstream = Upstream()
-    running = start_proxy(tmp_path, upstream.port, None)
+    running = start_proxy(tmp_path_factory.mktemp("ticket"), upstream.port, None)
     yield running
     stop(running.process)
     upstream.close()
+
+
+@pytest.fixture
+def proxy(shared) -> Proxy:
+    """The module's proxy as a new device sees it, with only this test's events."""
+    return shared.as_new_device()
 
 
 def post(proxy: Proxy, page: str, fields: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

@@ -29,7 +29,7 @@ from service.config import Config
 from service.db import users
 from service.keys import ENGINE, SERVICES
 from tests.support.browser import CHROMIUM, chromium_args, have_chromium
-from tests.support.service import Service
+from tests.support.service import Service, migrated
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

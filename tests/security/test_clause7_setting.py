@@ -15,6 +15,7 @@ from service.app import create_app
 from service.config import Config
 from service.keys import ENGINE, SERVICES
 from tests.support.forms import csrf_from
+from tests.support.service import migrated
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 EVENING = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)
@@ -25,7 +26,7 @@ NAV = {"sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     client = await aiohttp_client(create_app(config))
     async with client.server.app[ENGINE].begin() as conn:
         for name, role in (("helen", "headteacher"), ("alice", "admin")):

@@ -18,6 +18,7 @@ from service.db import daily_counts
 from service.keys import ENGINE
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
+from tests.support.service import migrated
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"
@@ -25,7 +26,7 @@ PASSWORD = "a-long-password"
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     client = await aiohttp_client(create_app(config))
     async with client.server.app[ENGINE].begin() as conn:
         await user_store.add_user(conn, "alice", "admin", PASSWORD, actor="test", now=NOW)

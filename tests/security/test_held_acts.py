@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.support.net import stop
-from tests.support.proxy import Proxy, outbox_events, start_proxy
-from tests.support.upstream import Upstream
+from tests.support.proxy import Proxy, fresh_device, outbox_events, start_proxy
+from tests.support.upstream import Requests, Upstream
 
 HOST = "www.linkedin.com"
 SEND = "/voyager/api/messaging/conversations?action=create"
@@ -29,16 +29,29 @@ NAVIGATE = {
     "Accept": "text/html",
 }
 FORM = {**NAVIGATE, "Content-Type": "application/x-www-form-urlencoded"}
-A, B = "127.0.0.1", "127.0.0.2"  # two devices (client addresses)
 
 
-@pytest.fixture
-def running(tmp_path) -> Iterator[tuple[Proxy, Upstream]]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[tuple[Proxy, Upstream]]:
     upstream = Upstream()
-    proxy = start_proxy(tmp_path, upstream.port, None)
+    proxy = start_proxy(tmp_path_factory.mktemp("held-acts"), upstream.port, None)
     yield proxy, upstream
     stop(proxy.process)
     upstream.close()
+
+
+@pytest.fixture
+def running(shared) -> tuple[Proxy, Requests]:
+    """The module's proxy and upstream as this test alone sees them: its events, the requests
+    that reach the platform from now on."""
+    proxy, upstream = shared
+    return proxy.as_new_device(), upstream.since_now()
+
+
+@pytest.fixture
+def devices() -> tuple[str, str]:
+    """Two devices (client addresses) new to the proxy."""
+    return fresh_device(), fresh_device()
 
 
 def ask(
@@ -87,11 +100,12 @@ def answer(proxy: Proxy, device: str, ticket: str, held: str, headers: dict[str,
     ]
 
 
-def sent_upstream(upstream: Upstream) -> int:
+def sent_upstream(upstream: Requests) -> int:
     return sum(b"POST /voyager/api/messaging" in r for r in upstream.requests)
 
 
-def test_a_warned_message_sent_by_a_pages_script_never_reaches_the_platform(running):
+def test_a_warned_message_sent_by_a_pages_script_never_reaches_the_platform(running, devices):
+    A, B = devices
     proxy, upstream = running
     status, headers, body = ask(proxy, A, "POST", SEND, SCRIPT, b'{"text": "hello parent"}')
     assert status == 403 and headers["content-type"].startswith("application/json")
@@ -99,7 +113,8 @@ def test_a_warned_message_sent_by_a_pages_script_never_reaches_the_platform(runn
     assert sent_upstream(upstream) == 0
 
 
-def test_a_pages_script_cannot_continue_its_own_held_act(running):
+def test_a_pages_script_cannot_continue_its_own_held_act(running, devices):
+    A, B = devices
     proxy, upstream = running
     ticket, held = held_warning(proxy, A)
     # Even holding the page's ticket and held id, a fetch() is not the person pressing Continue.
@@ -109,7 +124,8 @@ def test_a_pages_script_cannot_continue_its_own_held_act(running):
     assert all(e["response"] != "continued" for e in outbox_events(proxy))
 
 
-def test_another_device_cannot_answer_a_held_act_or_open_acts_with_it(running):
+def test_another_device_cannot_answer_a_held_act_or_open_acts_with_it(running, devices):
+    A, B = devices
     proxy, upstream = running
     ticket, held = held_warning(proxy, A)
     assert answer(proxy, B, ticket, held, FORM) == 403  # A's ticket is not B's
@@ -122,7 +138,8 @@ def test_another_device_cannot_answer_a_held_act_or_open_acts_with_it(running):
     assert message(proxy, B) == 403  # acts are opened per device
 
 
-def test_a_replayed_continue_records_one_answer(running):
+def test_a_replayed_continue_records_one_answer(running, devices):
+    A, B = devices
     proxy, _ = running
     ticket, held = held_warning(proxy, A)
     assert answer(proxy, A, ticket, held, FORM) == 303
@@ -131,7 +148,8 @@ def test_a_replayed_continue_records_one_answer(running):
     assert [(e["response"], e["held"]) for e in messages] == [("none", True), ("continued", True)]
 
 
-def test_nothing_of_a_held_acts_content_or_address_is_kept_in_events_or_the_log(running):
+def test_nothing_of_a_held_acts_content_or_address_is_kept_in_events_or_the_log(running, devices):
+    A, B = devices
     proxy, _ = running
     assert message(proxy, A, "CONTENT-TYPED-BY-STAFF") == 403
     ask(proxy, A, "GET", "/in/someone-private/?q=1", NAVIGATE)
@@ -142,7 +160,8 @@ def test_nothing_of_a_held_acts_content_or_address_is_kept_in_events_or_the_log(
     assert '"held": true' in events
 
 
-def test_a_forged_continue_cannot_send_a_blocked_reference(running):
+def test_a_forged_continue_cannot_send_a_blocked_reference(running, devices):
+    A, B = devices
     proxy, upstream = running
     endorse = "/voyager/api/identity/profiles/abc/normEndorsements"
     assert ask(proxy, A, "POST", endorse, SCRIPT, b"{}")[0] == 403
@@ -154,7 +173,10 @@ def test_a_forged_continue_cannot_send_a_blocked_reference(running):
     assert sum(b"normEndorsements" in r for r in upstream.requests) == 0
 
 
-def test_another_sites_forged_message_is_held_but_never_shown_as_the_staff_members(running):
+def test_another_sites_forged_message_is_held_but_never_shown_as_the_staff_members(
+    running, devices
+):
+    A, B = devices
     proxy, upstream = running
     cross = {**SCRIPT, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
     assert ask(proxy, A, "POST", SEND, cross, b'{"text": "forged"}')[0] == 403

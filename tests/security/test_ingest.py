@@ -13,13 +13,14 @@ from service.app import create_app
 from service.config import Config
 from service.keys import ENGINE
 from tests.support.events import an_event
+from tests.support.service import migrated
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

@@ -21,6 +21,7 @@ from service.config import Config
 from service.keys import ENGINE
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
+from tests.support.service import migrated
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"
@@ -29,7 +30,7 @@ ROLES = ("viewer", "admin", "headteacher", "governor")
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

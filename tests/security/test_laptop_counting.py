@@ -25,7 +25,7 @@ from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.events import an_event  # noqa: E402
 from tests.support.laptops import Laptop, bearer  # noqa: E402
-from tests.support.service import Clock, add_user, login  # noqa: E402
+from tests.support.service import Clock, add_user, login, migrated  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HELD_POST = {"platform": "linkedin", "category": "professional_network", "action": "post"}
@@ -38,7 +38,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path, clock: Clock) -> Any:
-    config = Config(data_dir=tmp_path / "service", clock=clock, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "service"), clock=clock, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

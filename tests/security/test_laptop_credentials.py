@@ -25,7 +25,7 @@ from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.forms import csrf_from, form_post  # noqa: E402
-from tests.support.service import add_user, bearer, login  # noqa: E402
+from tests.support.service import add_user, bearer, login, migrated  # noqa: E402
 
 REASON = "A parent reported a post made from a school laptop during lessons on 24 November."
 DEVICE = "10.0.0.42"
@@ -33,7 +33,7 @@ DEVICE = "10.0.0.42"
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "service", background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "service"), background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

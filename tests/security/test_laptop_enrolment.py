@@ -23,12 +23,12 @@ from service.config import Config  # noqa: E402
 from service.keys import ENGINE  # noqa: E402
 from tests.support.forms import form_post  # noqa: E402
 from tests.support.laptops import Laptop  # noqa: E402
-from tests.support.service import add_user, bearer, event, login  # noqa: E402
+from tests.support.service import add_user, bearer, event, login, migrated  # noqa: E402
 
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "service", background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "service"), background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

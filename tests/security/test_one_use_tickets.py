@@ -43,11 +43,17 @@ def upstream() -> Iterator[Upstream]:
     server.close()
 
 
-@pytest.fixture
-def proxy(tmp_path, upstream) -> Iterator[Proxy]:
-    running = start_proxy(tmp_path, upstream.port, None)
+@pytest.fixture(scope="module")
+def shared_proxy(tmp_path_factory, upstream) -> Iterator[Proxy]:
+    running = start_proxy(tmp_path_factory.mktemp("tickets"), upstream.port, None)
     yield running
     stop(running.process)
+
+
+@pytest.fixture
+def proxy(shared_proxy) -> Proxy:
+    """The module's proxy as a new device sees it, with only this test's events."""
+    return shared_proxy.as_new_device()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from service.config import Config
 from service.db import users
 from service.keys import ENGINE, SERVICES
 from tests.support.addon_chain import AddonChain
+from tests.support.service import migrated
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +51,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path, clock: Clock) -> Any:
-    config = Config(data_dir=tmp_path / "service", clock=clock, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "service"), clock=clock, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

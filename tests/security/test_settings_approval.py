@@ -15,6 +15,7 @@ from service.config import Config
 from service.db import audit_log
 from service.keys import ENGINE, SERVICES
 from tests.support.forms import csrf_from
+from tests.support.service import migrated
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-password"
@@ -22,7 +23,7 @@ PASSWORD = "a-long-password"
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     client = await aiohttp_client(create_app(config))
     extra = {}
     if "from_cli" in inspect.signature(user_store.add_user).parameters:

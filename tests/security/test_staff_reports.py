@@ -22,6 +22,7 @@ from service.db import users
 from service.keys import ENGINE, SERVICES
 from tests.support.events import an_event
 from tests.support.forms import csrf_from
+from tests.support.service import migrated
 from tests.support.smtp import PASSWORD as SMTP_PASSWORD
 from tests.support.smtp import USER as SMTP_USER
 from tests.support.smtp import SmtpServer
@@ -43,7 +44,7 @@ SECRETS = (MARK, NAME, CONTACT)
 
 @pytest.fixture
 async def cli(aiohttp_client: Any, tmp_path: Path) -> Any:
-    config = Config(data_dir=tmp_path / "data", clock=lambda: NOW, background_tasks=False)
+    config = Config(data_dir=migrated(tmp_path / "data"), clock=lambda: NOW, background_tasks=False)
     return await aiohttp_client(create_app(config))
 
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from service.app import create_app
 from service.config import Config
-from tests.support.service import Clock
+from tests.support.service import Clock, migrated
 
 # Each pytest process (an xdist worker, or another checkout's run on the same machine) has its own
 # role: a role shared by all would have its password changed under the others' feet.
@@ -118,7 +118,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def config(tmp_path: Path, clock: Clock) -> Config:
-    return Config(data_dir=tmp_path / "data", clock=clock, background_tasks=False)
+    return Config(data_dir=migrated(tmp_path / "data"), clock=clock, background_tasks=False)
 
 
 @pytest.fixture
@@ -130,7 +130,6 @@ async def cli(aiohttp_client: Any, config: Config) -> TestClient:  # type: ignor
 async def pg_or_sqlite_cli(
     aiohttp_client: Any, tmp_path: Path, clock: Clock, database_url: str | None
 ) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    config = Config(
-        data_dir=tmp_path / "data", clock=clock, background_tasks=False, database_url=database_url
-    )
+    data = migrated(tmp_path / "data") if database_url is None else tmp_path / "data"
+    config = Config(data_dir=data, clock=clock, background_tasks=False, database_url=database_url)
     yield await aiohttp_client(create_app(config))

@@ -6,6 +6,7 @@ through reaches that local server (map_upstream.py), whatever host it asked for.
 """
 
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -73,8 +74,24 @@ def accounts_config(folder: Path) -> Path:
     return folder
 
 
+_DEVICES = itertools.count(1)
+
+
+def fresh_device() -> str:
+    """A client address no test of this process used yet (127.0.1.1, 127.0.1.2, ...): to the
+    proxy a new device, with no allowance, ticket or held act of its own (the shipped
+    device_groups.yaml counts all of 127.0.0.0/8 as staff devices)."""
+    n = next(_DEVICES)
+    return f"127.0.{1 + n // 250}.{n % 250 + 1}"
+
+
 class Proxy:
-    """A running proxy: its process, port and folder; `get` sends one request through it."""
+    """A running proxy: its process, port and folder; `get` sends one request through it.
+
+    `device` is the client address its requests come from (127.0.0.1 unless set), and
+    `events_from` the outbox position `outbox_events` starts at: `as_new_device()` gives a view
+    of the same process for one test (see tests/support/__init__.py: a shared proxy).
+    """
 
     def __init__(self, process: subprocess.Popen[bytes], port: int, folder: Path) -> None:
         self.process, self.port, self.folder = process, port, folder
@@ -83,6 +100,19 @@ class Proxy:
             folder / "data",
             folder / "proxy.log",
         )
+        self.device: str | None = None
+        self.events_from = 0
+
+    def as_new_device(self) -> "Proxy":
+        """This same running proxy, as a new device sees it: requests from a fresh client
+        address, and `outbox_events` showing only what was recorded from now on."""
+        view = Proxy(self.process, self.port, self.folder)
+        view.device = fresh_device()
+        outbox = self.data / "outbox.sqlite3"
+        if outbox.exists():  # every row, in the order `clausewarden outbox export` prints them
+            with sqlite3.connect(outbox) as db:
+                [(view.events_from,)] = db.execute("SELECT count(*) FROM events")
+        return view
 
     def stop(self) -> None:
         stop(self.process)
@@ -93,12 +123,17 @@ class Proxy:
     def connect(
         self, scheme: str, host: str, trust: Path | None = None
     ) -> http.client.HTTPConnection:
+        source = None if self.device is None else (self.device, 0)
         if scheme == "http":
-            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+            return http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=TIMEOUT, source_address=source
+            )
         context = ssl.create_default_context(
             cafile=str(trust or self.confdir / "mitmproxy-ca-cert.pem")
         )
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=TIMEOUT, context=context)
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self.port, timeout=TIMEOUT, context=context, source_address=source
+        )
         conn.set_tunnel(host, 443 if ":" not in host else None)
         return conn
 
@@ -187,13 +222,13 @@ def ticket_of(page: bytes) -> str:
 
 
 def outbox_events(proxy: Proxy) -> list[dict[str, object]]:
-    """The proxy's outbox as `clausewarden outbox export` prints it."""
+    """The proxy's outbox as `clausewarden outbox export` prints it (from `proxy.events_from`)."""
     out = subprocess.run(
         [sys.executable, "-m", "clausewarden", "outbox", "export", "--data-dir", str(proxy.data)],
         capture_output=True,
         check=True,
     )
-    return [json.loads(line) for line in out.stdout.splitlines()]
+    return [json.loads(line) for line in out.stdout.splitlines()][proxy.events_from :]
 
 
 # --- a proxy shipping its outbox to a service ---------------------------------------------

@@ -77,6 +77,21 @@ class Upstream:
     def close(self) -> None:
         self.sock.close()
 
+    def since_now(self) -> "Requests":
+        """The requests this server gets from now on (for one test of a module sharing it)."""
+        return Requests(self, len(self.requests))
+
+
+class Requests:
+    """What an `Upstream` received after a point: `requests`, as on the server itself."""
+
+    def __init__(self, server: Upstream, start: int) -> None:
+        self.server, self.start = server, start
+
+    @property
+    def requests(self) -> list[bytes]:
+        return self.server.requests[self.start :]
+
 
 def tls_context_for_localhost(folder: Path) -> tuple[ssl.SSLContext, Path]:
     """A server context with a certificate for localhost, and the CA file a client must trust."""
