@@ -24,6 +24,23 @@ def response_bytes(body: bytes) -> bytes:
 BODY = b"<!doctype html><title>Upstream</title><h1>UPSTREAM PAGE</h1>\n"
 
 
+def read_head(conn: socket.socket) -> tuple[bytes, bytes, int] | None:
+    """(request head, the body's first bytes, its Content-Length), or None if the client left."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    return head, body, length
+
+
 class Upstream:
     """One request per connection; `requests` holds each raw request (head and body)."""
 
@@ -52,18 +69,10 @@ class Upstream:
         try:
             if self.tls is not None:
                 conn = self.tls.wrap_socket(conn, server_side=True)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
+            read = read_head(conn)
+            if read is None:
+                return
+            head, body, length = read
             while len(body) < length:
                 body += conn.recv(65536)
             self.requests.append(head + b"\r\n\r\n" + body)
@@ -133,18 +142,10 @@ class Sink:
 
     def _handle(self, conn: socket.socket) -> None:
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
+            read = read_head(conn)
+            if read is None:
+                return
+            head, body, length = read
             got = len(body)
             while got < length:
                 chunk = conn.recv(1 << 20)
